@@ -1,0 +1,30 @@
+# Every target sets up .venv on first use (Python 3.11 + pip is all a machine needs).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: setup test paper mlp bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+mlp: $(STAMP)
+	$(PY) -m jaxnewton run mlp_tanh --out results/mlp_tanh
+
+paper: $(STAMP)
+	$(PY) scripts/paper.py
+
+bench: $(STAMP)
+	$(PY) scripts/bench.py --out results/bench.json
+
+clean:
+	rm -rf $(VENV) results

@@ -1,0 +1,5 @@
+import sys
+
+from jaxnewton.cli import main
+
+sys.exit(main())

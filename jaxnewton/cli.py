@@ -1,0 +1,38 @@
+"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...]``."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from jaxnewton.config import load_config, override
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m jaxnewton", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="sweep the seeds of one experiment config and write its results folder")
+    run.add_argument("config", help="a config file (configs/mlp_tanh.py) or its name (mlp_tanh)")
+    run.add_argument("--seeds", type=int, help="number of seeds (overrides the config's n_seeds)")
+    run.add_argument("--out", type=Path, help="results folder (default results/<config name>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                     help="override a config field, e.g. --set eta=0.1 --set widths=20,20 (repeatable)")
+    run.add_argument("--smoke", action="store_true", help="the config's shrunk-down variant (few seeds, few steps)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        config = override(load_config(args.config, smoke=args.smoke), args.overrides)
+        if args.seeds is not None:
+            config = dataclasses.replace(config, n_seeds=args.seeds)
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    from jaxnewton.experiment import run_experiment  # after validation: nothing compiles on bad input
+
+    run_experiment(config, args.out or Path("results") / config.name)
+    return 0

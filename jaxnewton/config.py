@@ -1,0 +1,187 @@
+"""Experiment configuration: one frozen dataclass, validated before anything compiles.
+
+Config files (``configs/<experiment>.py``) define ``get_config(smoke=False) -> Config``.
+Command-line overrides (``--set field=value``) go through ``override``, which rejects
+unknown fields (with a suggestion) and values of the wrong type, so a typo is an error
+and never a silent default.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import hashlib
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from jaxnewton import __version__
+from jaxnewton.models import ACTIVATIONS, BIAS_INITS
+
+SOLVERS = ("newton",)
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything that defines a run. Field groups: problem, model, solver, sweep, diagnostics.
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      n_points: Q, uniform nodes on [0, 1] (ends included), equal quadrature weights 1/Q.
+      target_amplitude, target_wavenumber: v(x) = A sin(k π x).
+      widths: hidden layer widths; the output layer is bias-free.
+      activation: hidden activation (``jaxnewton.models.ACTIVATIONS``).
+      bias_init: ``"torch_default"`` or ``"zeros"`` (see ``jaxnewton.models.make_mlp``).
+      solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L.
+      eta: step relaxation η in (0, 1].
+      eps: Hessian shift ε ≥ 0.
+      tol: stop when ||∇L||₂ ≤ tol.
+      max_steps: iteration cap; a run that reaches it has status ``max_steps``.
+      n_seeds: number of seeds; seed s uses ``fold_in(key(seed), s)``.
+      seed: root seed.
+      seed_batch: seeds run together in one vmapped batch (and saved as one checkpoint).
+      history_stride: loss and ||∇L|| are recorded every this many steps.
+      segment_steps: steps per compiled segment; progress is printed between segments.
+      divergence_factor: a loss above this times the initial loss counts as a blow-up.
+      eig_rtol: an eigenvalue is near-zero when |λ| ≤ eig_rtol · max|λ|.
+      trivial_loss_ratio: trivial needs L / ||v||² ≥ this ...
+      trivial_output_ratio: ... and ||N|| / ||v|| ≤ this.
+    """
+
+    name: str
+    n_points: int = 100
+    target_amplitude: float = 2.0
+    target_wavenumber: float = 4.0
+    widths: tuple[int, ...] = (10, 10)
+    activation: str = "tanh"
+    bias_init: str = "torch_default"
+    solver: str = "newton"
+    eta: float = 5e-2
+    eps: float = 5e-2
+    tol: float = 1e-5
+    max_steps: int = 5000
+    n_seeds: int = 10
+    seed: int = 0
+    seed_batch: int = 100
+    history_stride: int = 10
+    segment_steps: int = 250
+    divergence_factor: float = 1e8
+    eig_rtol: float = 1e-6
+    trivial_loss_ratio: float = 0.99
+    trivial_output_ratio: float = 0.1
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), f.type)
+        _require(self.name.isidentifier(), "name", self.name, "a Python identifier such as 'mlp_tanh'")
+        _require(self.n_points >= 2, "n_points", self.n_points, "an integer ≥ 2")
+        _require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), "widths", self.widths,
+                 "a non-empty tuple of positive widths, e.g. widths=10,10")
+        _require(self.activation in ACTIVATIONS, "activation", self.activation, f"one of {sorted(ACTIVATIONS)}")
+        _require(self.bias_init in BIAS_INITS, "bias_init", self.bias_init, f"one of {list(BIAS_INITS)}")
+        _require(self.solver in SOLVERS, "solver", self.solver, f"one of {list(SOLVERS)}")
+        _require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
+        _require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
+        _require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
+        _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        _require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
+        _require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
+        _require(self.seed_batch >= 1, "seed_batch", self.seed_batch, "an integer ≥ 1")
+        _require(self.history_stride >= 1, "history_stride", self.history_stride, "an integer ≥ 1")
+        _require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
+        _require(self.divergence_factor > 1.0, "divergence_factor", self.divergence_factor, "a factor > 1")
+        _require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
+        _require(0.0 < self.trivial_loss_ratio <= 1.0, "trivial_loss_ratio", self.trivial_loss_ratio,
+                 "a ratio in (0, 1]")
+        _require(0.0 < self.trivial_output_ratio < 1.0, "trivial_output_ratio", self.trivial_output_ratio,
+                 "a ratio in (0, 1)")
+
+    @property
+    def batch_size(self) -> int:
+        """Seeds per vmapped batch: never more than there are seeds."""
+        return min(self.seed_batch, self.n_seeds)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """A short hash of the config and the package version: equal hashes mean equal runs."""
+        payload = json.dumps({"config": self.to_dict(), "version": __version__}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def _require(ok: bool, field: str, value: Any, want: str) -> None:
+    if not ok:
+        raise ValueError(f"config field {field}={value!r} is out of range: use {want}")
+
+
+def _check_type(field: str, value: Any, annotation: str) -> None:
+    expected = {"str": str, "int": int, "float": (int, float), "tuple[int, ...]": tuple}[annotation]
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ValueError(f"config field {field}={value!r} has the wrong type: it must be {annotation}")
+    if annotation == "tuple[int, ...]" and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"config field {field}={value!r} must hold integers only")
+
+
+def _parse_value(field: dataclasses.Field, text: str) -> Any:
+    """Parse ``text`` for ``field``: Python literals, with bare strings allowed for str fields."""
+    if field.type == "str":
+        return text
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"--set {field.name}={text!r}: cannot parse the value as {field.type}") from None
+    if field.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if field.type == "tuple[int, ...]":
+        value = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (list, tuple)) else value
+    return value
+
+
+def override(config: Config, assignments: Iterable[str]) -> Config:
+    """Apply ``field=value`` strings to a config, validating names and values.
+
+    Raises:
+      ValueError: for a malformed assignment, an unknown field (naming the closest one),
+        or a value that fails the config's checks.
+    """
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    changes: dict[str, Any] = {}
+    for item in assignments:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: write it as field=value, e.g. --set eta=0.1")
+        key, text = item.split("=", 1)
+        key = key.strip()
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"--set {key}: Config has no field {key!r}.{hint} Fields: {', '.join(fields)}")
+        changes[key] = _parse_value(fields[key], text.strip())
+    return dataclasses.replace(config, **changes)
+
+
+def load_config(path_or_name: str, smoke: bool = False) -> Config:
+    """Load ``get_config(smoke)`` from a config file path, or by name from ``configs/``.
+
+    Args:
+      path_or_name: ``configs/mlp_tanh.py`` or ``mlp_tanh``.
+      smoke: ask the config for its shrunk-down variant.
+    """
+    path = Path(path_or_name)
+    if not path.suffix:
+        path = Path(__file__).resolve().parent.parent / "configs" / f"{path_or_name}.py"
+    if not path.is_file():
+        available = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "configs").glob("*.py"))
+        raise ValueError(f"config {path_or_name!r} not found; give a path or one of {available}")
+    spec = importlib.util.spec_from_file_location(f"jaxnewton_config_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise ValueError(f"{path} defines no get_config(smoke=False)")
+    config = module.get_config(smoke=smoke)
+    if not isinstance(config, Config):
+        raise ValueError(f"{path}: get_config must return a jaxnewton.config.Config")
+    return config

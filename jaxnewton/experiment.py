@@ -1,0 +1,237 @@
+"""From a Config to a results folder: build the problem, sweep the seeds, write the contract.
+
+A results folder holds ``config.json``, ``runs.csv`` (one row per seed), ``arrays.npz``
+(leading seed axis), ``summary.json`` and PNG figures. Seed batches are checkpointed
+under ``checkpoints/<config hash>/`` after every segment, so rerunning the same
+command after an interruption resumes where it stopped and redoes nothing finished.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from jaxnewton import __version__
+from jaxnewton.config import Config
+from jaxnewton.diagnostics import LABELS, Diagnostics, make_diagnose
+from jaxnewton.models import make_mlp
+from jaxnewton.problems import Problem, make_regression, quadrature_weights, sine_target, uniform_nodes
+from jaxnewton.results import load_npz, machine_info, wilson_interval, write_csv, write_json, write_npz
+from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
+from jaxnewton.solvers import Solver, damped_newton
+from jaxnewton.sweep import BatchFns, advance_running, diagnose_batch, init_batch, make_batch_fns
+
+RUNS_COLUMNS = [
+    "seed", "status", "steps", "loss", "grad_norm", "trivial", "label", "n_neg", "n_zero", "n_pos",
+    "loss_ratio", "rel_output_norm", "outer_weight_norm", "max_basis_cosine",
+]
+
+Log = Callable[[str], None]
+
+
+class Experiment(NamedTuple):
+    """A config turned into pure functions."""
+
+    config: Config
+    problem: Problem
+    loop: Loop
+    diagnose: Callable[[jax.Array], Diagnostics]
+
+
+def make_solver(config: Config, loss: Callable[[jax.Array], jax.Array]) -> Solver:
+    """The config's optimiser on ``loss``."""
+    if config.solver == "newton":
+        return damped_newton(loss, config.eta, config.eps)
+    raise ValueError(f"solver={config.solver!r} is unknown")  # Config validation makes this unreachable
+
+
+def build(config: Config) -> Experiment:
+    """Build the problem, loop and diagnostics a config describes (nothing is compiled here)."""
+    model = make_mlp(1, config.widths, config.activation, config.bias_init)
+    x = uniform_nodes(config.n_points)
+    target = sine_target(config.target_amplitude, config.target_wavenumber)(x)
+    problem = make_regression(model, x, target, quadrature_weights(config.n_points))
+    loop = make_loop(
+        problem.loss, make_solver(config, problem.loss), config.tol, config.max_steps,
+        config.history_stride, config.divergence_factor,
+    )
+    diagnose = make_diagnose(problem, config.eig_rtol, config.trivial_loss_ratio, config.trivial_output_ratio)
+    return Experiment(config=config, problem=problem, loop=loop, diagnose=diagnose)
+
+
+def seed_keys(root_seed: int, seeds: np.ndarray) -> jax.Array:
+    """Per-seed keys ``fold_in(key(root_seed), s)``: seed s's key does not depend on the others."""
+    root = jax.random.key(root_seed)
+    return jax.vmap(lambda s: jax.random.fold_in(root, s))(jnp.asarray(seeds, jnp.uint32))
+
+
+def initial_points(experiment: Experiment, seeds: np.ndarray) -> jax.Array:
+    """θ₀ for each seed, ``theta0_SxP``."""
+    return jax.vmap(experiment.problem.init)(seed_keys(experiment.config.seed, seeds))
+
+
+class BatchResult(NamedTuple):
+    seeds: np.ndarray
+    theta0: np.ndarray
+    state: RunState
+    diagnostics: Diagnostics
+    seconds: float
+
+
+def _save_checkpoint(path: Path, state: RunState, seconds: float, diagnostics: Diagnostics | None) -> None:
+    arrays = {f"state_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
+    arrays["seconds"] = np.asarray(seconds)
+    if diagnostics is not None:
+        arrays.update({f"diag_{k}": np.asarray(v) for k, v in diagnostics._asdict().items()})
+    write_npz(path, arrays)
+
+
+def _load_checkpoint(path: Path, template: RunState) -> tuple[RunState, float, Diagnostics | None]:
+    data = load_npz(path)
+    leaves, treedef = jax.tree.flatten(template)
+    restored = [jnp.asarray(data[f"state_{i}"]) for i in range(len(leaves))]
+    if any(r.shape != t.shape or r.dtype != t.dtype for r, t in zip(restored, leaves)):
+        raise ValueError(f"checkpoint {path} does not match this config's state; delete it to start over")
+    diagnostics = None
+    if "diag_label" in data:
+        diagnostics = Diagnostics(**{k: jnp.asarray(data[f"diag_{k}"]) for k in Diagnostics._fields})
+    return jax.tree.unflatten(treedef, restored), float(data["seconds"]), diagnostics
+
+
+def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoint: Path, log: Log) -> BatchResult:
+    """Run one seed batch to the end, resuming from and saving to ``checkpoint``."""
+    config = experiment.config
+    theta0 = initial_points(experiment, seeds)
+    state = init_batch(fns, theta0)
+    seconds, diagnostics = 0.0, None
+    if checkpoint.exists():
+        state, seconds, diagnostics = _load_checkpoint(checkpoint, state)
+        log(f"  resumed seeds {seeds[0]}–{seeds[-1]} from {checkpoint.name} at step {int(jnp.max(state.steps))}")
+    start = time.perf_counter() - seconds
+    while diagnostics is None:
+        status = np.asarray(state.status)
+        if (status == RUNNING).any():
+            now = int(np.max(np.asarray(state.steps)[status == RUNNING]))
+            state = advance_running(fns, state, min(now + config.segment_steps, config.max_steps))
+        else:
+            diagnostics = diagnose_batch(fns, state.theta)
+        _save_checkpoint(checkpoint, state, time.perf_counter() - start, diagnostics)
+        counts = np.bincount(np.asarray(state.status), minlength=len(STATUS))
+        stage = "Hessian diagnostics done" if diagnostics is not None else (
+            f"step {int(jnp.max(state.steps))}/{config.max_steps}, "
+            + ", ".join(f"{name} {counts[i]}" for i, name in enumerate(STATUS)))
+        log(f"  seeds {seeds[0]}–{seeds[-1]}: {stage}, {time.perf_counter() - start:.1f} s")
+    return BatchResult(seeds, np.asarray(theta0), state, diagnostics, time.perf_counter() - start)
+
+
+def run_experiment(config: Config, out_dir: Path | str, log: Log = print) -> dict:
+    """Sweep every seed of ``config`` and write the results contract into ``out_dir``.
+
+    Args:
+      config: a validated Config.
+      out_dir: the results folder (created if missing).
+      log: where progress lines go.
+
+    Returns:
+      The summary dict (also written to ``summary.json``).
+    """
+    out = Path(out_dir)
+    checkpoints = out / "checkpoints"
+    ckpt_dir = checkpoints / config.hash()
+    if checkpoints.exists():
+        for stale in checkpoints.iterdir():
+            if stale.name != ckpt_dir.name:
+                log(f"removing checkpoints of a different config: {stale}")
+                shutil.rmtree(stale)
+    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    write_json(out / "config.json", {"config": config.to_dict(), "config_hash": config.hash(),
+                                     "machine": machine_info()})
+
+    experiment = build(config)
+    fns = make_batch_fns(experiment.loop, experiment.diagnose)
+    all_seeds = np.arange(config.n_seeds)
+    batches = [all_seeds[i: i + config.batch_size] for i in range(0, config.n_seeds, config.batch_size)]
+    log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
+        f"{config.solver} η={config.eta} ε={config.eps} tol={config.tol} max_steps={config.max_steps}, "
+        f"{len(batches)} batch(es) of ≤{config.batch_size}")
+    parts = []
+    for b, seeds in enumerate(batches):
+        log(f"batch {b + 1}/{len(batches)}")
+        parts.append(run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log))
+    return write_results(experiment, parts, out, log)
+
+
+def _cat(parts, get) -> np.ndarray:
+    return np.concatenate([np.asarray(get(p)) for p in parts])
+
+
+def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, log: Log) -> dict:
+    """Assemble the batches and write runs.csv, arrays.npz, summary.json and the figures."""
+    from jaxnewton import plots  # matplotlib is only imported when figures are drawn
+
+    config = experiment.config
+    seeds = _cat(parts, lambda p: p.seeds)
+    status = _cat(parts, lambda p: p.state.status)
+    d = {k: _cat(parts, lambda p, k=k: getattr(p.diagnostics, k)) for k in Diagnostics._fields}
+    state = {k: _cat(parts, lambda p, k=k: getattr(p.state, k)) for k in ("theta", "loss", "grad_norm", "steps")}
+    rows = [
+        {
+            "seed": int(seeds[i]), "status": STATUS[status[i]], "steps": int(state["steps"][i]),
+            "loss": state["loss"][i], "grad_norm": state["grad_norm"][i], "trivial": bool(d["trivial"][i]),
+            "label": LABELS[d["label"][i]], "n_neg": int(d["n_neg"][i]), "n_zero": int(d["n_zero"][i]),
+            "n_pos": int(d["n_pos"][i]), "loss_ratio": d["loss_ratio"][i],
+            "rel_output_norm": d["rel_output_norm"][i], "outer_weight_norm": d["outer_weight_norm"][i],
+            "max_basis_cosine": d["max_basis_cosine"][i],
+        }
+        for i in range(len(seeds))
+    ]
+    write_csv(out / "runs.csv", rows, RUNS_COLUMNS)
+    arrays = {
+        "seed": seeds,
+        "theta0": _cat(parts, lambda p: p.theta0),
+        "theta": state["theta"],
+        "eigvals": d["eigvals"],
+        "basis_cosines": d["basis_cosines"],
+        "history_step": np.arange(experiment.loop.n_history) * config.history_stride,
+        "history_loss": _cat(parts, lambda p: p.state.history_loss),
+        "history_grad_norm": _cat(parts, lambda p: p.state.history_grad_norm),
+    }
+    write_npz(out / "arrays.npz", arrays)
+
+    converged = status == STATUS.index("converged")
+    trivial_converged = int(np.sum(converged & d["trivial"]))
+    low, high = wilson_interval(trivial_converged, len(seeds))
+    summary = {
+        "experiment": config.name,
+        "config_hash": config.hash(),
+        "version": __version__,
+        "n_seeds": len(seeds),
+        "n_params": experiment.problem.n_params,
+        "counts": {
+            **{name: int(np.sum(status == i)) for i, name in enumerate(STATUS) if name != "running"},
+            "trivial": trivial_converged,
+        },
+        "labels": {name: int(np.sum(converged & (d["label"] == i))) for i, name in enumerate(LABELS)},
+        "trivial_rate": {"k": trivial_converged, "n": len(seeds), "p": trivial_converged / len(seeds),
+                         "ci95": [low, high]},
+        "definitions": {
+            "counts.trivial": "seeds that converged (||∇L||₂ ≤ tol) to a trivial point",
+            "labels": "Hessian labels of the converged seeds only",
+            "trivial_rate": "counts.trivial / n_seeds with a 95% Wilson interval",
+            "status": STATUS_MESSAGES,
+        },
+        "total_iterations": int(np.sum(state["steps"])),
+        "wall_seconds": float(sum(p.seconds for p in parts)),
+    }
+    plots.write_figures(experiment, arrays, rows, out)
+    write_json(out / "summary.json", summary)
+    log(f"[{config.name}] converged {summary['counts']['converged']}/{len(seeds)}, "
+        f"trivial {trivial_converged}/{len(seeds)} (95% CI {low:.2f}–{high:.2f}), "
+        f"labels {summary['labels']}, {summary['wall_seconds']:.1f} s → {out}")
+    return summary

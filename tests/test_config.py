@@ -1,0 +1,66 @@
+import dataclasses
+
+import pytest
+
+from jaxnewton.cli import main
+from jaxnewton.config import Config, load_config, override
+
+
+def test_e3_config_has_the_paper_settings():
+    config = load_config("configs/mlp_tanh.py")
+    assert (config.eta, config.eps, config.tol, config.n_seeds) == (5e-2, 5e-2, 1e-5, 10)
+    assert config.widths == (10, 10) and config.activation == "tanh" and config.n_points == 100
+
+
+@pytest.mark.parametrize("assignment, field", [
+    ("eta=1.5", "eta"),
+    ("eta=0", "eta"),
+    ("eps=-0.1", "eps"),
+    ("n_seeds=0", "n_seeds"),
+    ("max_steps=2.5", "max_steps"),
+    ("widths=(10, -1)", "widths"),
+    ("widths=abc", "widths"),
+    ("activation=relu6", "activation"),
+    ("tol=0", "tol"),
+    ("trivial_output_ratio=2", "trivial_output_ratio"),
+])
+def test_bad_value_raises_naming_the_field(assignment, field):
+    with pytest.raises(ValueError, match=field):
+        override(load_config("mlp_tanh"), [assignment])
+
+
+def test_typo_in_field_name_suggests_the_right_one():
+    with pytest.raises(ValueError, match=r"no field 'etaa'.*Did you mean 'eta'"):
+        override(load_config("mlp_tanh"), ["etaa=0.1"])
+
+
+def test_override_parses_types():
+    config = override(load_config("mlp_tanh"), ["eta=0.1", "widths=20,20", "max_steps=50", "bias_init=zeros"])
+    assert (config.eta, config.widths, config.max_steps, config.bias_init) == (0.1, (20, 20), 50, "zeros")
+    assert override(config, ["eps=1"]).eps == 1.0
+
+
+def test_config_is_frozen_and_hash_tracks_content():
+    config = load_config("mlp_tanh")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        config.eta = 0.2
+    assert config.hash() == load_config("mlp_tanh").hash()
+    assert config.hash() != override(config, ["eta=0.2"]).hash()
+
+
+def test_unknown_config_name_lists_the_available_ones():
+    with pytest.raises(ValueError, match="mlp_tanh"):
+        load_config("no_such_experiment")
+
+
+def test_cli_reports_bad_input_without_running(capsys, tmp_path):
+    assert main(["run", "mlp_tanh", "--set", "eps=-1", "--out", str(tmp_path / "x")]) == 2
+    assert "eps" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
+    assert main(["run", "mlp_tanh", "--seeds", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "n_seeds" in capsys.readouterr().err
+
+
+def test_direct_construction_validates():
+    with pytest.raises(ValueError, match="solver"):
+        Config(name="x", solver="adam")
