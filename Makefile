@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test paper mlp bench clean
+.PHONY: setup test paper mlp mlp-100 bench clean
 
 setup: $(STAMP)
 
@@ -19,6 +19,9 @@ test: $(STAMP)
 
 mlp: $(STAMP)
 	$(PY) -m jaxnewton run mlp_tanh --out results/mlp_tanh
+
+mlp-100: $(STAMP)
+	$(PY) -m jaxnewton run mlp_tanh --seeds 100 --out results/mlp_tanh_100
 
 paper: $(STAMP)
 	$(PY) scripts/paper.py

@@ -33,6 +33,7 @@ RUNS_COLUMNS = [
 ]
 
 Log = Callable[[str], None]
+OUTER_ZERO = 1e-3  # ||θᴼ|| below this counts as the paper's θᴼ = 0 trivial point
 
 
 class Experiment(NamedTuple):
@@ -205,7 +206,8 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
     write_npz(out / "arrays.npz", arrays)
 
     converged = status == STATUS.index("converged")
-    trivial_converged = int(np.sum(converged & d["trivial"]))
+    trivial = converged & d["trivial"]
+    trivial_converged = int(np.sum(trivial))
     low, high = wilson_interval(trivial_converged, len(seeds))
     summary = {
         "experiment": config.name,
@@ -218,11 +220,16 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
             "trivial": trivial_converged,
         },
         "labels": {name: int(np.sum(converged & (d["label"] == i))) for i, name in enumerate(LABELS)},
+        "trivial_labels": {name: int(np.sum(trivial & (d["label"] == i))) for i, name in enumerate(LABELS)},
+        "trivial_outer_zero": int(np.sum(trivial & (d["outer_weight_norm"] <= OUTER_ZERO))),
         "trivial_rate": {"k": trivial_converged, "n": len(seeds), "p": trivial_converged / len(seeds),
                          "ci95": [low, high]},
         "definitions": {
             "counts.trivial": "seeds that converged (||∇L||₂ ≤ tol) to a trivial point",
             "labels": "Hessian labels of the converged seeds only",
+            "trivial_labels": "Hessian labels of the converged trivial seeds",
+            "trivial_outer_zero": f"converged trivial seeds with ||θᴼ||₂ ≤ {OUTER_ZERO:g} (the paper's θᴼ = 0 "
+                                  "point); the others cancel redundant basis functions",
             "trivial_rate": "counts.trivial / n_seeds with a 95% Wilson interval",
             "status": STATUS_MESSAGES,
         },

@@ -12,7 +12,7 @@ Hessian, and hence the meaning of the shift ε, does not change with the grid si
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -35,6 +35,7 @@ class Problem(NamedTuple):
       target: v at the nodes, ``v_Q``.
       weights: quadrature weights ``w_Q``.
       outer_mask: ``bool_P``, True on the entries of θ that are θᴼ.
+      unravel: ``unravel(theta_P) -> params``, the model's parameter pytree.
     """
 
     n_params: int
@@ -47,6 +48,7 @@ class Problem(NamedTuple):
     target: jax.Array
     weights: jax.Array
     outer_mask: jax.Array
+    unravel: Callable[[jax.Array], Any]
 
     def inner(self, f_Q: jax.Array, g_Q: jax.Array) -> jax.Array:
         """⟨f, g⟩ = Σ_q w_q f_q g_q (broadcasts over leading axes)."""
@@ -113,4 +115,5 @@ def make_regression(model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights
         target=target_Q,
         weights=weights_Q,
         outer_mask=outer_mask,
+        unravel=unravel,
     )

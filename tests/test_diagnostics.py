@@ -42,13 +42,7 @@ def test_cosines_match_numpy_and_zero_basis_gives_zero(e3):
 
 def constant_basis_point(e3):
     """θᴼ = 0 and first-layer weights 0, so every h_k is a constant: constants ⊥ v on the grid."""
-    params = ravel_pytree(jax.tree.map(jnp.zeros_like, {"x": 0}))  # placeholder to get unravel below
-    from jaxnewton.models import make_mlp
-
-    template = make_mlp(1, (10, 10)).init(jax.random.key(0))
-    _, unravel = ravel_pytree(template)
-    theta = e3.problem.init(jax.random.key(7))
-    params = unravel(theta)
+    params = e3.problem.unravel(e3.problem.init(jax.random.key(7)))
     params["hidden"][0]["w"] = jnp.zeros_like(params["hidden"][0]["w"])
     params["out"] = jnp.zeros_like(params["out"])
     return ravel_pytree(params)[0]
@@ -73,11 +67,7 @@ def test_constructed_trivial_point_is_flagged_and_is_a_saddle(e3):
 
 def test_good_fit_is_not_trivial(e3):
     # Step-like basis functions h_k ≈ tanh(½ tanh(20(x − c_k))) and the least-squares θᴼ.
-    from jaxnewton.models import make_mlp
-
-    template = make_mlp(1, (10, 10)).init(jax.random.key(0))
-    _, unravel = ravel_pytree(template)
-    params = unravel(e3.problem.init(jax.random.key(0)))
+    params = e3.problem.unravel(e3.problem.init(jax.random.key(0)))
     centres = jnp.linspace(0.05, 0.95, 10)
     params["hidden"][0] = {"w": jnp.full((1, 10), 20.0), "b": -20.0 * centres}
     params["hidden"][1] = {"w": 0.5 * jnp.eye(10), "b": jnp.zeros(10)}

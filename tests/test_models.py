@@ -64,7 +64,8 @@ def test_bad_model_arguments_raise(kwargs, field):
         make_mlp(**args)
 
 
-def test_ravel_roundtrip(e3):
-    params = make_mlp(1, (10, 10)).init(jax.random.key(5))
-    flat, unravel = ravel_pytree(params)
-    np.testing.assert_array_equal(ravel_pytree(unravel(flat))[0], flat)
+def test_flat_vector_roundtrip(e3):
+    theta = e3.problem.init(jax.random.key(5))
+    params = e3.problem.unravel(theta)
+    np.testing.assert_array_equal(ravel_pytree(params)[0], theta)
+    np.testing.assert_array_equal(params["out"], e3.problem.outer(theta))
