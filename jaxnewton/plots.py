@@ -25,6 +25,7 @@ OUTCOME_COLOURS = {
     "nonfinite": "black",
 }
 MAX_PANELS = 12
+FIGURES = ("histories", "fits", "basis", "spectrum")  # the PNGs write_figures makes
 
 
 def outcome(row: dict) -> str:
@@ -130,9 +131,13 @@ def spectrum(arrays: dict, rows: list[dict], eig_rtol: float) -> plt.Figure:
 
 
 def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], out: Path) -> None:
-    """Write histories.png, fits.png, basis.png and spectrum.png into ``out``."""
+    """Write the ``FIGURES`` as PNGs into ``out``."""
     config = experiment.config
-    save(histories(arrays, rows, config.tol), out / "histories.png")
-    save(fits(experiment, arrays, rows), out / "fits.png")
-    save(basis_functions(experiment, arrays, rows), out / "basis.png")
-    save(spectrum(arrays, rows, config.eig_rtol), out / "spectrum.png")
+    figures = {
+        "histories": lambda: histories(arrays, rows, config.tol),
+        "fits": lambda: fits(experiment, arrays, rows),
+        "basis": lambda: basis_functions(experiment, arrays, rows),
+        "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol),
+    }
+    for name in FIGURES:
+        save(figures[name](), out / f"{name}.png")

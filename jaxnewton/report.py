@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import NamedTuple
 
+from jaxnewton.plots import FIGURES
 from jaxnewton.results import atomic_write_bytes
 
 
@@ -78,7 +79,7 @@ def write_report(results: Path) -> Path:
             lines += [f"## {paper.id}: `results/{folder}` ({summary['n_seeds']} seeds, "
                       f"{summary['wall_seconds']:.0f} s)", "",
                       f"Statuses {summary['counts']}; Hessian labels of converged seeds {summary['labels']}.", ""]
-            lines += [f"![{name}]({folder}/{name}.png)" for name in ("histories", "fits", "basis", "spectrum")]
+            lines += [f"![{name}]({folder}/{name}.png)" for name in FIGURES]
             lines.append("")
     path = results / "REPORT.md"
     atomic_write_bytes(path, "\n".join(lines).encode())

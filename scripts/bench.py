@@ -1,7 +1,7 @@
 """Benchmark: Newton seed-iterations per second on E3, batched runner vs a per-seed loop.
 
 Run:      make bench            (python scripts/bench.py --out results/bench.json)
-Runtime:  about 2 minutes on a 2-core CPU.
+Runtime:  about 1–2 minutes on a 2-core CPU.
 
 Both implementations run the same damped Newton step of the E3 config (140 parameters,
 100 nodes, float64) for a fixed number of steps with the stopping test disabled, so
@@ -44,9 +44,9 @@ def best_time(fn, repeats: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=40, help="Newton steps per seed")
+    parser.add_argument("--steps", type=int, default=20, help="Newton steps per seed")
     parser.add_argument("--seeds", default="1,16,64", help="comma-separated seed counts")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
     args = parser.parse_args()
 
