@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from jaxnewton import __version__
 from jaxnewton.models import ACTIVATIONS, BIAS_INITS
+from jaxnewton.problems import HESSIANS
 
 SOLVERS = ("newton",)
 
@@ -36,6 +37,9 @@ class Config:
       activation: hidden activation (``jaxnewton.models.ACTIVATIONS``).
       bias_init: ``"torch_default"`` or ``"zeros"`` (see ``jaxnewton.models.make_mlp``).
       solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L.
+      hessian: how the solver computes the exact H: ``"structured"`` (``jaxnewton.curvature``,
+        several times faster on MLPs) or ``"autodiff"`` (``jax.hessian``). Diagnostics always
+        use ``jax.hessian``, independently of this choice.
       eta: step relaxation η in (0, 1].
       eps: Hessian shift ε ≥ 0.
       tol: stop when ||∇L||₂ ≤ tol.
@@ -59,6 +63,7 @@ class Config:
     activation: str = "tanh"
     bias_init: str = "torch_default"
     solver: str = "newton"
+    hessian: str = "structured"
     eta: float = 5e-2
     eps: float = 5e-2
     tol: float = 1e-5
@@ -83,6 +88,7 @@ class Config:
         _require(self.activation in ACTIVATIONS, "activation", self.activation, f"one of {sorted(ACTIVATIONS)}")
         _require(self.bias_init in BIAS_INITS, "bias_init", self.bias_init, f"one of {list(BIAS_INITS)}")
         _require(self.solver in SOLVERS, "solver", self.solver, f"one of {list(SOLVERS)}")
+        _require(self.hessian in HESSIANS, "hessian", self.hessian, f"one of {list(HESSIANS)}")
         _require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
         _require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
         _require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")

@@ -45,10 +45,10 @@ class Experiment(NamedTuple):
     diagnose: Callable[[jax.Array], Diagnostics]
 
 
-def make_solver(config: Config, loss: Callable[[jax.Array], jax.Array]) -> Solver:
-    """The config's optimiser on ``loss``."""
+def make_solver(config: Config, problem: Problem) -> Solver:
+    """The config's optimiser on ``problem``'s loss."""
     if config.solver == "newton":
-        return damped_newton(loss, config.eta, config.eps)
+        return damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
     raise ValueError(f"solver={config.solver!r} is unknown")  # Config validation makes this unreachable
 
 
@@ -57,9 +57,9 @@ def build(config: Config) -> Experiment:
     model = make_mlp(1, config.widths, config.activation, config.bias_init)
     x = uniform_nodes(config.n_points)
     target = sine_target(config.target_amplitude, config.target_wavenumber)(x)
-    problem = make_regression(model, x, target, quadrature_weights(config.n_points))
+    problem = make_regression(model, x, target, quadrature_weights(config.n_points), config.hessian)
     loop = make_loop(
-        problem.loss, make_solver(config, problem.loss), config.tol, config.max_steps,
+        problem.loss, make_solver(config, problem), config.tol, config.max_steps,
         config.history_stride, config.divergence_factor,
     )
     diagnose = make_diagnose(problem, config.eig_rtol, config.trivial_loss_ratio, config.trivial_output_ratio)
@@ -96,12 +96,12 @@ def _save_checkpoint(path: Path, state: RunState, seconds: float, diagnostics: D
 def _load_checkpoint(path: Path, template: RunState) -> tuple[RunState, float, Diagnostics | None]:
     data = load_npz(path)
     leaves, treedef = jax.tree.flatten(template)
-    restored = [jnp.asarray(data[f"state_{i}"]) for i in range(len(leaves))]
+    restored = [np.asarray(data[f"state_{i}"]) for i in range(len(leaves))]
     if any(r.shape != t.shape or r.dtype != t.dtype for r, t in zip(restored, leaves)):
         raise ValueError(f"checkpoint {path} does not match this config's state; delete it to start over")
     diagnostics = None
     if "diag_label" in data:
-        diagnostics = Diagnostics(**{k: jnp.asarray(data[f"diag_{k}"]) for k in Diagnostics._fields})
+        diagnostics = Diagnostics(**{k: np.asarray(data[f"diag_{k}"]) for k in Diagnostics._fields})
     return jax.tree.unflatten(treedef, restored), float(data["seconds"]), diagnostics
 
 
@@ -113,7 +113,7 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
     seconds, diagnostics = 0.0, None
     if checkpoint.exists():
         state, seconds, diagnostics = _load_checkpoint(checkpoint, state)
-        log(f"  resumed seeds {seeds[0]}–{seeds[-1]} from {checkpoint.name} at step {int(jnp.max(state.steps))}")
+        log(f"  resumed seeds {seeds[0]}–{seeds[-1]} from {checkpoint.name} at step {int(np.max(state.steps))}")
     start = time.perf_counter() - seconds
     while diagnostics is None:
         status = np.asarray(state.status)
@@ -125,7 +125,7 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
         _save_checkpoint(checkpoint, state, time.perf_counter() - start, diagnostics)
         counts = np.bincount(np.asarray(state.status), minlength=len(STATUS))
         stage = "Hessian diagnostics done" if diagnostics is not None else (
-            f"step {int(jnp.max(state.steps))}/{config.max_steps}, "
+            f"step {int(np.max(state.steps))}/{config.max_steps}, "
             + ", ".join(f"{name} {counts[i]}" for i, name in enumerate(STATUS)))
         log(f"  seeds {seeds[0]}–{seeds[-1]}: {stage}, {time.perf_counter() - start:.1f} s")
     return BatchResult(seeds, np.asarray(theta0), state, diagnostics, time.perf_counter() - start)

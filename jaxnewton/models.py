@@ -33,12 +33,16 @@ class Model(NamedTuple):
       basis: ``basis(params, x_QxD) -> h_QxK``, the last hidden layer's outputs.
       apply: ``apply(params, x_QxD) -> N_Q`` = ``basis(params, x) @ params["out"]``.
       n_basis: K, the width of the last hidden layer.
+      activation: σ when the model is a plain MLP (hidden layers σ(h W + b) from h = x,
+        parameters as ``make_mlp``'s); this enables ``jaxnewton.curvature``'s structured
+        Hessian. None for any other model.
     """
 
     init: Callable[[jax.Array], Params]
     basis: Callable[[Params, jax.Array], jax.Array]
     apply: Callable[[Params, jax.Array], jax.Array]
     n_basis: int
+    activation: Callable[[jax.Array], jax.Array] | None = None
 
 
 def xavier_uniform(key: jax.Array, fan_in: int, fan_out: int) -> jax.Array:
@@ -105,4 +109,4 @@ def make_mlp(
     def apply(params: Params, x_QxD: jax.Array) -> jax.Array:
         return basis(params, x_QxD) @ params["out"]
 
-    return Model(init=init, basis=basis, apply=apply, n_basis=widths[-1])
+    return Model(init=init, basis=basis, apply=apply, n_basis=widths[-1], activation=act)

@@ -18,6 +18,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
+from jaxnewton.curvature import make_mlp_least_squares_hessian
 from jaxnewton.models import Model
 
 
@@ -31,6 +32,8 @@ class Problem(NamedTuple):
       basis: ``basis(theta_P) -> h_QxK``, the basis functions N is a linear read-out of.
       outer: ``outer(theta_P) -> theta_out_K``, the read-out weights θᴼ.
       loss: ``loss(theta_P) -> L`` = ⟨N − v, N − v⟩.
+      hessian: ``hessian(theta_P) -> H_PxP``, the exact ∇²L: ``jaxnewton.curvature``'s
+        structured form for MLPs, ``jax.hessian(loss)`` otherwise (or when asked).
       x: the nodes, ``x_QxD``.
       target: v at the nodes, ``v_Q``.
       weights: quadrature weights ``w_Q``.
@@ -44,6 +47,7 @@ class Problem(NamedTuple):
     basis: Callable[[jax.Array], jax.Array]
     outer: Callable[[jax.Array], jax.Array]
     loss: Callable[[jax.Array], jax.Array]
+    hessian: Callable[[jax.Array], jax.Array]
     x: jax.Array
     target: jax.Array
     weights: jax.Array
@@ -70,7 +74,12 @@ def sine_target(amplitude: float, wavenumber: float) -> Callable[[jax.Array], ja
     return lambda x_Qx1: amplitude * jnp.sin(wavenumber * jnp.pi * x_Qx1[:, 0])
 
 
-def make_regression(model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights_Q: jax.Array) -> Problem:
+HESSIANS = ("structured", "autodiff")
+
+
+def make_regression(
+    model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights_Q: jax.Array, hessian: str = "structured"
+) -> Problem:
     """The regression objective L(θ) = ||N(θ) − v||² of ``model`` on fixed nodes.
 
     Args:
@@ -78,10 +87,16 @@ def make_regression(model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights
       x_QxD: nodes.
       target_Q: v at the nodes.
       weights_Q: quadrature weights of the inner product.
+      hessian: ``"structured"`` (``jaxnewton.curvature``, MLPs only) or ``"autodiff"``
+        (``jax.hessian``); both are the exact Hessian.
 
     Returns:
       A ``Problem`` whose functions take the flat vector θ_P.
     """
+    if hessian not in HESSIANS:
+        raise ValueError(f"hessian={hessian!r} is unknown; use one of {list(HESSIANS)}")
+    if hessian == "structured" and model.activation is None:
+        raise ValueError("hessian='structured' needs a plain MLP (Model.activation set); use hessian='autodiff'")
     template = model.init(jax.random.key(0))
     theta_template, unravel = ravel_pytree(template)
     mask_tree = jax.tree.map(lambda a: jnp.zeros(a.shape, bool), template)
@@ -111,6 +126,10 @@ def make_regression(model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights
         basis=basis,
         outer=outer,
         loss=loss,
+        hessian=(
+            make_mlp_least_squares_hessian(model.activation, x_QxD, target_Q, weights_Q, unravel, template)
+            if hessian == "structured" else jax.hessian(loss)
+        ),
         x=x_QxD,
         target=target_Q,
         weights=weights_Q,

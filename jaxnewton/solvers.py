@@ -25,21 +25,41 @@ class Solver(NamedTuple):
     update: Callable[[jax.Array, jax.Array, Any, jax.Array], tuple[jax.Array, Any]]
 
 
-def damped_newton(loss: LossFn, eta: float, eps: float) -> Solver:
+def _lu_solve(a_PxP: jax.Array, b_P: jax.Array) -> jax.Array:
+    return jax.scipy.linalg.lu_solve(jax.scipy.linalg.lu_factor(a_PxP), b_P)
+
+
+def lu_solve(a_PxP: jax.Array, b_P: jax.Array) -> jax.Array:
+    """x = A⁻¹ b by LU with partial pivoting (LAPACK getrf on CPU).
+
+    ``lu_factor`` + ``lu_solve`` is ~25% faster than ``jnp.linalg.solve`` on batches of
+    140×140 on CPU. On a CPU backend with several devices, a batched getrf can deadlock in
+    jaxlib ≤ 0.10 (its batch is fanned out to the intra-op thread pool that the devices'
+    own executions already occupy), so there the batch is solved one matrix at a time.
+    """
+    if jax.default_backend() == "cpu" and jax.local_device_count() > 1:
+        return jax.custom_batching.sequential_vmap(_lu_solve)(a_PxP, b_P)
+    return _lu_solve(a_PxP, b_P)
+
+
+def damped_newton(
+    loss: LossFn, eta: float, eps: float, hessian: Callable[[jax.Array], jax.Array] | None = None
+) -> Solver:
     """The paper's damped ("modified") Newton step with the exact Hessian.
 
     θ ← θ − η (∇²L(θ) + εI)⁻¹ ∇L(θ). H + εI may be indefinite, so the system is solved
-    with a general LU solve (``jnp.linalg.solve``), never Cholesky.
+    with a general LU solve with partial pivoting, never Cholesky.
 
     Args:
       loss: L(θ) of a flat vector.
       eta: step relaxation η.
       eps: shift ε.
+      hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None.
 
     Returns:
       A stateless ``Solver`` (its state is ``()``).
     """
-    hessian = jax.hessian(loss)
+    hessian = hessian or jax.hessian(loss)
 
     def init(theta: jax.Array) -> tuple[()]:
         return ()
@@ -50,6 +70,6 @@ def damped_newton(loss: LossFn, eta: float, eps: float) -> Solver:
         # Double-where: a finished seed (which may sit on a singular H + εI) solves the
         # identity instead, so the discarded branch stays finite under vmap.
         system = jnp.where(done, eye, shifted)
-        return theta - eta * jnp.linalg.solve(system, grad), state
+        return theta - eta * lu_solve(system, grad), state
 
     return Solver(init=init, update=update)
