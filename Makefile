@@ -27,6 +27,7 @@ paper: $(STAMP)
 	$(PY) scripts/paper.py
 
 bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) scripts/bench.py --out results/bench.json
 
 clean:

@@ -29,6 +29,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxnewton.linalg import symmetric_eigvals
 from jaxnewton.problems import Problem
 
 MINIMUM, MAXIMUM, SADDLE, DEGENERATE = 0, 1, 2, 3
@@ -66,7 +67,7 @@ class Diagnostics(NamedTuple):
 def hessian_eigvals(loss: Callable[[jax.Array], jax.Array], theta: jax.Array) -> jax.Array:
     """Ascending eigenvalues of the symmetrised exact Hessian of ``loss`` at ``theta``."""
     hessian = jax.hessian(loss)(theta)
-    return jnp.linalg.eigvalsh(0.5 * (hessian + hessian.T))
+    return symmetric_eigvals(hessian)
 
 
 def classify_spectrum(eigvals: jax.Array, rtol: float) -> tuple[jax.Array, ...]:

@@ -15,6 +15,8 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxnewton.linalg import lu_solve
+
 LossFn = Callable[[jax.Array], jax.Array]
 
 
@@ -23,23 +25,6 @@ class Solver(NamedTuple):
 
     init: Callable[[jax.Array], Any]
     update: Callable[[jax.Array, jax.Array, Any, jax.Array], tuple[jax.Array, Any]]
-
-
-def _lu_solve(a_PxP: jax.Array, b_P: jax.Array) -> jax.Array:
-    return jax.scipy.linalg.lu_solve(jax.scipy.linalg.lu_factor(a_PxP), b_P)
-
-
-def lu_solve(a_PxP: jax.Array, b_P: jax.Array) -> jax.Array:
-    """x = A⁻¹ b by LU with partial pivoting (LAPACK getrf on CPU).
-
-    ``lu_factor`` + ``lu_solve`` is ~25% faster than ``jnp.linalg.solve`` on batches of
-    140×140 on CPU. On a CPU backend with several devices, a batched getrf can deadlock in
-    jaxlib ≤ 0.10 (its batch is fanned out to the intra-op thread pool that the devices'
-    own executions already occupy), so there the batch is solved one matrix at a time.
-    """
-    if jax.default_backend() == "cpu" and jax.local_device_count() > 1:
-        return jax.custom_batching.sequential_vmap(_lu_solve)(a_PxP, b_P)
-    return _lu_solve(a_PxP, b_P)
 
 
 def damped_newton(

@@ -1,28 +1,34 @@
-"""Host-side driver of a vmapped seed batch: segments, compaction and checkpoints.
+"""Host-side driver of a vmapped seed batch: segments, compaction, chunks, devices, checkpoints.
 
 The per-seed loop (``jaxnewton.runner``) is pure; this module only decides which
 seeds go into the next compiled segment and saves state between segments, so an
 interrupted batch resumes at its last segment boundary.
 
-Two facts about XLA on CPU shape it:
+Three facts about XLA on CPU shape it:
 
-- Batch shape can change bits. XLA's kernels for batches of 1 to 4 seeds sum in
-  another order than for larger batches, and Newton on these problems amplifies the
-  last bit into a different trajectory (measured on E3: |Δθ| up to 15 after 300
-  steps). Every batch is therefore padded to at least ``MIN_BATCH`` seeds. For
-  batches of 5 and more the iterates were bitwise identical across batch sizes and
-  seed positions in our measurements; XLA does not promise that (the loss value can
-  differ in its last bit), so tests require agreement to rounding, and the README
-  reports how often a long run ends at another kind of point when its batch differs.
+- Batch shape changes bits. XLA's kernels sum in another order for another batch
+  size, and Newton on these problems amplifies the last bit into a different
+  trajectory (measured on E3: |Δθ| up to 15 after 300 steps; with the structured
+  Hessian, 3 of 10 seeds ended with another status in a batch of 16 than in one of 128).
+  So on CPU a seed is never computed in a batch of any other shape than ``CHUNK``:
+  each device's share is a sequence (``lax.map``) of vmapped chunks of ``CHUNK``
+  seeds, each with its own ``while_loop``, and shares are padded to whole chunks.
+  Then a seed's iterates are bitwise identical whatever the number of seeds, their
+  order, the compaction and the device count (measured, and tested to rounding).
+- Chunks are also faster: a chunk of 16 seeds' Hessians and intermediates stays in
+  cache. On 2 cores, E3: 0.41–0.44 ms per seed-iteration at 16–256 seeds in chunks of
+  16, vs 0.52–0.67 ms as one vmap (``scripts/bench.py``).
 - A vmapped ``while_loop`` steps every element until the slowest is done. Between
-  segments the still-running seeds are gathered into the smallest power-of-two bucket
-  (≥ ``MIN_BATCH``) that holds them, so finished seeds stop costing compute; there are
-  at most log₂(batch) bucket shapes, each compiled once.
+  segments the still-running seeds are gathered into the smallest bucket of 2^k or
+  3·2^k chunks per device that holds them (``bucket_size``), so finished seeds stop
+  costing compute; there are at most 2 log₂(batch) bucket shapes, each compiled once.
 
 Seeds are split across every visible device (a one-axis ``Mesh``; ``shard_map`` runs
-each device's share with its own ``while_loop``), padded so each device holds at least
-``MIN_BATCH`` seeds. A seed's trajectory does not depend on the device count (tested
-with 4 host devices).
+each device's share with its own loops and no collective), so the same code uses
+several GPUs, or several hosts after ``jax.distributed.initialize()`` (untested
+here). On GPU/TPU the default is one vmap over a device's whole share (``chunk=None``):
+throughput there comes from wide batches, and bitwise invariance to the batch shape
+is not promised.
 """
 
 from __future__ import annotations
@@ -36,7 +42,8 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from jaxnewton.diagnostics import Diagnostics
 from jaxnewton.runner import RUNNING, Loop, RunState
 
-MIN_BATCH = 8
+CHUNK = 16  # seeds per vmapped chunk on CPU, and the smallest per-device batch
+MIN_BATCH = CHUNK
 SEED_AXIS = "seeds"
 
 
@@ -45,16 +52,23 @@ def seed_mesh(devices: list | None = None) -> Mesh:
     return Mesh(np.array(devices if devices is not None else jax.devices()), (SEED_AXIS,))
 
 
+def _ladder(c: int) -> int:
+    """The smallest number ≥ c of the form 2^k or 3·2^k (1, 2, 3, 4, 6, 8, 12, 16, 24, …)."""
+    power = 1 << max(c - 1, 0).bit_length()
+    return 3 * power // 4 if power >= 4 and 3 * power // 4 >= c else power
+
+
 def bucket_size(n: int, cap: int, n_devices: int = 1) -> int:
     """The batch shape for ``n`` seeds on ``n_devices``.
 
-    Each device gets the next power of two ≥ its share, at least MIN_BATCH (so no device
-    ever runs a batch of 1–4, whose kernels sum in another order), and at most its share
-    of ``cap``.
+    Each device gets a whole number of MIN_BATCH-seed chunks, so no seed is ever computed
+    in a batch of another shape: the smallest count of the form 2^k or 3·2^k that holds
+    its share (so a batch wastes at most a third on padding and a sweep compiles at most
+    2 log₂ shapes), but no more chunks than its share of ``cap`` needs.
     """
     share, share_cap = -(-n // n_devices), -(-cap // n_devices)
-    per_device = max(MIN_BATCH, min(share_cap, 1 << max(share - 1, 0).bit_length()))
-    return per_device * n_devices
+    chunks = min(_ladder(-(-share // MIN_BATCH)), -(-share_cap // MIN_BATCH))
+    return max(chunks, 1) * MIN_BATCH * n_devices
 
 
 def pad_rows(tree, size: int):
@@ -78,27 +92,51 @@ class BatchFns(NamedTuple):
         return self.mesh.size
 
 
-def make_batch_fns(loop: Loop, diagnose: Callable[[jax.Array], Diagnostics], mesh: Mesh | None = None) -> BatchFns:
-    """jit(shard_map(vmap(...))) of the loop's init / advance and of the diagnostics: the one place that jits.
+def default_chunk(mesh: Mesh) -> int | None:
+    """``CHUNK`` on CPU devices (bitwise batch invariance, cache-sized work), None (one vmap) elsewhere."""
+    return CHUNK if mesh.devices.flat[0].platform == "cpu" else None
 
-    Each device runs its own slice of seeds with its own ``while_loop`` (no collective
-    inside the loop), so a device stops as soon as its own seeds are done.
+
+def make_batch_fns(
+    loop: Loop,
+    diagnose: Callable[[jax.Array], Diagnostics],
+    mesh: Mesh | None = None,
+    chunk: int | None | str = "auto",
+) -> BatchFns:
+    """jit(shard_map(chunks of vmap(...))) of the loop's init / advance and of the diagnostics: the one place that jits.
+
+    Each device runs its own slice of seeds with its own ``while_loop`` per chunk (no
+    collective inside the loop), so a chunk stops as soon as its own seeds are done.
 
     Args:
       loop: the per-seed loop.
       diagnose: per-seed diagnostics.
       mesh: devices to split seeds across (``seed_mesh()`` by default: all of them).
+      chunk: seeds per vmapped chunk within a device; None vmaps a device's whole share
+        at once; "auto" is ``default_chunk(mesh)``.
     """
     mesh = mesh if mesh is not None else seed_mesh()
+    chunk = default_chunk(mesh) if chunk == "auto" else chunk
+    if chunk is not None and (not isinstance(chunk, int) or chunk < 1 or MIN_BATCH % chunk):
+        raise ValueError(f"chunk={chunk!r} must divide MIN_BATCH={MIN_BATCH} (so every bucket is whole chunks), "
+                         "or be None (one vmap) or 'auto'")
     seeds = PartitionSpec(SEED_AXIS)
+
+    def chunked(fn, *shared):
+        """Per-seed ``fn(x, *shared)`` over a leading seed axis, in vmapped chunks of ``chunk``."""
+        def batched(xs, *args):
+            if chunk is None:
+                return jax.vmap(fn, in_axes=(0,) + (None,) * len(args))(xs, *args)
+            return jax.lax.map(lambda x: fn(x, *args), xs, batch_size=chunk)
+        return batched
 
     def sharded(fn, in_specs):
         return jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=seeds))
 
     return BatchFns(
-        init=sharded(jax.vmap(loop.init), seeds),
-        advance=sharded(jax.vmap(loop.advance, in_axes=(0, None)), (seeds, PartitionSpec())),
-        diagnose=sharded(jax.vmap(diagnose), seeds),
+        init=sharded(chunked(loop.init), seeds),
+        advance=sharded(chunked(loop.advance), (seeds, PartitionSpec())),
+        diagnose=sharded(chunked(diagnose), seeds),
         mesh=mesh,
     )
 

@@ -1,22 +1,45 @@
-"""Benchmark: Newton seed-iterations per second on E3, batched runner vs a per-seed loop.
+"""Benchmark: damped Newton seed-iterations per second on E3, jaxnewton vs per-seed loops and PyTorch.
 
-Run:      make bench            (python scripts/bench.py --out results/bench.json)
-Runtime:  about 1–2 minutes on a 2-core CPU.
+Run:      make bench            (installs the ``bench`` extra, PyTorch CPU, then
+                                 python scripts/bench.py --out results/bench.json)
+Runtime:  about 5 minutes on a 2-core CPU (the PyTorch loop is the slow part).
 
-Both implementations run the same damped Newton step of the E3 config (140 parameters,
-100 nodes, float64) for a fixed number of steps with the stopping test disabled, so
-every seed does the same work. Timed in the same process, after compiling:
+Every implementation runs the same damped Newton step of the E3 config (140 parameters,
+100 nodes, float64; θ ← θ − η (H + εI)⁻¹ ∇L with the exact Hessian) for a fixed number
+of steps with the stopping test disabled, so every seed does the same work. All are
+timed in one process, after compiling / warming up, best of ``--repeats``:
 
-- ``jaxnewton``: the batched runner (``jaxnewton.sweep``: jit(vmap(while_loop)),
-  batches padded to at least MIN_BATCH seeds);
-- ``jax_loop``: a Python loop over seeds, each running the same loop jitted unbatched.
+- ``jaxnewton``: the batched runner (``jaxnewton.sweep``: jit(shard_map(vmap(while_loop)))
+  with the structured exact Hessian of ``jaxnewton.curvature``);
+- ``jax_loop``: a Python loop over seeds, each running the same loop jitted unbatched;
+- ``torch_loop``: the straightforward PyTorch script, a loop over seeds and steps with
+  ``torch.autograd.functional.hessian`` and ``torch.linalg.solve``;
+- ``torch_func_vmap``: ``torch.func.vmap(torch.func.hessian(loss))`` over the seeds.
 
-Each time is the best of ``--repeats``; the output says which machine it ran on.
+Also measured in the same run:
+
+- ``matmul_gflops``: the float64 matrix-multiply rate (2n³ / time, n = 2048);
+- ``hessian``: XLA's FLOP and byte counts for one exact Hessian, ``jax.hessian`` vs
+  ``jaxnewton.curvature``, their times at 64 seeds in chunks of 16 (as the runner); ``hessian_gflops``, the
+  structured Hessian's own FLOPs / its time; ``hessian_effective_gflops``, jax.hessian's
+  FLOP count / the structured time (the rate needed to do jax.hessian's arithmetic that
+  fast); and both as fractions of ``matmul_gflops``;
+- ``widths``: time per seed-iteration of one vmapped Newton step against the parameter
+  count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs the
+  PyTorch loop, each only where it fits in time and memory);
+- ``sweep_10`` / ``sweep_100``: the wall time (compile included) and iterations of the
+  real E3 sweeps, read from ``results/mlp_tanh*/summary.json`` (``make mlp``,
+  ``make mlp-100``), against total iterations × this run's batched cost per iteration.
+
+The PyTorch step is checked against the JAX step on the same θ before anything is timed.
+Writes JSON and a PNG (time per iteration against seeds and against parameter count).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -29,11 +52,15 @@ from jaxnewton.experiment import build, initial_points
 from jaxnewton.results import machine_info, write_json
 from jaxnewton.runner import make_loop
 from jaxnewton.solvers import damped_newton
-from jaxnewton.sweep import advance_running, init_batch, make_batch_fns
+from jaxnewton.sweep import CHUNK, advance_running, init_batch, make_batch_fns
+
+IMPLS = ("jaxnewton", "jax_loop", "torch_loop", "torch_func_vmap")
+COLORS = {"jaxnewton": "C0", "jax_loop": "C1", "torch_loop": "C2", "torch_func_vmap": "C3", "jax.hessian (vmapped)": "C4"}
 
 
 def best_time(fn, repeats: int) -> float:
-    fn()  # compile and warm up
+    """Best wall time of ``repeats`` calls, after one untimed call (compile, warm-up)."""
+    fn()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
@@ -42,53 +69,294 @@ def best_time(fn, repeats: int) -> float:
     return min(times)
 
 
+def cost(jitted, *args) -> dict[str, float]:
+    """XLA's cost analysis of a jitted function: FLOPs and bytes accessed."""
+    analysis = jitted.lower(*args).compile().cost_analysis()
+    analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
+    return {"flops": float(analysis.get("flops", np.nan)), "bytes": float(analysis.get("bytes accessed", np.nan))}
+
+
+def matmul_gflops(repeats: int, n: int = 2048) -> float:
+    a = jax.random.normal(jax.random.key(0), (n, n), jnp.float64)
+    matmul = jax.jit(lambda x: x @ x)
+    seconds = best_time(lambda: matmul(a).block_until_ready(), max(repeats, 3))
+    return 2 * n**3 / seconds / 1e9
+
+
+# ---------------------------------------------------------------- PyTorch ------------
+
+def torch_problem(experiment):
+    """The E3 loss in PyTorch on the same flat θ layout as ``ravel_pytree`` (b₁, W₁, b₂, W₂, …, θᴼ)."""
+    import torch
+
+    problem, config = experiment.problem, experiment.config
+    x = torch.from_numpy(np.array(problem.x))
+    target = torch.from_numpy(np.array(problem.target))
+    weights = torch.from_numpy(np.array(problem.weights))
+    fans = list(zip((1, *config.widths[:-1]), config.widths))
+    if config.activation != "tanh":
+        raise ValueError("the PyTorch reference implements tanh networks only")
+
+    def loss(theta):
+        h, i = x, 0
+        for fan_in, fan_out in fans:
+            b = theta[..., i:i + fan_out]
+            i += fan_out
+            w = theta[..., i:i + fan_in * fan_out].reshape(*theta.shape[:-1], fan_in, fan_out)
+            i += fan_in * fan_out
+            h = torch.tanh(h @ w + b.unsqueeze(-2))
+        out = (h @ theta[..., i:].unsqueeze(-1)).squeeze(-1)
+        r = out - target
+        return torch.sum(weights * r * r, dim=-1)
+
+    return loss
+
+
+def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float):
+    """The straightforward script: for each seed, for each step, Hessian + gradient + solve."""
+    import torch
+
+    out = []
+    for theta0 in theta0_SxP:
+        theta = torch.from_numpy(np.array(theta0))
+        eye = torch.eye(theta.numel(), dtype=theta.dtype)
+        for _ in range(steps):
+            hessian = torch.autograd.functional.hessian(loss, theta)
+            t = theta.detach().requires_grad_(True)
+            (grad,) = torch.autograd.grad(loss(t), t)
+            theta = theta - eta * torch.linalg.solve(hessian + eps * eye, grad)
+        out.append(theta.numpy())
+    return np.stack(out)
+
+
+def make_torch_vmap_run(loss, eta: float, eps: float):
+    import torch
+    from torch.func import grad, hessian, vmap
+
+    batched_hessian, batched_grad = vmap(hessian(loss)), vmap(grad(loss))
+
+    def run(theta0_SxP, steps: int):
+        theta = torch.from_numpy(np.array(theta0_SxP))
+        eye = torch.eye(theta.shape[-1], dtype=theta.dtype)
+        for _ in range(steps):
+            rhs = batched_grad(theta).unsqueeze(-1)
+            theta = theta - eta * torch.linalg.solve(batched_hessian(theta) + eps * eye, rhs).squeeze(-1)
+        return theta.numpy()
+
+    return run
+
+
+# ---------------------------------------------------------------- sections -----------
+
+def newton_loop(experiment, steps: int):
+    config, problem = experiment.config, experiment.problem
+    # tol = 0 never stops early: every seed runs exactly `steps` steps.
+    solver = damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
+    return make_loop(problem.loss, solver, 0.0, steps, config.history_stride, config.divergence_factor)
+
+
+def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_seeds, torch_steps,
+              use_torch) -> tuple[list, dict]:
+    config = experiment.config
+    loop = newton_loop(experiment, steps)
+    fns = make_batch_fns(loop, experiment.diagnose)
+    single = jax.jit(lambda theta0: loop.advance(loop.init(theta0), jnp.asarray(steps, jnp.int32)))
+    impls = {"jaxnewton": seed_counts, "jax_loop": seed_counts}
+    checks = {}
+    if use_torch:
+        import torch
+
+        loss = torch_problem(experiment)
+        torch_vmap = make_torch_vmap_run(loss, config.eta, config.eps)
+        # Independent-implementation check: 3 steps from 4 seeds, PyTorch vs the JAX runner.
+        theta0 = initial_points(experiment, np.arange(8))
+        reference = advance_running(make_batch_fns(newton_loop(experiment, 3), experiment.diagnose),
+                                    init_batch(fns, theta0), 3).theta[:4]
+        for name, theta in (("torch_loop", torch_loop_run(loss, theta0[:4], 3, config.eta, config.eps)),
+                            ("torch_func_vmap", torch_vmap(theta0[:4], 3))):
+            err = float(np.max(np.abs(theta - reference)) / np.max(np.abs(reference)))
+            checks[name] = err
+            print(f"{name} vs jaxnewton after 3 steps: max relative difference {err:.1e}")
+            if not err < 1e-9:
+                raise RuntimeError(f"{name} disagrees with jaxnewton ({err:.1e}); the comparison would be meaningless")
+        impls |= {"torch_loop": torch_seeds, "torch_func_vmap": torch_vmap_seeds}
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    rows = []
+    for impl, counts in impls.items():
+        for n_seeds in counts:
+            theta0 = initial_points(experiment, np.arange(n_seeds))
+            n_steps = torch_steps if impl.startswith("torch") else steps
+            fn = {
+                "jaxnewton": lambda: jax.block_until_ready(advance_running(fns, init_batch(fns, theta0), steps).theta),
+                "jax_loop": lambda: [jax.block_until_ready(single(t).theta) for t in theta0],
+                "torch_loop": lambda: torch_loop_run(loss, theta0, n_steps, config.eta, config.eps),
+                "torch_func_vmap": lambda: torch_vmap(theta0, n_steps),
+            }[impl]
+            seconds = best_time(fn, 1 if impl == "torch_loop" else repeats)
+            rate = n_seeds * n_steps / seconds
+            rows.append({"impl": impl, "seeds": n_seeds, "steps": n_steps, "seconds": seconds,
+                         "seed_iters_per_s": rate, "ms_per_seed_iter": 1e3 / rate})
+            print(f"{impl:>16} {n_seeds:>4} seeds: {rate:9.1f} seed-iter/s ({1e3 / rate:8.3f} ms per seed-iteration)")
+    return rows, checks
+
+
+def hessian_section(experiment, repeats: int, n_seeds: int = 64) -> dict:
+    problem = experiment.problem
+    theta = initial_points(experiment, np.arange(n_seeds))
+    out = {"seeds": n_seeds}
+    for name, fn in (("autodiff", jax.hessian(problem.loss)), ("structured", problem.hessian)):
+        # In chunks of CHUNK seeds, as the runner computes them on CPU (jaxnewton.sweep).
+        batched = jax.jit(lambda t, fn=fn: jax.lax.map(fn, t, batch_size=CHUNK))
+        # XLA counts a lax.map body once, so FLOPs are counted on one vmapped chunk.
+        per_seed = {k: v / CHUNK for k, v in cost(jax.jit(jax.vmap(fn)), theta[:CHUNK]).items()}
+        seconds = best_time(lambda: batched(theta).block_until_ready(), repeats + 2) / n_seeds
+        out[name] = {"flops_per_seed": per_seed["flops"], "bytes_per_seed": per_seed["bytes"],
+                     "ms_per_seed": 1e3 * seconds, "gflops": per_seed["flops"] / seconds / 1e9}
+        print(f"hessian {name:>10}: {per_seed['flops'] / 1e6:6.1f} MFLOP, {per_seed['bytes'] / 1e6:6.1f} MB, "
+              f"{1e3 * seconds:.3f} ms per seed, {per_seed['flops'] / seconds / 1e9:5.1f} GFLOP/s")
+    reference = jax.jit(jax.vmap(jax.hessian(problem.loss)))(theta[:8])
+    structured = jax.jit(jax.vmap(problem.hessian))(theta[:8])
+    out["max_rel_diff"] = float(jnp.max(jnp.abs(structured - reference)) / jnp.max(jnp.abs(reference)))
+    out["speedup"] = out["autodiff"]["ms_per_seed"] / out["structured"]["ms_per_seed"]
+    return out
+
+
+def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool) -> list:
+    """ms per seed-iteration of one vmapped Newton step (Hessian + gradient + LU solve) against P."""
+    rows = []
+    for width in widths:
+        config = dataclasses.replace(base, widths=(width, width))
+        for hessian in ("structured", "autodiff"):
+            experiment = build(dataclasses.replace(config, hessian=hessian))
+            problem = experiment.problem
+            if problem.n_params > budget_params[hessian]:
+                continue
+            n_seeds = 8 if problem.n_params <= 500 else 2
+            theta = initial_points(experiment, np.arange(n_seeds))
+            solver = damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
+            step = jax.jit(jax.vmap(lambda t: solver.update(t, jax.grad(problem.loss)(t), (), False)[0]))
+            seconds = best_time(lambda: step(theta).block_until_ready(), repeats)
+            impl = "jaxnewton" if hessian == "structured" else "jax.hessian (vmapped)"
+            rows.append({"impl": impl, "width": width, "n_params": problem.n_params, "seeds": n_seeds,
+                         "ms_per_seed_iter": 1e3 * seconds / n_seeds})
+            print(f"width {width:>3} (P = {problem.n_params:>5}) {impl:>22}: {1e3 * seconds / n_seeds:10.3f} ms")
+        if use_torch and build(config).problem.n_params <= budget_params["torch_loop"]:
+            experiment = build(config)
+            theta = initial_points(experiment, np.arange(1))
+            loss = torch_problem(experiment)
+            seconds = best_time(lambda: torch_loop_run(loss, theta, 1, config.eta, config.eps), 1)
+            rows.append({"impl": "torch_loop", "width": width, "n_params": experiment.problem.n_params, "seeds": 1,
+                         "ms_per_seed_iter": 1e3 * seconds})
+            print(f"width {width:>3} (P = {experiment.problem.n_params:>5}) {'torch_loop':>22}: {1e3 * seconds:10.3f} ms")
+    return rows
+
+
+def sweep_section(results: Path, per_iter_s: float) -> dict:
+    out = {}
+    for key, folder in (("sweep_10", "mlp_tanh"), ("sweep_100", "mlp_tanh_100")):
+        path = results / folder / "summary.json"
+        if not path.exists():
+            print(f"{path} missing: run `make {'mlp' if key == 'sweep_10' else 'mlp-100'}` first for {key}")
+            continue
+        summary = json.loads(path.read_text())
+        predicted = summary["total_iterations"] * per_iter_s
+        out[key] = {"wall_s": summary["wall_seconds"], "total_iters": summary["total_iterations"],
+                    "per_iter_s": per_iter_s, "predicted_s": predicted,
+                    "wall_over_predicted": summary["wall_seconds"] / predicted, "source": str(path)}
+        print(f"{key}: {summary['wall_seconds']:.0f} s for {summary['total_iterations']} iterations; "
+              f"iterations × batched cost = {predicted:.0f} s; ratio {summary['wall_seconds'] / predicted:.2f}")
+    return out
+
+
+def plot(report: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for impl in IMPLS:
+        rows = [r for r in report["rows"] if r["impl"] == impl]
+        if rows:
+            left.plot([r["seeds"] for r in rows], [r["ms_per_seed_iter"] for r in rows], "o-", label=impl,
+                      color=COLORS[impl])
+    left.set(xscale="log", yscale="log", xlabel="seeds", ylabel="ms per seed-iteration",
+             title=f"E3 ({report['n_params']} parameters): time per Newton iteration")
+    left.legend()
+    for impl in sorted({r["impl"] for r in report["widths"]}):
+        rows = [r for r in report["widths"] if r["impl"] == impl]
+        right.plot([r["n_params"] for r in rows], [r["ms_per_seed_iter"] for r in rows], "o-", label=impl,
+                   color=COLORS[impl])
+    right.set(xscale="log", yscale="log", xlabel="parameters P (two hidden layers of width 5–80)",
+              ylabel="ms per seed-iteration", title="one Newton step against problem size")
+    right.legend()
+    fig.suptitle(f"{report['machine']['processor']}, {report['machine']['cpu_count']} cores, "
+                 f"{report['machine']['jax_backend']}, float64", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=20, help="Newton steps per seed")
-    parser.add_argument("--seeds", default="1,16,64", help="comma-separated seed counts")
+    parser.add_argument("--steps", type=int, default=20, help="Newton steps per seed (JAX and torch.func)")
+    parser.add_argument("--seeds", default="1,16,64,256", help="comma-separated seed counts")
+    parser.add_argument("--torch-seeds", default="1,4", help="seed counts for the (slow) PyTorch loop")
+    parser.add_argument("--torch-vmap-seeds", default="1,16,64", help="seed counts for torch.func.vmap")
+    parser.add_argument("--torch-steps", type=int, default=5, help="Newton steps per seed in both PyTorch versions")
+    parser.add_argument("--widths", default="5,10,20,40,80", help="hidden widths for the size scan ('' skips it)")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch rows")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="where make mlp / mlp-100 wrote")
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
     args = parser.parse_args()
 
+    use_torch = not args.no_torch
+    if use_torch:
+        try:
+            import torch  # noqa: F401
+        except ImportError as error:
+            raise SystemExit("PyTorch is not installed: `pip install -e '.[bench]'` "
+                             "(or `make bench`), or pass --no-torch") from error
+
     experiment = build(load_config("mlp_tanh"))
-    config, problem = experiment.config, experiment.problem
-    # tol = 0 never stops early: every seed runs exactly --steps steps.
-    loop = make_loop(problem.loss, damped_newton(problem.loss, config.eta, config.eps), 0.0, args.steps,
-                     config.history_stride, config.divergence_factor)
-    fns = make_batch_fns(loop, experiment.diagnose)
-    single = jax.jit(lambda theta0: loop.advance(loop.init(theta0), jnp.asarray(args.steps, jnp.int32)))
-
-    rows = []
-    for n_seeds in [int(s) for s in args.seeds.split(",")]:
-        theta0 = initial_points(experiment, np.arange(n_seeds))
-
-        def batched():
-            jax.block_until_ready(advance_running(fns, init_batch(fns, theta0), args.steps).theta)
-
-        def per_seed():
-            for t in theta0:
-                jax.block_until_ready(single(t).theta)
-
-        for impl, fn in (("jaxnewton", batched), ("jax_loop", per_seed)):
-            seconds = best_time(fn, args.repeats)
-            rate = n_seeds * args.steps / seconds
-            rows.append({"impl": impl, "seeds": n_seeds, "seconds": seconds, "seed_iters_per_s": rate,
-                         "ms_per_seed_iter": 1e3 / rate})
-            print(f"{impl:>10} {n_seeds:>4} seeds: {rate:8.1f} seed-iter/s ({1e3 / rate:.2f} ms per seed-iteration)")
-
-    by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in rows}
-    ratios = {str(s): by[("jaxnewton", s)] / by[("jax_loop", s)] for (_, s) in by if ("jax_loop", s) in by}
-    for s, ratio in ratios.items():
-        print(f"batched / per-seed loop at {s} seeds: {ratio:.2f}×")
-    write_json(args.out, {
-        "machine": machine_info(),
-        "problem": f"{config.name}: {problem.n_params} parameters, {config.n_points} nodes, float64",
-        "steps": args.steps,
-        "repeats": args.repeats,
-        "rows": rows,
-        "batched_over_loop": ratios,
-    })
-    print(f"wrote {args.out}")
+    counts = [int(s) for s in args.seeds.split(",")]
+    report = {"machine": machine_info(), "n_params": experiment.problem.n_params,
+              "problem": f"E3 mlp_tanh: {experiment.problem.n_params} parameters, "
+                         f"{experiment.config.n_points} nodes, float64",
+              "steps": args.steps, "repeats": args.repeats}
+    report["matmul_gflops"] = matmul_gflops(args.repeats)
+    print(f"float64 matmul: {report['matmul_gflops']:.1f} GFLOP/s")
+    report["hessian"] = hessian_section(experiment, args.repeats)
+    structured = report["hessian"]["structured"]
+    # Own rate: the structured Hessian's FLOPs / its time. Effective rate: the FLOPs XLA
+    # counts in jax.hessian (the issue's measure of "one exact Hessian") / the same time.
+    report["hessian_gflops"] = structured["gflops"]
+    report["hessian_effective_gflops"] = report["hessian"]["autodiff"]["flops_per_seed"] / structured["ms_per_seed"] / 1e6
+    report["hessian_fraction_of_matmul"] = {
+        "own": report["hessian_gflops"] / report["matmul_gflops"],
+        "effective": report["hessian_effective_gflops"] / report["matmul_gflops"],
+    }
+    print(f"structured Hessian: {report['hessian_gflops']:.1f} GFLOP/s own, "
+          f"{report['hessian_effective_gflops']:.1f} GFLOP/s effective; fractions of matmul {report['hessian_fraction_of_matmul']}")
+    report["rows"], report["torch_check"] = seed_rows(
+        experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
+        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch)
+    by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in report["rows"]}
+    report["ratios"] = {
+        f"jaxnewton@{s} / {impl}@{t}": by[("jaxnewton", s)] / by[(impl, t)]
+        for impl, t in by if impl != "jaxnewton" for s in [max(counts)] if ("jaxnewton", s) in by
+    }
+    for name, ratio in report["ratios"].items():
+        print(f"{name}: {ratio:.1f}×")
+    widths = [int(w) for w in args.widths.split(",") if w]
+    budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500}
+    report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch)
+    per_iter = 1 / by[("jaxnewton", 64 if 64 in counts else max(counts))]
+    report |= sweep_section(args.results, per_iter)
+    write_json(args.out, report)
+    plot(report, args.out.with_suffix(".png"))
+    print(f"wrote {args.out} and {args.out.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

@@ -88,9 +88,20 @@ def test_segments_do_not_change_the_trajectory():
         np.testing.assert_array_equal(a, b)
 
 
-@pytest.mark.parametrize("n, cap, expected", [(1, 100, 8), (8, 100, 8), (9, 100, 16), (70, 100, 100), (3, 10, 8)])
+@pytest.mark.parametrize("n, cap, expected", [
+    (1, 100, 16), (16, 100, 16), (17, 100, 32), (33, 100, 48), (70, 100, 96), (100, 100, 112), (3, 10, 16),
+    (200, 1000, 256), (500, 1000, 512), (600, 1000, 768), (900, 1000, 1008),
+])
 def test_bucket_size(n, cap, expected):
-    assert bucket_size(n, cap) == expected >= min(MIN_BATCH, cap)
+    assert bucket_size(n, cap) == expected
+    assert expected % MIN_BATCH == 0 and expected >= n
+    assert expected - n < max(MIN_BATCH, n / 2)  # padding: under a chunk, or under a third of the bucket
+
+
+@pytest.mark.parametrize("n, cap, n_devices, expected", [(1, 100, 4, 64), (70, 100, 4, 128), (300, 1000, 4, 384)])
+def test_bucket_size_splits_whole_chunks_across_devices(n, cap, n_devices, expected):
+    assert bucket_size(n, cap, n_devices) == expected
+    assert (expected // n_devices) % MIN_BATCH == 0
 
 
 STEPS = 25  # enough E3 steps for last-bit differences to show (they reach O(1) by step 300)
@@ -104,9 +115,10 @@ def e3_batch(e3, seeds):
 
 
 def test_seed_alone_equals_seed_among_100(e3):
-    # Same key, same θ₀ bit for bit, same steps and status; iterates equal to rounding
-    # (XLA does not promise bitwise equality across batch shapes, see jaxnewton.sweep; a
-    # last-bit difference grows by Newton's amplification to ~1e-12 relative by step 25).
+    # Same key, same θ₀ bit for bit, same steps and status, and bitwise the same iterates:
+    # on CPU every seed is computed in a vmapped chunk of exactly CHUNK seeds whatever the
+    # batch (jaxnewton.sweep). Without chunks, a last-bit difference from the batch shape
+    # grows by Newton's amplification to ~1e-12 relative by step 25 and O(1) by step 300.
     fns, many = e3_batch(e3, np.arange(100))
     many = advance_running(fns, many, STEPS)
     for s in (0, 57):
@@ -115,7 +127,23 @@ def test_seed_alone_equals_seed_among_100(e3):
         assert int(alone.steps[0]) == int(many.steps[s]) == STEPS
         assert int(alone.status[0]) == int(many.status[s])
         for name in ("theta", "grad", "loss", "history_loss", "history_grad_norm"):
-            np.testing.assert_allclose(getattr(alone, name)[0], getattr(many, name)[s], rtol=1e-10, atol=1e-13)
+            np.testing.assert_array_equal(getattr(alone, name)[0], getattr(many, name)[s])
+
+
+def test_seed_order_does_not_change_bits(e3):
+    from jaxnewton.experiment import initial_points
+
+    fns = make_batch_fns(e3.loop, e3.diagnose)
+    theta0 = initial_points(e3, np.arange(32))
+    perm = np.random.default_rng(0).permutation(32)
+    ordered = advance_running(fns, init_batch(fns, theta0), STEPS)
+    shuffled = advance_running(fns, init_batch(fns, theta0[perm]), STEPS)
+    np.testing.assert_array_equal(shuffled.theta, ordered.theta[perm])
+
+
+def test_chunk_must_divide_min_batch(e3):
+    with pytest.raises(ValueError, match="chunk=3 must divide MIN_BATCH"):
+        make_batch_fns(e3.loop, e3.diagnose, chunk=3)
 
 
 def test_vmapped_sweep_matches_python_loop_over_seeds(e3):
@@ -139,7 +167,7 @@ def test_compaction_equals_whole_batch(e3):
     from jaxnewton.experiment import initial_points
 
     fns = make_batch_fns(loop, e3.diagnose)
-    theta0 = initial_points(e3, np.arange(12))
+    theta0 = initial_points(e3, np.arange(MIN_BATCH))  # whole chunks, as every bucket is
     state = init_batch(fns, theta0)
     # Mark four seeds finished by hand, as if they had converged: they must stay put.
     status = state.status.copy()

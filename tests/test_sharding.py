@@ -58,5 +58,6 @@ def test_four_devices_match_one(tmp_path):
     np.testing.assert_array_equal(four["steps"], one["steps"])
     np.testing.assert_array_equal(four["status"], one["status"])
     np.testing.assert_array_equal(four["steps"][:4], 0)  # the hand-finished seeds never moved
-    for name in ("theta", "history_loss", "eigvals"):
-        np.testing.assert_allclose(four[name], one[name], rtol=1e-10, atol=1e-12)
+    for name in ("theta", "history_loss"):
+        np.testing.assert_array_equal(four[name], one[name])  # every device runs chunks of the same shape
+    np.testing.assert_allclose(four["eigvals"], one["eigvals"], rtol=1e-12, atol=1e-12)
