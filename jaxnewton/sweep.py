@@ -14,7 +14,7 @@ Three facts about XLA on CPU shape it:
   each device's share is a sequence (``lax.map``) of vmapped chunks of ``CHUNK``
   seeds, each with its own ``while_loop``, and shares are padded to whole chunks.
   Then a seed's iterates are bitwise identical whatever the number of seeds, their
-  order, the compaction and the device count (measured, and tested to rounding).
+  order, the compaction and the device count (measured, and tested bit for bit).
 - Chunks are also faster: a chunk of 16 seeds' Hessians and intermediates stays in
   cache. On 2 cores, E3: 0.41–0.44 ms per seed-iteration at 16–256 seeds in chunks of
   16, vs 0.52–0.67 ms as one vmap (``scripts/bench.py``).
@@ -122,8 +122,8 @@ def make_batch_fns(
                          "or be None (one vmap) or 'auto'")
     seeds = PartitionSpec(SEED_AXIS)
 
-    def chunked(fn, *shared):
-        """Per-seed ``fn(x, *shared)`` over a leading seed axis, in vmapped chunks of ``chunk``."""
+    def chunked(fn):
+        """Per-seed ``fn(x, *args)`` over a leading seed axis of x, in vmapped chunks of ``chunk``."""
         def batched(xs, *args):
             if chunk is None:
                 return jax.vmap(fn, in_axes=(0,) + (None,) * len(args))(xs, *args)

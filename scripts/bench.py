@@ -2,15 +2,15 @@
 
 Run:      make bench            (installs the ``bench`` extra, PyTorch CPU, then
                                  python scripts/bench.py --out results/bench.json)
-Runtime:  about 5 minutes on a 2-core CPU (the PyTorch loop is the slow part).
+Runtime:  about 2 minutes on a 2-core CPU, after the install.
 
 Every implementation runs the same damped Newton step of the E3 config (140 parameters,
 100 nodes, float64; θ ← θ − η (H + εI)⁻¹ ∇L with the exact Hessian) for a fixed number
 of steps with the stopping test disabled, so every seed does the same work. All are
 timed in one process, after compiling / warming up, best of ``--repeats``:
 
-- ``jaxnewton``: the batched runner (``jaxnewton.sweep``: jit(shard_map(vmap(while_loop)))
-  with the structured exact Hessian of ``jaxnewton.curvature``);
+- ``jaxnewton``: the batched runner (``jaxnewton.sweep``: jit(shard_map(chunks of
+  vmap(while_loop)))) with the structured exact Hessian of ``jaxnewton.curvature``;
 - ``jax_loop``: a Python loop over seeds, each running the same loop jitted unbatched;
 - ``torch_loop``: the straightforward PyTorch script, a loop over seeds and steps with
   ``torch.autograd.functional.hessian`` and ``torch.linalg.solve``;
@@ -169,9 +169,9 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
         loss = torch_problem(experiment)
         torch_vmap = make_torch_vmap_run(loss, config.eta, config.eps)
         # Independent-implementation check: 3 steps from 4 seeds, PyTorch vs the JAX runner.
-        theta0 = initial_points(experiment, np.arange(8))
-        reference = advance_running(make_batch_fns(newton_loop(experiment, 3), experiment.diagnose),
-                                    init_batch(fns, theta0), 3).theta[:4]
+        theta0 = initial_points(experiment, np.arange(4))
+        check_fns = make_batch_fns(newton_loop(experiment, 3), experiment.diagnose)
+        reference = advance_running(check_fns, init_batch(check_fns, theta0), 3).theta[:4]
         for name, theta in (("torch_loop", torch_loop_run(loss, theta0[:4], 3, config.eta, config.eps)),
                             ("torch_func_vmap", torch_vmap(theta0[:4], 3))):
             err = float(np.max(np.abs(theta - reference)) / np.max(np.abs(reference)))
