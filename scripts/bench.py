@@ -48,10 +48,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxnewton.config import load_config
-from jaxnewton.experiment import build, initial_points
+from jaxnewton.experiment import build, initial_points, make_solver
 from jaxnewton.results import machine_info, write_json
 from jaxnewton.runner import make_loop
-from jaxnewton.solvers import damped_newton
 from jaxnewton.sweep import CHUNK, advance_running, init_batch, make_batch_fns
 
 IMPLS = ("jaxnewton", "jax_loop", "torch_loop", "torch_func_vmap")
@@ -151,8 +150,8 @@ def make_torch_vmap_run(loss, eta: float, eps: float):
 def newton_loop(experiment, steps: int):
     config, problem = experiment.config, experiment.problem
     # tol = 0 never stops early: every seed runs exactly `steps` steps.
-    solver = damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
-    return make_loop(problem.loss, solver, 0.0, steps, config.history_stride, config.divergence_factor)
+    return make_loop(problem.loss, make_solver(config, problem), 0.0, steps, config.history_stride,
+                     config.divergence_factor)
 
 
 def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_seeds, torch_steps,
@@ -171,9 +170,9 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
         # Independent-implementation check: 3 steps from 4 seeds, PyTorch vs the JAX runner.
         theta0 = initial_points(experiment, np.arange(4))
         check_fns = make_batch_fns(newton_loop(experiment, 3), experiment.diagnose)
-        reference = advance_running(check_fns, init_batch(check_fns, theta0), 3).theta[:4]
-        for name, theta in (("torch_loop", torch_loop_run(loss, theta0[:4], 3, config.eta, config.eps)),
-                            ("torch_func_vmap", torch_vmap(theta0[:4], 3))):
+        reference = advance_running(check_fns, init_batch(check_fns, theta0), 3).theta
+        for name, theta in (("torch_loop", torch_loop_run(loss, theta0, 3, config.eta, config.eps)),
+                            ("torch_func_vmap", torch_vmap(theta0, 3))):
             err = float(np.max(np.abs(theta - reference)) / np.max(np.abs(reference)))
             checks[name] = err
             print(f"{name} vs jaxnewton after 3 steps: max relative difference {err:.1e}")
@@ -226,28 +225,30 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
     rows = []
     for width in widths:
         config = dataclasses.replace(base, widths=(width, width))
-        for hessian in ("structured", "autodiff"):
-            experiment = build(dataclasses.replace(config, hessian=hessian))
-            problem = experiment.problem
-            if problem.n_params > budget_params[hessian]:
+        experiments = {hessian: build(dataclasses.replace(config, hessian=hessian))
+                       for hessian in ("structured", "autodiff")}
+        n_params = experiments["structured"].problem.n_params
+        for hessian, experiment in experiments.items():
+            if n_params > budget_params[hessian]:
                 continue
-            n_seeds = 8 if problem.n_params <= 500 else 2
+            problem = experiment.problem
+            n_seeds = 8 if n_params <= 500 else 2
             theta = initial_points(experiment, np.arange(n_seeds))
-            solver = damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
+            solver = make_solver(config, problem)
             step = jax.jit(jax.vmap(lambda t: solver.update(t, jax.grad(problem.loss)(t), (), False)[0]))
             seconds = best_time(lambda: step(theta).block_until_ready(), repeats)
             impl = "jaxnewton" if hessian == "structured" else "jax.hessian (vmapped)"
-            rows.append({"impl": impl, "width": width, "n_params": problem.n_params, "seeds": n_seeds,
+            rows.append({"impl": impl, "width": width, "n_params": n_params, "seeds": n_seeds,
                          "ms_per_seed_iter": 1e3 * seconds / n_seeds})
-            print(f"width {width:>3} (P = {problem.n_params:>5}) {impl:>22}: {1e3 * seconds / n_seeds:10.3f} ms")
-        if use_torch and build(config).problem.n_params <= budget_params["torch_loop"]:
-            experiment = build(config)
+            print(f"width {width:>3} (P = {n_params:>5}) {impl:>22}: {1e3 * seconds / n_seeds:10.3f} ms")
+        if use_torch and n_params <= budget_params["torch_loop"]:
+            experiment = experiments["structured"]
             theta = initial_points(experiment, np.arange(1))
             loss = torch_problem(experiment)
             seconds = best_time(lambda: torch_loop_run(loss, theta, 1, config.eta, config.eps), 1)
-            rows.append({"impl": "torch_loop", "width": width, "n_params": experiment.problem.n_params, "seeds": 1,
+            rows.append({"impl": "torch_loop", "width": width, "n_params": n_params, "seeds": 1,
                          "ms_per_seed_iter": 1e3 * seconds})
-            print(f"width {width:>3} (P = {experiment.problem.n_params:>5}) {'torch_loop':>22}: {1e3 * seconds:10.3f} ms")
+            print(f"width {width:>3} (P = {n_params:>5}) {'torch_loop':>22}: {1e3 * seconds:10.3f} ms")
     return rows
 
 
@@ -343,10 +344,9 @@ def main() -> None:
         experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
         [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch)
     by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in report["rows"]}
-    report["ratios"] = {
-        f"jaxnewton@{s} / {impl}@{t}": by[("jaxnewton", s)] / by[(impl, t)]
-        for impl, t in by if impl != "jaxnewton" for s in [max(counts)] if ("jaxnewton", s) in by
-    }
+    top = max(counts)
+    report["ratios"] = {f"jaxnewton@{top} / {impl}@{n}": by[("jaxnewton", top)] / rate
+                        for (impl, n), rate in by.items() if impl != "jaxnewton"}
     for name, ratio in report["ratios"].items():
         print(f"{name}: {ratio:.1f}×")
     widths = [int(w) for w in args.widths.split(",") if w]
