@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test paper mlp mlp-100 bench clean
+.PHONY: setup test paper mlp mlp-100 circle torus saddles bench clean
 
 setup: $(STAMP)
 
@@ -22,6 +22,15 @@ mlp: $(STAMP)
 
 mlp-100: $(STAMP)
 	$(PY) -m jaxnewton run mlp_tanh --seeds 100 --out results/mlp_tanh_100
+
+circle: $(STAMP)
+	$(PY) -m jaxnewton run circle --out results/circle
+
+torus: $(STAMP)
+	$(PY) -m jaxnewton run torus --out results/torus
+
+saddles: $(STAMP)
+	$(PY) -m jaxnewton run saddles --out results/saddles
 
 paper: $(STAMP)
 	$(PY) scripts/paper.py

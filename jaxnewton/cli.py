@@ -1,4 +1,9 @@
-"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...]``."""
+"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...]``.
+
+CONFIG's type picks the runner: a ``Config`` is a seed sweep (``experiment.run_experiment``),
+a ``LandscapeConfig`` a grid of starts (``stationary.run_landscape``), a ``SaddlesConfig``
+the toy-saddle trajectories (``saddles.run_saddles``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.config import load_config, override
+from jaxnewton.config import AnyConfig, Config, LandscapeConfig, load_config, override
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -28,11 +33,25 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = override(load_config(args.config, smoke=args.smoke), args.overrides)
         if args.seeds is not None:
+            if not isinstance(config, Config):
+                raise ValueError(f"{args.config} is a {type(config).__name__}, which has no seeds: drop --seeds"
+                                 + (" (set the grid of starts with --set grid=N)"
+                                    if isinstance(config, LandscapeConfig) else ""))
             config = dataclasses.replace(config, n_seeds=args.seeds)
     except ValueError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    from jaxnewton.experiment import run_experiment  # after validation: nothing compiles on bad input
-
-    run_experiment(config, args.out or Path("results") / config.name)
+    run_config(config, args.out or Path("results") / config.name)
     return 0
+
+
+def run_config(config: AnyConfig, out: Path) -> dict:
+    """Run any validated config with the runner its type needs; returns its summary."""
+    # Imported here: nothing compiles before a config has been validated.
+    if isinstance(config, Config):
+        from jaxnewton.experiment import run_experiment as run
+    elif isinstance(config, LandscapeConfig):
+        from jaxnewton.stationary import run_landscape as run
+    else:
+        from jaxnewton.saddles import run_saddles as run
+    return run(config, out)

@@ -1,6 +1,8 @@
-"""Experiment configuration: one frozen dataclass, validated before anything compiles.
+"""Experiment configuration: frozen dataclasses, validated before anything compiles.
 
-Config files (``configs/<experiment>.py``) define ``get_config(smoke=False) -> Config``.
+``Config`` describes a network seed sweep (E3), ``LandscapeConfig`` a grid of starts on a
+known-answer landscape (E1, E2) and ``SaddlesConfig`` the toy-saddle trajectories. Config
+files (``configs/<experiment>.py``) define ``get_config(smoke=False)`` returning one of them.
 Command-line overrides (``--set field=value``) go through ``override``, which rejects
 unknown fields (with a suggestion) and values of the wrong type, so a typo is an error
 and never a silent default.
@@ -19,14 +21,36 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from jaxnewton import __version__
+from jaxnewton.landscapes import check_torus
 from jaxnewton.models import ACTIVATIONS, BIAS_INITS
 from jaxnewton.problems import HESSIANS
 
 SOLVERS = ("newton",)
 
 
+class ConfigBase:
+    """What every config dataclass shares: type checks on construction, ``to_dict``, ``hash``."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), f.type)
+        _require(self.name.isidentifier(), "name", self.name, "a Python identifier such as 'mlp_tanh'")
+        self.validate()
+
+    def validate(self) -> None:
+        """Range checks of the subclass; raise ValueError naming the field and what to use."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def hash(self) -> str:
+        """A short hash of the config and the package version: equal hashes mean equal runs."""
+        payload = json.dumps({"config": self.to_dict(), "version": __version__}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
-class Config:
+class Config(ConfigBase):
     """Everything that defines a run. Field groups: problem, model, solver, sweep, diagnostics.
 
     Attributes:
@@ -78,10 +102,7 @@ class Config:
     trivial_loss_ratio: float = 0.99
     trivial_output_ratio: float = 0.1
 
-    def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            _check_type(f.name, getattr(self, f.name), f.type)
-        _require(self.name.isidentifier(), "name", self.name, "a Python identifier such as 'mlp_tanh'")
+    def validate(self) -> None:
         _require(self.n_points >= 2, "n_points", self.n_points, "an integer ≥ 2")
         _require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), "widths", self.widths,
                  "a non-empty tuple of positive widths, e.g. widths=10,10")
@@ -110,13 +131,100 @@ class Config:
         """Seeds per vmapped batch: never more than there are seeds."""
         return min(self.seed_batch, self.n_seeds)
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
 
-    def hash(self) -> str:
-        """A short hash of the config and the package version: equal hashes mean equal runs."""
-        payload = json.dumps({"config": self.to_dict(), "version": __version__}, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+LANDSCAPES = ("circle", "torus")
+
+
+@dataclass(frozen=True)
+class LandscapeConfig(ConfigBase):
+    """E1 / E2: where Newton and gradient descent go from every start of a dense grid of angles.
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      problem: ``"circle"`` (E1, N(θ) = [cos θ, sin θ]) or ``"torus"`` (E2, ``jaxnewton.landscapes``).
+      target: v (2 entries for the circle, 3 for the torus).
+      R, r, e: the torus's radii and ellipticity (``landscapes.check_torus`` says which are
+        allowed); must stay 0 for the circle.
+      grid: starts per axis, at the cell centres of [0, 2π)^D (grid^D starts).
+      eta, eps: the damped Newton method's relaxation η and shift ε (the undamped method is η = 1, ε = 0).
+      learning_rate: gradient descent's step α: θ ← θ − α ∇L.
+      tol: a run has converged when ||∇L||₂ ≤ tol.
+      max_steps: iteration cap of every method.
+      segment_steps: steps per compiled segment (progress is printed between segments).
+      merge_tol: converged points closer than this (max-norm, modulo 2π) are one stationary point.
+      eig_rtol: an eigenvalue is near-zero when |λ| ≤ eig_rtol · max|λ|.
+    """
+
+    name: str
+    problem: str = "circle"
+    target: tuple[float, ...] = (2.0, 2.0)
+    R: float = 0.0
+    r: float = 0.0
+    e: float = 0.0
+    grid: int = 1000
+    eta: float = 5e-2
+    eps: float = 5e-2
+    learning_rate: float = 0.05
+    tol: float = 1e-11
+    max_steps: int = 5000
+    segment_steps: int = 1000
+    merge_tol: float = 1e-6
+    eig_rtol: float = 1e-6
+
+    def validate(self) -> None:
+        _require(self.problem in LANDSCAPES, "problem", self.problem, f"one of {list(LANDSCAPES)}")
+        if self.problem == "circle":
+            _require(len(self.target) == 2, "target", self.target, "2 numbers for the circle, e.g. target=2,2")
+            _require(self.R == self.r == self.e == 0.0, "R", (self.R, self.r, self.e),
+                     "R = r = e = 0: they describe the torus only")
+        else:
+            try:
+                check_torus(self.R, self.r, self.e, self.target)
+            except ValueError as error:
+                raise ValueError(f"config fields R, r, e, target: {error}") from None
+        _require(self.grid >= 2, "grid", self.grid, "an integer ≥ 2 (starts per axis)")
+        _require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
+        _require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
+        _require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step > 0")
+        _require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
+        _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        _require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
+        _require(0.0 < self.merge_tol < 1.0, "merge_tol", self.merge_tol, "a distance in (0, 1)")
+        _require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
+
+
+@dataclass(frozen=True)
+class SaddlesConfig(ConfigBase):
+    """Toy saddles x² − y² and x³ − 3xy²: gradient descent and undamped Newton trajectories.
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      start_x: every start is (start_x, y₀): beside the saddle's attracting direction.
+      start_y: the offsets y₀ (how close to the stable manifold y = 0 each start is).
+      learning_rate: gradient descent's step α.
+      gd_steps: gradient descent steps drawn.
+      newton_steps: undamped Newton steps drawn.
+    """
+
+    name: str
+    start_x: float = 1.0
+    start_y: tuple[float, ...] = (0.3, 1e-2, 1e-4)
+    learning_rate: float = 0.05
+    gd_steps: int = 150
+    newton_steps: int = 30
+
+    def validate(self) -> None:
+        _require(0.0 < self.start_x <= 1.0, "start_x", self.start_x, "a value in (0, 1] (inside the plotted box)")
+        _require(len(self.start_y) >= 1 and all(0.0 < abs(y) <= 1.0 for y in self.start_y), "start_y",
+                 self.start_y, "non-zero offsets in [−1, 1], e.g. start_y=0.3,1e-2")
+        _require(0.0 < self.learning_rate < 0.5, "learning_rate", self.learning_rate,
+                 "a step in (0, 0.5): larger ones overshoot x² − y²'s attracting direction")
+        _require(self.gd_steps >= 1, "gd_steps", self.gd_steps, "an integer ≥ 1")
+        _require(self.newton_steps >= 1, "newton_steps", self.newton_steps, "an integer ≥ 1")
+
+
+CONFIG_TYPES = (Config, LandscapeConfig, SaddlesConfig)
+AnyConfig = Config | LandscapeConfig | SaddlesConfig
 
 
 def _require(ok: bool, field: str, value: Any, want: str) -> None:
@@ -125,11 +233,15 @@ def _require(ok: bool, field: str, value: Any, want: str) -> None:
 
 
 def _check_type(field: str, value: Any, annotation: str) -> None:
-    expected = {"str": str, "int": int, "float": (int, float), "tuple[int, ...]": tuple}[annotation]
+    expected = {"str": str, "int": int, "float": (int, float), "tuple[int, ...]": tuple,
+                "tuple[float, ...]": tuple}[annotation]
     if isinstance(value, bool) or not isinstance(value, expected):
         raise ValueError(f"config field {field}={value!r} has the wrong type: it must be {annotation}")
     if annotation == "tuple[int, ...]" and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
         raise ValueError(f"config field {field}={value!r} must hold integers only")
+    if annotation == "tuple[float, ...]" and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"config field {field}={value!r} must hold numbers only")
 
 
 def _parse_value(field: dataclasses.Field, text: str) -> Any:
@@ -142,19 +254,22 @@ def _parse_value(field: dataclasses.Field, text: str) -> Any:
         raise ValueError(f"--set {field.name}={text!r}: cannot parse the value as {field.type}") from None
     if field.type == "float" and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if field.type == "tuple[int, ...]":
-        value = (value,) if isinstance(value, int) else tuple(value) if isinstance(value, (list, tuple)) else value
+    if field.type.startswith("tuple["):
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = (value,) if is_number else tuple(value) if isinstance(value, (list, tuple)) else value
+    if field.type == "tuple[float, ...]" and isinstance(value, tuple):
+        value = tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
     return value
 
 
-def override(config: Config, assignments: Iterable[str]) -> Config:
+def override(config: AnyConfig, assignments: Iterable[str]) -> AnyConfig:
     """Apply ``field=value`` strings to a config, validating names and values.
 
     Raises:
       ValueError: for a malformed assignment, an unknown field (naming the closest one),
         or a value that fails the config's checks.
     """
-    fields = {f.name: f for f in dataclasses.fields(Config)}
+    fields = {f.name: f for f in dataclasses.fields(config)}
     changes: dict[str, Any] = {}
     for item in assignments:
         if "=" not in item:
@@ -164,12 +279,13 @@ def override(config: Config, assignments: Iterable[str]) -> Config:
         if key not in fields:
             close = difflib.get_close_matches(key, fields, n=1)
             hint = f" Did you mean {close[0]!r}?" if close else ""
-            raise ValueError(f"--set {key}: Config has no field {key!r}.{hint} Fields: {', '.join(fields)}")
+            raise ValueError(f"--set {key}: {type(config).__name__} has no field {key!r}.{hint} "
+                             f"Fields: {', '.join(fields)}")
         changes[key] = _parse_value(fields[key], text.strip())
     return dataclasses.replace(config, **changes)
 
 
-def load_config(path_or_name: str, smoke: bool = False) -> Config:
+def load_config(path_or_name: str, smoke: bool = False) -> AnyConfig:
     """Load ``get_config(smoke)`` from a config file path, or by name from ``configs/``.
 
     Args:
@@ -188,6 +304,7 @@ def load_config(path_or_name: str, smoke: bool = False) -> Config:
     if not hasattr(module, "get_config"):
         raise ValueError(f"{path} defines no get_config(smoke=False)")
     config = module.get_config(smoke=smoke)
-    if not isinstance(config, Config):
-        raise ValueError(f"{path}: get_config must return a jaxnewton.config.Config")
+    if not isinstance(config, CONFIG_TYPES):
+        raise ValueError(f"{path}: get_config must return one of "
+                         f"{', '.join('jaxnewton.config.' + t.__name__ for t in CONFIG_TYPES)}")
     return config

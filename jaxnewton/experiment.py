@@ -8,7 +8,6 @@ command after an interruption resumes where it stopped and redoes nothing finish
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Callable, NamedTuple
@@ -22,10 +21,11 @@ from jaxnewton.config import Config
 from jaxnewton.diagnostics import LABELS, Diagnostics, make_diagnose
 from jaxnewton.models import make_mlp
 from jaxnewton.problems import Problem, make_regression, quadrature_weights, sine_target, uniform_nodes
-from jaxnewton.results import load_npz, machine_info, wilson_interval, write_csv, write_json, write_npz
-from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
+from jaxnewton.results import checkpoint_dir, machine_info, wilson_interval, write_csv, write_json, write_npz
+from jaxnewton.runner import STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton
-from jaxnewton.sweep import BatchFns, advance_running, diagnose_batch, init_batch, make_batch_fns
+from jaxnewton.sweep import (BatchFns, advance_to_end, diagnose_batch, init_batch, load_state, make_batch_fns,
+                             save_state, status_counts)
 
 RUNS_COLUMNS = [
     "seed", "status", "steps", "loss", "grad_norm", "trivial", "label", "n_neg", "n_zero", "n_pos",
@@ -85,49 +85,30 @@ class BatchResult(NamedTuple):
     seconds: float
 
 
-def _save_checkpoint(path: Path, state: RunState, seconds: float, diagnostics: Diagnostics | None) -> None:
-    arrays = {f"state_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
-    arrays["seconds"] = np.asarray(seconds)
-    if diagnostics is not None:
-        arrays.update({f"diag_{k}": np.asarray(v) for k, v in diagnostics._asdict().items()})
-    write_npz(path, arrays)
-
-
-def _load_checkpoint(path: Path, template: RunState) -> tuple[RunState, float, Diagnostics | None]:
-    data = load_npz(path)
-    leaves, treedef = jax.tree.flatten(template)
-    restored = [np.asarray(data[f"state_{i}"]) for i in range(len(leaves))]
-    if any(r.shape != t.shape or r.dtype != t.dtype for r, t in zip(restored, leaves)):
-        raise ValueError(f"checkpoint {path} does not match this config's state; delete it to start over")
-    diagnostics = None
-    if "diag_label" in data:
-        diagnostics = Diagnostics(**{k: np.asarray(data[f"diag_{k}"]) for k in Diagnostics._fields})
-    return jax.tree.unflatten(treedef, restored), float(data["seconds"]), diagnostics
-
-
 def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoint: Path, log: Log) -> BatchResult:
     """Run one seed batch to the end, resuming from and saving to ``checkpoint``."""
     config = experiment.config
     theta0 = initial_points(experiment, seeds)
     state = init_batch(fns, theta0)
-    seconds, diagnostics = 0.0, None
+    seconds, extra = 0.0, {}
     if checkpoint.exists():
-        state, seconds, diagnostics = _load_checkpoint(checkpoint, state)
+        state, seconds, extra = load_state(checkpoint, state)
         log(f"  resumed seeds {seeds[0]}–{seeds[-1]} from {checkpoint.name} at step {int(np.max(state.steps))}")
     start = time.perf_counter() - seconds
-    while diagnostics is None:
-        status = np.asarray(state.status)
-        if (status == RUNNING).any():
-            now = int(np.max(np.asarray(state.steps)[status == RUNNING]))
-            state = advance_running(fns, state, min(now + config.segment_steps, config.max_steps))
-        else:
-            diagnostics = diagnose_batch(fns, state.theta)
-        _save_checkpoint(checkpoint, state, time.perf_counter() - start, diagnostics)
-        counts = np.bincount(np.asarray(state.status), minlength=len(STATUS))
-        stage = "Hessian diagnostics done" if diagnostics is not None else (
-            f"step {int(np.max(state.steps))}/{config.max_steps}, "
-            + ", ".join(f"{name} {counts[i]}" for i, name in enumerate(STATUS)))
-        log(f"  seeds {seeds[0]}–{seeds[-1]}: {stage}, {time.perf_counter() - start:.1f} s")
+    label = f"  seeds {seeds[0]}–{seeds[-1]}"
+
+    def after_segment(s: RunState) -> None:
+        save_state(checkpoint, s, time.perf_counter() - start)
+        log(f"{label}: step {int(np.max(s.steps))}/{config.max_steps}, {status_counts(s)}, "
+            f"{time.perf_counter() - start:.1f} s")
+
+    state = advance_to_end(fns, state, config.max_steps, config.segment_steps, after_segment)
+    if extra:
+        diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
+    else:
+        diagnostics = diagnose_batch(fns, state.theta)
+        save_state(checkpoint, state, time.perf_counter() - start, diagnostics._asdict())
+        log(f"{label}: Hessian diagnostics done, {time.perf_counter() - start:.1f} s")
     return BatchResult(seeds, np.asarray(theta0), state, diagnostics, time.perf_counter() - start)
 
 
@@ -143,14 +124,7 @@ def run_experiment(config: Config, out_dir: Path | str, log: Log = print) -> dic
       The summary dict (also written to ``summary.json``).
     """
     out = Path(out_dir)
-    checkpoints = out / "checkpoints"
-    ckpt_dir = checkpoints / config.hash()
-    if checkpoints.exists():
-        for stale in checkpoints.iterdir():
-            if stale.name != ckpt_dir.name:
-                log(f"removing checkpoints of a different config: {stale}")
-                shutil.rmtree(stale)
-    ckpt_dir.mkdir(parents=True, exist_ok=True)
+    ckpt_dir = checkpoint_dir(out, config.hash(), log)
     write_json(out / "config.json", {"config": config.to_dict(), "config_hash": config.hash(),
                                      "machine": machine_info()})
 

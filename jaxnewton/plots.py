@@ -1,4 +1,5 @@
-"""Figures of a results folder: histories, fits, basis functions and Hessian spectra."""
+"""Figures of the results folders: E3's histories, fits, basis functions and Hessian spectra;
+E1/E2's basins of attraction; the toy saddles' trajectories."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from jaxnewton.results import atomic_write_bytes  # noqa: E402
 
 if TYPE_CHECKING:
     from jaxnewton.experiment import Experiment
+    from jaxnewton.landscapes import Landscape
+    from jaxnewton.stationary import Enumeration
 
 OUTCOME_COLOURS = {
     "trivial": "tab:red",
@@ -141,3 +144,150 @@ def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], out: P
     }
     for name in FIGURES:
         save(figures[name](), out / f"{name}.png")
+
+
+# --- E1 / E2: basins of attraction -------------------------------------------------------------
+
+KIND_COLOURS = {  # one family per label; the points of a label take successive shades
+    "minimum": ["#1f77b4", "#6baed6", "#08306b", "#9ecae1"],
+    "maximum": ["#d62728", "#fc9272", "#67000d", "#fcbba1"],
+    "saddle": ["#2ca02c", "#ff7f0e", "#9467bd", "#bcbd22", "#17becf", "#8c564b"],
+    "degenerate": ["#7f7f7f", "#525252"],
+}
+KIND_MARKERS = {"minimum": "v", "maximum": "^", "saddle": "X", "degenerate": "s"}
+NOT_CONVERGED_COLOUR = "#e6e6e6"
+METHOD_TITLES = {"newton": "undamped Newton", "damped_newton": "damped Newton", "gradient_descent": "gradient descent"}
+
+
+def point_colours(enumeration: Enumeration) -> list[str]:
+    """A colour per stationary point: its label's family, shades in table order."""
+    seen: dict[str, int] = {}
+    colours = []
+    for p in enumeration.points:
+        family = KIND_COLOURS[p.label]
+        colours.append(family[seen.get(p.label, 0) % len(family)])
+        seen[p.label] = seen.get(p.label, 0) + 1
+    return colours
+
+
+def _destination_colours(enumeration: Enumeration, method: str) -> np.ndarray:
+    """RGB per start: the colour of the point it reached, light grey if it did not converge."""
+    from matplotlib.colors import to_rgb
+
+    palette = np.array([to_rgb(c) for c in point_colours(enumeration)] + [to_rgb(NOT_CONVERGED_COLOUR)])
+    return palette[enumeration.destination[method]]  # NOT_CONVERGED = −1 takes the last entry
+
+
+def _fraction_text(fractions: dict[str, float]) -> str:
+    short = {"minimum": "min", "maximum": "max", "saddle": "saddle", "degenerate": "degen.",
+             "not_converged": "not conv."}
+    return ", ".join(f"{short[k]} {v:.0%}" if v >= 0.01 else f"{short[k]} {v:.2%}" for k, v in fractions.items() if v)
+
+
+def _kind_legend(ax: plt.Axes, enumeration: Enumeration) -> None:
+    present = [k for k in KIND_MARKERS if any(p.label == k for p in enumeration.points)]
+    handles = [plt.Line2D([], [], ls="", marker=KIND_MARKERS[k], color="k", label=k) for k in present]
+    handles.append(plt.Rectangle((0, 0), 1, 1, color=NOT_CONVERGED_COLOUR, label="not converged"))
+    ax.legend(handles=handles, fontsize=7, loc="upper right", framealpha=0.9)
+
+
+def landscape_basins(landscape: Landscape, enumeration: Enumeration, starts: np.ndarray, grid: int,
+                     fractions: dict[str, dict[str, float]]) -> plt.Figure:
+    """Where each start went, per method, with the stationary points marked by kind (E1: 1-D, E2: 2-D)."""
+    methods = list(enumeration.destination)
+    colours = point_colours(enumeration)
+    loss = jax.jit(jax.vmap(landscape.loss))
+    if landscape.dim == 1:
+        fig, (ax_circle, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [1, 1.6]})
+        # Left: the circle in the plane, each start coloured by where undamped Newton took it.
+        xy = np.asarray(jax.vmap(landscape.approximation)(starts))
+        ax_circle.scatter(xy[:, 0], xy[:, 1], c=_destination_colours(enumeration, methods[0]), s=6)
+        v = np.asarray(landscape.target)
+        ax_circle.plot(*v, "k*", ms=12, label="target v")
+        for p, colour in zip(enumeration.points, colours):
+            n = np.asarray(landscape.approximation(p.theta))
+            ax_circle.plot([v[0], n[0]], [v[1], n[1]], color=colour, lw=1, ls=":")
+            ax_circle.plot(*n, KIND_MARKERS[p.label], color=colour, mec="k", ms=11,
+                           label=f"{p.label}, θ = {p.theta[0]:.4f}, L = {p.loss:.4f}")
+        ax_circle.set(aspect="equal", xlabel="N₁ = cos θ", ylabel="N₂ = sin θ",
+                      title=f"starts coloured by where {METHOD_TITLES[methods[0]]} went")
+        ax_circle.legend(fontsize=7, loc="lower right")
+        # Right: L(θ), with one strip per method below it.
+        theta = starts[:, 0]
+        ax_loss.plot(theta, np.asarray(loss(starts)), "k", lw=1.2)
+        top = float(np.max(np.asarray(loss(starts))))
+        height = 0.12 * top
+        for i, method in enumerate(methods):
+            y0 = -(i + 1) * height * 1.25
+            strip = _destination_colours(enumeration, method)[None, :, :]
+            ax_loss.imshow(strip, extent=(landscape.low, landscape.high, y0, y0 + height), aspect="auto",
+                           interpolation="nearest")
+            ax_loss.text(landscape.high + 0.05, y0 + height / 2, f"{METHOD_TITLES[method]}\n"
+                         f"{_fraction_text(fractions[method])}", va="center", fontsize=7)
+        for p, colour in zip(enumeration.points, colours):
+            ax_loss.plot(p.theta[0], p.loss, KIND_MARKERS[p.label], color=colour, mec="k", ms=10)
+        ax_loss.set(xlim=(landscape.low, landscape.high), ylim=(-(len(methods) + 0.3) * height * 1.25, top * 1.05),
+                    xlabel="θ (start)", ylabel="L(θ)", title="L(θ) and each method's basins (strips below)")
+        _kind_legend(ax_loss, enumeration)
+        fig.tight_layout()
+        return fig
+
+    fig, axes = plt.subplots(1, len(methods) + 1, figsize=(4.4 * (len(methods) + 1), 4.6))
+    extent = (landscape.low, landscape.high, landscape.low, landscape.high)
+    surface = np.asarray(loss(starts)).reshape(grid, grid)
+    contour = axes[0].contourf(starts[:, 0].reshape(grid, grid), starts[:, 1].reshape(grid, grid), surface, 30,
+                               cmap="viridis")
+    fig.colorbar(contour, ax=axes[0], shrink=0.8, label="L(θ)")
+    axes[0].set_title(f"L(θ₁, θ₂), {len(enumeration.points)} stationary points")
+    for ax, method in zip(axes[1:], methods):
+        image = _destination_colours(enumeration, method).reshape(grid, grid, 3).transpose(1, 0, 2)
+        ax.imshow(image, origin="lower", extent=extent, interpolation="nearest")
+        ax.set_title(f"{METHOD_TITLES[method]}\n{_fraction_text(fractions[method])}", fontsize=9)
+    for ax in axes:
+        for p, colour in zip(enumeration.points, colours):
+            ax.plot(*p.theta, KIND_MARKERS[p.label], color=colour, mec="k", ms=10)
+        ax.set(xlabel="θ₁", ylabel="θ₂", xlim=extent[:2], ylim=extent[2:], aspect="equal")
+    _kind_legend(axes[-1], enumeration)
+    fig.suptitle("basins of attraction: each start coloured by the stationary point its run converged to")
+    fig.tight_layout()
+    return fig
+
+
+# --- Toy saddles: trajectories ------------------------------------------------------------------
+
+SADDLE_FORMULAS = {"saddle": "x² − y²", "monkey_saddle": "monkey saddle x³ − 3xy²"}
+SADDLE_NEWTON = {"saddle": "Newton lands on it in one step (|θ₁| = 0, off the scale)",
+                 "monkey_saddle": "Newton halves |θ| every step (H = 0 at the saddle)"}
+
+
+def saddle_trajectories(drawn: dict, config) -> plt.Figure:
+    """Top: contours of each toy function with GD (solid) and undamped Newton (dashed) paths.
+    Bottom: distance to the saddle against step (log scale)."""
+    fig, axes = plt.subplots(2, len(drawn), figsize=(6 * len(drawn), 10.5), squeeze=False)
+    shades = plt.cm.viridis(np.linspace(0.0, 0.85, len(config.start_y)))
+    for col, (name, (landscape, paths)) in enumerate(drawn.items()):
+        ax, ax_dist = axes[0, col], axes[1, col]
+        grid = np.linspace(-1.2, 1.2, 241)
+        xx, yy = np.meshgrid(grid, grid)
+        values = np.asarray(jax.vmap(landscape.loss)(np.stack([xx.ravel(), yy.ravel()], -1))).reshape(xx.shape)
+        ax.contourf(xx, yy, values, 30, cmap="RdBu_r", alpha=0.8)
+        ax.contour(xx, yy, values, [0.0], colors="k", linewidths=0.6)
+        for s, colour in enumerate(shades):
+            gd, newton = paths["gradient_descent"][s], paths["newton"][s]
+            inside = np.all(np.abs(gd) <= 1.2, axis=-1)
+            stop = int(np.argmin(inside)) if not inside.all() else len(gd)
+            ax.plot(gd[:stop, 0], gd[:stop, 1], "-", color=colour, lw=1.8, label=f"GD, y₀ = {config.start_y[s]:g}")
+            ax.plot(newton[:, 0], newton[:, 1], "--o", color=colour, ms=3, lw=1, mec="k", mew=0.4,
+                    label=f"Newton, y₀ = {config.start_y[s]:g}")
+            ax_dist.semilogy(np.linalg.norm(gd, axis=-1), "-", color=colour, label=f"GD, y₀ = {config.start_y[s]:g}")
+            ax_dist.semilogy(np.maximum(np.linalg.norm(newton, axis=-1), 1e-300), "--o", color=colour, ms=3,
+                             label=f"Newton, y₀ = {config.start_y[s]:g}")
+        ax.plot(0, 0, "k*", ms=12)
+        ax.set(xlim=(-1.2, 1.2), ylim=(-1.2, 1.2), aspect="equal", xlabel="x", ylabel="y",
+               title=f"{SADDLE_FORMULAS.get(name, name)}: GD (α = {config.learning_rate}) and Newton")
+        ax.legend(fontsize=6, loc="lower left")
+        ax_dist.set(xlabel="step", ylabel="|θ_k| (distance to the saddle)", ylim=(1e-17, 1e3),
+                    title=f"GD lingers near the saddle, then escapes.\n{SADDLE_NEWTON.get(name, '')}")
+        ax_dist.legend(fontsize=6)
+    fig.tight_layout()
+    return fig

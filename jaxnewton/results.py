@@ -12,10 +12,11 @@ import json
 import math
 import os
 import platform
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import numpy as np
 
@@ -69,6 +70,22 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Load every array of an .npz written by ``write_npz``."""
     with np.load(path, allow_pickle=False) as data:
         return {k: data[k] for k in data.files}
+
+
+def checkpoint_dir(out: Path, config_hash: str, log: Callable[[str], None]) -> Path:
+    """``out/checkpoints/<config_hash>/``, created; checkpoints of any other config hash are deleted (logged).
+
+    A checkpoint is only ever resumed by the config that wrote it: a changed setting starts over.
+    """
+    checkpoints = Path(out) / "checkpoints"
+    current = checkpoints / config_hash
+    if checkpoints.exists():
+        for stale in checkpoints.iterdir():
+            if stale.name != config_hash:
+                log(f"removing checkpoints of a different config: {stale}")
+                shutil.rmtree(stale)
+    current.mkdir(parents=True, exist_ok=True)
+    return current
 
 
 def git_commit() -> str:

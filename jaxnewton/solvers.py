@@ -58,3 +58,22 @@ def damped_newton(
         return theta - eta * lu_solve(system, grad), state
 
     return Solver(init=init, update=update)
+
+
+def gradient_descent(learning_rate: float) -> Solver:
+    """Plain gradient descent θ ← θ − α ∇L(θ) (full batch, fixed step).
+
+    Args:
+      learning_rate: the step α.
+
+    Returns:
+      A stateless ``Solver``.
+    """
+
+    def init(theta: jax.Array) -> tuple[()]:
+        return ()
+
+    def update(theta: jax.Array, grad: jax.Array, state: tuple[()], done: jax.Array):
+        return theta - learning_rate * grad, state
+
+    return Solver(init=init, update=update)

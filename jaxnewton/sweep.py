@@ -33,14 +33,15 @@ is not promised.
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxnewton.diagnostics import Diagnostics
-from jaxnewton.runner import RUNNING, Loop, RunState
+from jaxnewton.results import load_npz, write_npz
+from jaxnewton.runner import RUNNING, STATUS, Loop, RunState
 
 CHUNK = 16  # seeds per vmapped chunk on CPU, and the smallest per-device batch
 MIN_BATCH = CHUNK
@@ -84,7 +85,7 @@ class BatchFns(NamedTuple):
 
     init: Callable[[jax.Array], RunState]
     advance: Callable[[RunState, jax.Array], RunState]
-    diagnose: Callable[[jax.Array], Diagnostics]
+    diagnose: Callable[[jax.Array], Any] | None
     mesh: Mesh
 
     @property
@@ -99,7 +100,7 @@ def default_chunk(mesh: Mesh) -> int | None:
 
 def make_batch_fns(
     loop: Loop,
-    diagnose: Callable[[jax.Array], Diagnostics],
+    diagnose: Callable[[jax.Array], Any] | None = None,
     mesh: Mesh | None = None,
     chunk: int | None | str = "auto",
 ) -> BatchFns:
@@ -110,7 +111,7 @@ def make_batch_fns(
 
     Args:
       loop: the per-seed loop.
-      diagnose: per-seed diagnostics.
+      diagnose: per-seed end-of-run measures (any pytree of arrays), or None for none.
       mesh: devices to split seeds across (``seed_mesh()`` by default: all of them).
       chunk: seeds per vmapped chunk within a device; None vmaps a device's whole share
         at once; "auto" is ``default_chunk(mesh)``.
@@ -136,7 +137,7 @@ def make_batch_fns(
     return BatchFns(
         init=sharded(chunked(loop.init), seeds),
         advance=sharded(chunked(loop.advance), (seeds, PartitionSpec())),
-        diagnose=sharded(chunked(diagnose), seeds),
+        diagnose=sharded(chunked(diagnose), seeds) if diagnose is not None else None,
         mesh=mesh,
     )
 
@@ -184,7 +185,52 @@ def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
     return jax.tree.map(scatter, state, sub)
 
 
-def diagnose_batch(fns: BatchFns, theta_SxP) -> Diagnostics:
-    """Diagnostics for S final iterates, as host arrays."""
+def advance_to_end(
+    fns: BatchFns, state: RunState, max_steps: int, segment_steps: int, after_segment: Callable[[RunState], None]
+) -> RunState:
+    """Advance in segments of ``segment_steps`` until no seed runs, calling ``after_segment`` after each.
+
+    ``after_segment`` is where a caller checkpoints and reports progress; the segment
+    bounds are steps, never part of any seed's trajectory.
+    """
+    state = jax.tree.map(np.asarray, state)
+    while (state.status == RUNNING).any():
+        now = int(np.max(state.steps[state.status == RUNNING]))
+        state = advance_running(fns, state, min(now + segment_steps, max_steps))
+        after_segment(state)
+    return state
+
+
+def status_counts(state: RunState) -> str:
+    """"running 3, converged 10, …": the statuses of a batch, for progress lines."""
+    counts = np.bincount(np.asarray(state.status), minlength=len(STATUS))
+    return ", ".join(f"{name} {counts[i]}" for i, name in enumerate(STATUS))
+
+
+def save_state(path: Path, state: RunState, seconds: float, extra: dict[str, Any] | None = None) -> None:
+    """Checkpoint a batch's RunState (host arrays), its elapsed seconds and named extra arrays, atomically."""
+    arrays = {f"state_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
+    arrays["seconds"] = np.asarray(seconds)
+    arrays.update({f"extra_{k}": np.asarray(v) for k, v in (extra or {}).items()})
+    write_npz(path, arrays)
+
+
+def load_state(path: Path, template: RunState) -> tuple[RunState, float, dict[str, np.ndarray]]:
+    """Read what ``save_state`` wrote; ``template`` (the fresh state of the same batch) checks the shapes.
+
+    Raises:
+      ValueError: when the checkpoint belongs to another batch shape or state layout.
+    """
+    data = load_npz(path)
+    leaves, treedef = jax.tree.flatten(template)
+    restored = [np.asarray(data.get(f"state_{i}")) for i in range(len(leaves))]
+    if any(r.shape != np.shape(t) or r.dtype != np.asarray(t).dtype for r, t in zip(restored, leaves)):
+        raise ValueError(f"checkpoint {path} does not match this config's state; delete it to start over")
+    extra = {k[len("extra_"):]: v for k, v in data.items() if k.startswith("extra_")}
+    return jax.tree.unflatten(treedef, restored), float(data["seconds"]), extra
+
+
+def diagnose_batch(fns: BatchFns, theta_SxP):
+    """``fns.diagnose`` of S final iterates, as host arrays."""
     n = len(theta_SxP)
     return _run_rows(fns, fns.diagnose, np.asarray(theta_SxP), bucket_size(n, n, fns.n_devices))

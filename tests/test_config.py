@@ -64,3 +64,23 @@ def test_cli_reports_bad_input_without_running(capsys, tmp_path):
 def test_direct_construction_validates():
     with pytest.raises(ValueError, match="solver"):
         Config(name="x", solver="adam")
+
+
+def test_landscape_configs_load_and_validate(capsys, tmp_path):
+    torus = load_config("torus")
+    assert (torus.R, torus.r, torus.e, torus.target) == (2.0, 1.0, 0.6, (0.0, 0.0, 0.5))
+    assert override(torus, ["target=0,0,1"]).target == (0.0, 0.0, 1.0)  # ints become floats
+    with pytest.raises(ValueError, match="evolute"):
+        override(torus, ["e=0.5", "target=0,0,0"])
+    with pytest.raises(ValueError, match="R = r = e = 0"):
+        override(load_config("circle"), ["R=2"])
+    with pytest.raises(ValueError, match="2 numbers"):
+        override(load_config("circle"), ["target=1,2,3"])
+    with pytest.raises(ValueError, match="numbers only"):
+        override(load_config("circle"), ["target=(1, 'a')"])
+    with pytest.raises(ValueError, match=r"LandscapeConfig has no field 'gird'.*'grid'"):
+        override(load_config("circle"), ["gird=10"])
+    with pytest.raises(ValueError, match="start_y"):
+        override(load_config("saddles"), ["start_y=0"])
+    assert main(["run", "circle", "--seeds", "3", "--out", str(tmp_path / "c")]) == 2
+    assert "no seeds" in capsys.readouterr().err and not (tmp_path / "c").exists()

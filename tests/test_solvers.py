@@ -2,7 +2,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnewton.solvers import damped_newton
+from jaxnewton.solvers import damped_newton, gradient_descent
 
 
 def quadratic(n=6, seed=0):
@@ -46,3 +46,12 @@ def test_finished_element_solves_a_finite_system():
     theta = jnp.ones(3)
     out, _ = damped_newton(loss, 1.0, 0.0).update(theta, jnp.zeros(3), (), jnp.asarray(True))
     assert np.all(np.isfinite(out))
+
+
+def test_gradient_descent_step_formula():
+    loss, a, b = quadratic(seed=2)
+    theta0 = jnp.linspace(-1.0, 1.0, 6)
+    grad = jax.grad(loss)(theta0)
+    np.testing.assert_allclose(grad, a @ theta0 - b, rtol=1e-12)
+    theta1, _ = gradient_descent(0.1).update(theta0, grad, (), jnp.asarray(False))
+    np.testing.assert_allclose(theta1, theta0 - 0.1 * (a @ theta0 - b), rtol=1e-12)

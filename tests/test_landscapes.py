@@ -1,0 +1,223 @@
+"""E1, E2 and the toy saddles: stationary points and labels against known answers."""
+
+import json
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxnewton.config import load_config
+from jaxnewton.diagnostics import LABELS, classify_spectrum, hessian_eigvals
+from jaxnewton.landscapes import check_torus, elliptic_torus, monkey_saddle, saddle, unit_circle
+from jaxnewton.saddles import run_saddles, trajectory
+from jaxnewton.solvers import damped_newton, gradient_descent
+from jaxnewton.stationary import METHODS, deduplicate, run_landscape, start_grid
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def circle(tmp_path_factory):
+    out = tmp_path_factory.mktemp("circle")
+    return run_landscape(load_config("circle", smoke=True), out, log=lambda _: None), out
+
+
+@pytest.fixture(scope="module")
+def torus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("torus")
+    return run_landscape(load_config("torus", smoke=True), out, log=lambda _: None), out
+
+
+def test_e1_finds_exactly_the_minimum_and_the_maximum(circle):
+    summary, _ = circle
+    points = summary["stationary_points"]
+    assert [p["label"] for p in points] == ["minimum", "maximum"]
+    # L(θ) = 9 − 4√2 cos(θ − π/4): L'' = ±4√2 at the two points.
+    for p, theta, loss, curvature in [(points[0], np.pi / 4, 9 - 4 * np.sqrt(2), 4 * np.sqrt(2)),
+                                      (points[1], 5 * np.pi / 4, 9 + 4 * np.sqrt(2), -4 * np.sqrt(2))]:
+        np.testing.assert_allclose(p["theta"], [theta], rtol=0, atol=1e-10)
+        np.testing.assert_allclose(p["loss"], loss, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(p["eigvals"], [curvature], rtol=1e-10)
+
+
+def test_e1_undamped_newton_basins_are_exactly_half_and_half(circle):
+    # L(θ + π) = 18 − L(θ) and Newton's step is unchanged by L → −L, so the Newton map commutes
+    # with θ ↦ θ + π: the maximum's basin is the minimum's shifted by π. The cell-centre grid of an
+    # even size is invariant under that shift, so exactly half the starts reach each point.
+    summary, _ = circle
+    assert summary["basin_fractions"]["newton"] == pytest.approx(
+        {"minimum": 0.5, "maximum": 0.5, "saddle": 0.0, "degenerate": 0.0, "not_converged": 0.0}, abs=0)
+    assert summary["basin_fractions"]["gradient_descent"]["minimum"] == 1.0
+
+
+def torus_loss_numpy(theta, R=2.0, r=1.0, e=0.6, v=(0.0, 0.0, 0.5)):
+    """E2's loss written again in numpy (independent of the JAX landscape)."""
+    t1, t2 = theta
+    ring = R + r * np.cos(t2)
+    n = np.array([ring * np.cos(t1), ring * e * np.sin(t1), r * np.sin(t2)])
+    return float(np.sum((n - np.asarray(v)) ** 2))
+
+
+def finite_difference_hessian(f, x, h=1e-4):
+    """Central second differences, O(h²) accurate."""
+    d = len(x)
+    hess = np.zeros((d, d))
+    for i in range(d):
+        for j in range(d):
+            ei, ej = np.eye(d)[i] * h, np.eye(d)[j] * h
+            hess[i, j] = (f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)) / (4 * h * h)
+    return hess
+
+
+def theta2_roots(c, R=2.0, r=1.0, h=0.5, n=20000):
+    """Zeros of ∂L/∂θ₂ at fixed c(θ₁), by bisection on a dense scan (numpy)."""
+    def d(t):
+        return -2 * c * r * np.sin(t) * (R + r * np.cos(t)) + 2 * r * np.cos(t) * (r * np.sin(t) - h)
+
+    grid = np.linspace(0.0, 2 * np.pi, n + 1)
+    values = d(grid)
+    roots = []
+    for a, b, fa, fb in zip(grid[:-1], grid[1:], values[:-1], values[1:]):
+        if fa == 0 or fa * fb < 0:
+            for _ in range(200):
+                m = 0.5 * (a + b)
+                if np.sign(d(m)) == np.sign(fa):
+                    a, fa = m, d(m)
+                else:
+                    b = m
+            roots.append(0.5 * (a + b))
+    return roots
+
+
+def test_e2_has_exactly_eight_stationary_points_two_two_four(torus):
+    summary, _ = torus
+    points = summary["stationary_points"]
+    assert len(points) == 8
+    assert [p["label"] for p in points].count("minimum") == 2
+    assert [p["label"] for p in points].count("maximum") == 2
+    assert [p["label"] for p in points].count("saddle") == 4
+    landscape = elliptic_torus(2.0, 1.0, 0.6, (0.0, 0.0, 0.5))
+    grad = jax.grad(landscape.loss)
+    for p in points:
+        theta = np.asarray(p["theta"])
+        assert float(jnp.linalg.norm(grad(jnp.asarray(theta)))) < 1e-10
+        fd = finite_difference_hessian(torus_loss_numpy, theta)
+        np.testing.assert_allclose(np.asarray(jax.hessian(landscape.loss)(jnp.asarray(theta))), fd, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(p["eigvals"], np.linalg.eigvalsh(fd), rtol=0, atol=1e-5)
+        np.testing.assert_allclose(p["loss"], torus_loss_numpy(theta), rtol=1e-12)
+
+
+def test_e2_points_sit_where_the_factorised_gradient_vanishes(torus):
+    # θ₁ ∈ {0, π/2, π, 3π/2}; θ₂ solves ∂L/∂θ₂ = 0 at c = 1 (θ₁ = 0, π) or c = e² (θ₁ = π/2, 3π/2).
+    summary, _ = torus
+    expected = {(t1, t2) for t1, c in [(0.0, 1.0), (np.pi, 1.0), (np.pi / 2, 0.36), (3 * np.pi / 2, 0.36)]
+                for t2 in theta2_roots(c)}
+    assert len(expected) == 8
+    for p in summary["stationary_points"]:
+        distances = [max(abs(np.angle(np.exp(1j * (p["theta"][0] - a)))), abs(np.angle(np.exp(1j * (p["theta"][1] - b)))))
+                     for a, b in expected]
+        assert min(distances) < 1e-9, p
+
+
+def test_torus_check_rejects_choices_without_a_proved_count():
+    check_torus(2.0, 1.0, 0.6, (0.0, 0.0, 0.5))  # the config's choice passes
+    for args, match in [((1.0, 1.0, 0.6, (0, 0, 0.5)), "R > r"), ((2.0, 1.0, 1.0, (0, 0, 0.5)), "ellipticity"),
+                        ((2.0, 1.0, 0.6, (0.1, 0, 0.5)), "axis"), ((2.0, 1.0, 0.6, (0, 0.5)), "3 entries"),
+                        ((2.0, 1.0, 0.5, (0, 0, 0.0)), "evolute")]:
+        with pytest.raises(ValueError, match=match):
+            check_torus(*args)
+    # The evolute condition is not vacuous: for that rejected choice the θ₁ = π/2 meridian has 4 critical θ₂.
+    assert len(theta2_roots(0.25, h=0.0)) == 4
+    assert len(theta2_roots(0.36, h=0.5)) == 2
+
+
+def test_landscape_results_contract(torus):
+    summary, out = torus
+    for name in ("config.json", "stationary_points.csv", "basins.csv", "arrays.npz", "summary.json", "basins.png"):
+        assert (out / name).stat().st_size > 0, name
+    assert (out / "basins.png").read_bytes()[:8] == PNG
+    config = json.loads((out / "config.json").read_text())["config"]
+    assert (config["R"], config["r"], config["e"], config["target"]) == (2.0, 1.0, 0.6, [0.0, 0.0, 0.5])
+    on_disk = json.loads((out / "summary.json").read_text())
+    for p in on_disk["stationary_points"]:
+        assert {"theta", "loss", "label", "eigvals"} <= set(p) and p["label"] in LABELS
+    for method in METHODS:
+        fractions = on_disk["basin_fractions"][method]
+        assert set(fractions) == {*LABELS, "not_converged"}
+        assert sum(fractions.values()) == pytest.approx(1.0, abs=1e-12)
+    with np.load(out / "arrays.npz") as arrays:
+        assert arrays["starts"].shape == (24 * 24, 2)
+        reached = arrays["newton_destination"]
+        assert reached.shape == (24 * 24,) and reached.max() < len(on_disk["stationary_points"])
+
+
+def test_landscape_run_resumes_from_its_checkpoints(tmp_path):
+    config = load_config("circle", smoke=True)
+    first = run_landscape(config, tmp_path, log=lambda _: None)
+    logs = []
+    second = run_landscape(config, tmp_path, log=logs.append)
+    assert any("resumed" in line for line in logs)
+    assert first["stationary_points"] == second["stationary_points"]
+    assert first["basin_fractions"] == second["basin_fractions"]
+
+
+def test_deduplicate_merges_modulo_two_pi():
+    points = np.array([[1e-9], [2 * np.pi - 1e-9], [np.pi], [np.pi + 1e-8], [1.0]])
+    grad_norm = np.array([3.0, 1.0, 2.0, 0.5, 1.0])
+    cluster, representative = deduplicate(points, grad_norm, periodic=True, merge_tol=1e-6)
+    assert cluster.tolist() == [0, 0, 1, 1, 2]
+    assert representative.tolist() == [1, 3, 4]  # the member with the smallest ||∇L||
+    cluster, _ = deduplicate(points, grad_norm, periodic=False, merge_tol=1e-6)
+    assert len(set(cluster.tolist())) == 4  # on the plane, 1e-9 and 2π − 1e-9 are far apart
+
+
+def test_start_grid_is_cell_centres():
+    grid = start_grid(unit_circle(), 4)
+    np.testing.assert_allclose(grid[:, 0], (np.arange(4) + 0.5) * np.pi / 2)
+    assert start_grid(elliptic_torus(2.0, 1.0, 0.6, (0.0, 0.0, 0.5)), 3).shape == (9, 2)
+
+
+def test_one_undamped_newton_step_lands_on_the_saddle_from_anywhere():
+    landscape = saddle()
+    newton = damped_newton(landscape.loss, 1.0, 0.0)
+    starts = jnp.asarray(np.random.default_rng(0).uniform(-5, 5, (50, 2)))
+    step = jax.vmap(lambda t: newton.update(t, jax.grad(landscape.loss)(t), (), jnp.asarray(False))[0])
+    np.testing.assert_allclose(step(starts), 0.0, atol=1e-15)
+    eigvals = hessian_eigvals(landscape.loss, jnp.zeros(2))
+    np.testing.assert_allclose(eigvals, [-2.0, 2.0], rtol=1e-15)
+    assert LABELS[int(classify_spectrum(eigvals, 1e-6)[3])] == "saddle"
+
+
+def test_gradient_descent_on_the_saddle_follows_the_closed_form():
+    # x_k = (1 − 2α)^k x₀ toward the saddle, y_k = (1 + 2α)^k y₀ away from it.
+    alpha, steps = 0.05, 40
+    path = trajectory(saddle().loss, gradient_descent(alpha), jnp.asarray([1.0, 1e-4]), steps)
+    k = np.arange(steps + 1)
+    np.testing.assert_allclose(path[:, 0], (1 - 2 * alpha) ** k, rtol=1e-12)
+    np.testing.assert_allclose(path[:, 1], 1e-4 * (1 + 2 * alpha) ** k, rtol=1e-12)
+
+
+def test_newton_halves_the_distance_on_the_monkey_saddle():
+    # ∇f is homogeneous of degree 2, so H θ = 2 ∇f and the Newton step is exactly θ/2.
+    landscape = monkey_saddle()
+    path = trajectory(landscape.loss, damped_newton(landscape.loss, 1.0, 0.0), jnp.asarray([0.8, -0.3]), 10)
+    np.testing.assert_allclose(path, np.asarray([0.8, -0.3]) * 0.5 ** np.arange(11)[:, None], rtol=1e-12)
+    eigvals = hessian_eigvals(landscape.loss, jnp.zeros(2))
+    assert LABELS[int(classify_spectrum(eigvals, 1e-6)[3])] == "degenerate"
+
+
+def test_escaped_path_stays_finite():
+    # GD runs down the monkey saddle's valleys (f → −∞); the path freezes once |θ| > 10.
+    path = trajectory(monkey_saddle().loss, gradient_descent(0.2), jnp.asarray([-1.0, 0.0]), 200)
+    assert np.all(np.isfinite(path)) and np.linalg.norm(path[-1]) > 10
+
+
+def test_saddles_run_writes_figure_and_summary(tmp_path):
+    summary = run_saddles(load_config("saddles", smoke=True), tmp_path, log=lambda _: None)
+    assert (tmp_path / "saddles.png").read_bytes()[:8] == PNG
+    assert summary["landscapes"]["saddle"]["origin_label"] == "saddle"
+    assert summary["landscapes"]["monkey_saddle"]["origin_label"] == "degenerate"
+    newton = [r for r in summary["landscapes"]["saddle"]["runs"] if r["method"] == "newton"]
+    assert newton and all(r["distance_after_1_step"] == 0.0 for r in newton)
+    assert json.loads((tmp_path / "summary.json").read_text())["landscapes"].keys() == {"saddle", "monkey_saddle"}
