@@ -1,7 +1,7 @@
 """E1: Newton and gradient descent on the unit circle N(θ) = [cos θ, sin θ], v = [2, 2] (Rowan 2025, E1).
 
 Run:      make circle      (python -m jaxnewton run circle --out results/circle)
-Runtime:  about 10 s on a 2-core CPU (1000 starts × 3 methods, float64).
+Runtime:  about 4 s on a 2-core CPU (1000 starts × 3 methods, float64; 1.3 s after compiling).
 Paper:    stationary at π/4 (minimum, L = 9 − 4√2) and 5π/4 (maximum, L = 9 + 4√2); Newton finds both.
 """
 

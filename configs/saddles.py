@@ -1,7 +1,7 @@
 """Toy saddles x² − y² and x³ − 3xy²: gradient descent lingers and escapes, undamped Newton lands on them.
 
 Run:      make saddles     (python -m jaxnewton run saddles --out results/saddles)
-Runtime:  a few seconds.
+Runtime:  about 4 s on a 2-core CPU.
 Teaching text (PAPER.md §3): GD started near the saddle slides along x toward it and escapes slowly
 along y; undamped Newton lands on it in one step.
 """

@@ -24,7 +24,7 @@ from jaxnewton.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.landscapes import Landscape, elliptic_torus, unit_circle
 from jaxnewton.results import checkpoint_dir, machine_info, write_csv, write_json, write_npz
 from jaxnewton.runner import CONVERGED, STATUS, STATUS_MESSAGES, RunState, make_loop
-from jaxnewton.solvers import Solver, damped_newton, gradient_descent
+from jaxnewton.solvers import Solver, damped_newton, gradient_descent, on_angles
 from jaxnewton.sweep import advance_to_end, init_batch, load_state, make_batch_fns, save_state, status_counts
 
 METHODS = ("newton", "damped_newton", "gradient_descent")
@@ -41,14 +41,16 @@ def make_landscape(config: LandscapeConfig) -> Landscape:
 
 
 def make_method(config: LandscapeConfig, landscape: Landscape, method: str) -> Solver:
-    """One of ``METHODS`` on the landscape's loss."""
+    """One of ``METHODS`` on the landscape's loss (keeping θ in [0, 2π) on angles: ``solvers.on_angles``)."""
     if method == "newton":
-        return damped_newton(landscape.loss, 1.0, 0.0)
-    if method == "damped_newton":
-        return damped_newton(landscape.loss, config.eta, config.eps)
-    if method == "gradient_descent":
-        return gradient_descent(config.learning_rate)
-    raise ValueError(f"method={method!r} is unknown; use one of {list(METHODS)}")
+        solver = damped_newton(landscape.loss, 1.0, 0.0)
+    elif method == "damped_newton":
+        solver = damped_newton(landscape.loss, config.eta, config.eps)
+    elif method == "gradient_descent":
+        solver = gradient_descent(config.learning_rate)
+    else:
+        raise ValueError(f"method={method!r} is unknown; use one of {list(METHODS)}")
+    return on_angles(solver) if landscape.periodic else solver
 
 
 def start_grid(landscape: Landscape, n: int) -> np.ndarray:

@@ -51,7 +51,7 @@ from jaxnewton.config import load_config
 from jaxnewton.experiment import build, initial_points, make_solver
 from jaxnewton.results import machine_info, write_json
 from jaxnewton.runner import make_loop
-from jaxnewton.sweep import CHUNK, advance_running, init_batch, make_batch_fns
+from jaxnewton.sweep import CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, seed_mesh
 
 IMPLS = ("jaxnewton", "jax_loop", "torch_loop", "torch_func_vmap")
 COLORS = {"jaxnewton": "C0", "jax_loop": "C1", "torch_loop": "C2", "torch_func_vmap": "C3", "jax.hessian (vmapped)": "C4"}
@@ -84,14 +84,14 @@ def matmul_gflops(repeats: int, n: int = 2048) -> float:
 
 # ---------------------------------------------------------------- PyTorch ------------
 
-def torch_problem(experiment):
+def torch_problem(experiment, device: str = "cpu"):
     """The E3 loss in PyTorch on the same flat θ layout as ``ravel_pytree`` (b₁, W₁, b₂, W₂, …, θᴼ)."""
     import torch
 
     problem, config = experiment.problem, experiment.config
-    x = torch.from_numpy(np.array(problem.x))
-    target = torch.from_numpy(np.array(problem.target))
-    weights = torch.from_numpy(np.array(problem.weights))
+    x = torch.from_numpy(np.array(problem.x)).to(device)
+    target = torch.from_numpy(np.array(problem.target)).to(device)
+    weights = torch.from_numpy(np.array(problem.weights)).to(device)
     fans = list(zip((1, *config.widths[:-1]), config.widths))
     if config.activation != "tanh":
         raise ValueError("the PyTorch reference implements tanh networks only")
@@ -111,36 +111,36 @@ def torch_problem(experiment):
     return loss
 
 
-def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float):
+def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float, device: str = "cpu"):
     """The straightforward script: for each seed, for each step, Hessian + gradient + solve."""
     import torch
 
     out = []
     for theta0 in theta0_SxP:
-        theta = torch.from_numpy(np.array(theta0))
-        eye = torch.eye(theta.numel(), dtype=theta.dtype)
+        theta = torch.from_numpy(np.array(theta0)).to(device)
+        eye = torch.eye(theta.numel(), dtype=theta.dtype, device=device)
         for _ in range(steps):
             hessian = torch.autograd.functional.hessian(loss, theta)
             t = theta.detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(loss(t), t)
             theta = theta - eta * torch.linalg.solve(hessian + eps * eye, grad)
-        out.append(theta.numpy())
+        out.append(theta.cpu().numpy())  # .cpu() also waits for the device
     return np.stack(out)
 
 
-def make_torch_vmap_run(loss, eta: float, eps: float):
+def make_torch_vmap_run(loss, eta: float, eps: float, device: str = "cpu"):
     import torch
     from torch.func import grad, hessian, vmap
 
     batched_hessian, batched_grad = vmap(hessian(loss)), vmap(grad(loss))
 
     def run(theta0_SxP, steps: int):
-        theta = torch.from_numpy(np.array(theta0_SxP))
-        eye = torch.eye(theta.shape[-1], dtype=theta.dtype)
+        theta = torch.from_numpy(np.array(theta0_SxP)).to(device)
+        eye = torch.eye(theta.shape[-1], dtype=theta.dtype, device=device)
         for _ in range(steps):
             rhs = batched_grad(theta).unsqueeze(-1)
             theta = theta - eta * torch.linalg.solve(batched_hessian(theta) + eps * eye, rhs).squeeze(-1)
-        return theta.numpy()
+        return theta.cpu().numpy()
 
     return run
 
@@ -155,7 +155,7 @@ def newton_loop(experiment, steps: int):
 
 
 def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_seeds, torch_steps,
-              use_torch) -> tuple[list, dict]:
+              use_torch, torch_device: str = "cpu") -> tuple[list, dict]:
     config = experiment.config
     loop = newton_loop(experiment, steps)
     fns = make_batch_fns(loop, experiment.diagnose)
@@ -165,13 +165,13 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
     if use_torch:
         import torch
 
-        loss = torch_problem(experiment)
-        torch_vmap = make_torch_vmap_run(loss, config.eta, config.eps)
+        loss = torch_problem(experiment, torch_device)
+        torch_vmap = make_torch_vmap_run(loss, config.eta, config.eps, torch_device)
         # Independent-implementation check: 3 steps from 4 seeds, PyTorch vs the JAX runner.
         theta0 = initial_points(experiment, np.arange(4))
         check_fns = make_batch_fns(newton_loop(experiment, 3), experiment.diagnose)
         reference = advance_running(check_fns, init_batch(check_fns, theta0), 3).theta
-        for name, theta in (("torch_loop", torch_loop_run(loss, theta0, 3, config.eta, config.eps)),
+        for name, theta in (("torch_loop", torch_loop_run(loss, theta0, 3, config.eta, config.eps, torch_device)),
                             ("torch_func_vmap", torch_vmap(theta0, 3))):
             err = float(np.max(np.abs(theta - reference)) / np.max(np.abs(reference)))
             checks[name] = err
@@ -179,7 +179,7 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
             if not err < 1e-9:
                 raise RuntimeError(f"{name} disagrees with jaxnewton ({err:.1e}); the comparison would be meaningless")
         impls |= {"torch_loop": torch_seeds, "torch_func_vmap": torch_vmap_seeds}
-        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+        print(f"torch {torch.__version__} on {torch_device}, {torch.get_num_threads()} CPU threads")
     rows = []
     for impl, counts in impls.items():
         for n_seeds in counts:
@@ -188,7 +188,7 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
             fn = {
                 "jaxnewton": lambda: jax.block_until_ready(advance_running(fns, init_batch(fns, theta0), steps).theta),
                 "jax_loop": lambda: [jax.block_until_ready(single(t).theta) for t in theta0],
-                "torch_loop": lambda: torch_loop_run(loss, theta0, n_steps, config.eta, config.eps),
+                "torch_loop": lambda: torch_loop_run(loss, theta0, n_steps, config.eta, config.eps, torch_device),
                 "torch_func_vmap": lambda: torch_vmap(theta0, n_steps),
             }[impl]
             seconds = best_time(fn, 1 if impl == "torch_loop" else repeats)
@@ -203,9 +203,10 @@ def hessian_section(experiment, repeats: int, n_seeds: int = 64) -> dict:
     problem = experiment.problem
     theta = initial_points(experiment, np.arange(n_seeds))
     out = {"seeds": n_seeds}
+    chunk = default_chunk(seed_mesh())
     for name, fn in (("autodiff", jax.hessian(problem.loss)), ("structured", problem.hessian)):
-        # In chunks of CHUNK seeds, as the runner computes them on CPU (jaxnewton.sweep).
-        batched = jax.jit(lambda t, fn=fn: jax.lax.map(fn, t, batch_size=CHUNK))
+        # As the runner computes them: in chunks of CHUNK seeds on CPU, one vmap elsewhere (jaxnewton.sweep).
+        batched = jax.jit(lambda t, fn=fn: jax.lax.map(fn, t, batch_size=chunk) if chunk else jax.vmap(fn)(t))
         # XLA counts a lax.map body once, so FLOPs are counted on one vmapped chunk.
         per_seed = {k: v / CHUNK for k, v in cost(jax.jit(jax.vmap(fn)), theta[:CHUNK]).items()}
         seconds = best_time(lambda: batched(theta).block_until_ready(), repeats + 2) / n_seeds
@@ -220,7 +221,7 @@ def hessian_section(experiment, repeats: int, n_seeds: int = 64) -> dict:
     return out
 
 
-def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool) -> list:
+def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool, torch_device: str = "cpu") -> list:
     """ms per seed-iteration of one vmapped Newton step (Hessian + gradient + LU solve) against P."""
     rows = []
     for width in widths:
@@ -244,8 +245,8 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
         if use_torch and n_params <= budget_params["torch_loop"]:
             experiment = experiments["structured"]
             theta = initial_points(experiment, np.arange(1))
-            loss = torch_problem(experiment)
-            seconds = best_time(lambda: torch_loop_run(loss, theta, 1, config.eta, config.eps), 1)
+            loss = torch_problem(experiment, torch_device)
+            seconds = best_time(lambda: torch_loop_run(loss, theta, 1, config.eta, config.eps, torch_device), 1)
             rows.append({"impl": "torch_loop", "width": width, "n_params": n_params, "seeds": 1,
                          "ms_per_seed_iter": 1e3 * seconds})
             print(f"width {width:>3} (P = {n_params:>5}) {'torch_loop':>22}: {1e3 * seconds:10.3f} ms")
@@ -308,6 +309,7 @@ def main() -> None:
     parser.add_argument("--widths", default="5,10,20,40,80", help="hidden widths for the size scan ('' skips it)")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--no-torch", action="store_true", help="skip the PyTorch rows")
+    parser.add_argument("--torch-device", default="cpu", help="where PyTorch runs: cpu, or cuda on a GPU machine")
     parser.add_argument("--results", type=Path, default=Path("results"), help="where make mlp / mlp-100 wrote")
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
     args = parser.parse_args()
@@ -325,7 +327,7 @@ def main() -> None:
     report = {"machine": machine_info(), "n_params": experiment.problem.n_params,
               "problem": f"E3 mlp_tanh: {experiment.problem.n_params} parameters, "
                          f"{experiment.config.n_points} nodes, float64",
-              "steps": args.steps, "repeats": args.repeats}
+              "steps": args.steps, "repeats": args.repeats, "torch_device": args.torch_device if use_torch else None}
     report["matmul_gflops"] = matmul_gflops(args.repeats)
     print(f"float64 matmul: {report['matmul_gflops']:.1f} GFLOP/s")
     report["hessian"] = hessian_section(experiment, args.repeats)
@@ -342,7 +344,7 @@ def main() -> None:
           f"{report['hessian_effective_gflops']:.1f} GFLOP/s effective; fractions of matmul {report['hessian_fraction_of_matmul']}")
     report["rows"], report["torch_check"] = seed_rows(
         experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
-        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch)
+        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device)
     by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in report["rows"]}
     top = max(counts)
     report["ratios"] = {f"jaxnewton@{top} / {impl}@{n}": by[("jaxnewton", top)] / rate
@@ -351,7 +353,7 @@ def main() -> None:
         print(f"{name}: {ratio:.1f}×")
     widths = [int(w) for w in args.widths.split(",") if w]
     budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500}
-    report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch)
+    report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch, args.torch_device)
     per_iter = 1 / by[("jaxnewton", 64 if 64 in counts else max(counts))]
     report |= sweep_section(args.results, per_iter)
     write_json(args.out, report)

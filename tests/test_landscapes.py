@@ -221,3 +221,25 @@ def test_saddles_run_writes_figure_and_summary(tmp_path):
     newton = [r for r in summary["landscapes"]["saddle"]["runs"] if r["method"] == "newton"]
     assert newton and all(r["distance_after_1_step"] == 0.0 for r in newton)
     assert json.loads((tmp_path / "summary.json").read_text())["landscapes"].keys() == {"saddle", "monkey_saddle"}
+
+
+def test_wrapping_angles_rescues_a_run_thrown_far_from_the_chart():
+    # From this E2 start a near-singular damped step throws θ₂ to about −5800, where doubles are
+    # 1e-12 apart: unwrapped, ||∇L|| stalls at 1.7e-11 (above tol = 1e-11); wrapped, it converges.
+    from jaxnewton.runner import CONVERGED, MAX_STEPS, make_loop
+    from jaxnewton.solvers import on_angles
+
+    landscape = elliptic_torus(2.0, 1.0, 0.6, (0.0, 0.0, 0.5))
+    theta0 = jnp.asarray([0.98960169, 1.86924763])
+    damped = damped_newton(landscape.loss, 0.05, 0.05)
+    statuses = []
+    for solver in (damped, on_angles(damped)):
+        loop = make_loop(landscape.loss, solver, 1e-11, 2000, 2000, 1e8)
+        state = jax.jit(lambda t, loop=loop: loop.advance(loop.init(t), 2000))(theta0)
+        statuses.append(int(state.status))
+    assert statuses == [MAX_STEPS, CONVERGED]
+    # Same step as the plain solver, modulo 2π.
+    grad = jax.grad(landscape.loss)(theta0)
+    plain = damped.update(theta0, grad, (), jnp.asarray(False))[0]
+    wrapped = on_angles(damped).update(theta0, grad, (), jnp.asarray(False))[0]
+    np.testing.assert_allclose(wrapped, np.mod(plain, 2 * np.pi), rtol=1e-15)
