@@ -21,7 +21,7 @@ from jaxnewton.config import Config
 from jaxnewton.diagnostics import LABELS, Diagnostics, make_diagnose
 from jaxnewton.models import make_mlp
 from jaxnewton.problems import Problem, make_regression, quadrature_weights, sine_target, uniform_nodes
-from jaxnewton.results import checkpoint_dir, machine_info, wilson_interval, write_csv, write_json, write_npz
+from jaxnewton.results import checkpoint_dir, wilson_interval, write_config, write_csv, write_json, write_npz
 from jaxnewton.runner import STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton
 from jaxnewton.sweep import (BatchFns, advance_to_end, diagnose_batch, init_batch, load_state, make_batch_fns,
@@ -125,8 +125,7 @@ def run_experiment(config: Config, out_dir: Path | str, log: Log = print) -> dic
     """
     out = Path(out_dir)
     ckpt_dir = checkpoint_dir(out, config.hash(), log)
-    write_json(out / "config.json", {"config": config.to_dict(), "config_hash": config.hash(),
-                                     "machine": machine_info()})
+    write_config(out, config)
 
     experiment = build(config)
     fns = make_batch_fns(experiment.loop, experiment.diagnose)

@@ -114,7 +114,3 @@ def monkey_saddle() -> Landscape:
     return Landscape("monkey_saddle", 2, lambda t: t[0] ** 3 - 3.0 * t[0] * t[1] ** 2, None, None, False,
                      -1.0, 1.0)
 
-
-def wrap(theta: jax.Array, periodic: bool) -> jax.Array:
-    """θ reduced to [0, 2π) on a periodic landscape, unchanged otherwise."""
-    return jnp.mod(theta, TWO_PI) if periodic else theta

@@ -178,12 +178,6 @@ def _destination_colours(enumeration: Enumeration, method: str) -> np.ndarray:
     return palette[enumeration.destination[method]]  # NOT_CONVERGED = −1 takes the last entry
 
 
-def _fraction_text(fractions: dict[str, float]) -> str:
-    short = {"minimum": "min", "maximum": "max", "saddle": "saddle", "degenerate": "degen.",
-             "not_converged": "not conv."}
-    return ", ".join(f"{short[k]} {v:.0%}" if v >= 0.01 else f"{short[k]} {v:.2%}" for k, v in fractions.items() if v)
-
-
 def _kind_legend(ax: plt.Axes, enumeration: Enumeration) -> None:
     present = [k for k in KIND_MARKERS if any(p.label == k for p in enumeration.points)]
     handles = [plt.Line2D([], [], ls="", marker=KIND_MARKERS[k], color="k", label=k) for k in present]
@@ -194,6 +188,8 @@ def _kind_legend(ax: plt.Axes, enumeration: Enumeration) -> None:
 def landscape_basins(landscape: Landscape, enumeration: Enumeration, starts: np.ndarray, grid: int,
                      fractions: dict[str, dict[str, float]]) -> plt.Figure:
     """Where each start went, per method, with the stationary points marked by kind (E1: 1-D, E2: 2-D)."""
+    from jaxnewton.stationary import fraction_text
+
     methods = list(enumeration.destination)
     colours = point_colours(enumeration)
     loss = jax.jit(jax.vmap(landscape.loss))
@@ -213,9 +209,9 @@ def landscape_basins(landscape: Landscape, enumeration: Enumeration, starts: np.
                       title=f"starts coloured by where {METHOD_TITLES[methods[0]]} went")
         ax_circle.legend(fontsize=7, loc="lower right")
         # Right: L(θ), with one strip per method below it.
-        theta = starts[:, 0]
-        ax_loss.plot(theta, np.asarray(loss(starts)), "k", lw=1.2)
-        top = float(np.max(np.asarray(loss(starts))))
+        theta, loss_S = starts[:, 0], np.asarray(loss(starts))
+        ax_loss.plot(theta, loss_S, "k", lw=1.2)
+        top = float(np.max(loss_S))
         height = 0.12 * top
         for i, method in enumerate(methods):
             y0 = -(i + 1) * height * 1.25
@@ -223,7 +219,7 @@ def landscape_basins(landscape: Landscape, enumeration: Enumeration, starts: np.
             ax_loss.imshow(strip, extent=(landscape.low, landscape.high, y0, y0 + height), aspect="auto",
                            interpolation="nearest")
             ax_loss.text(landscape.high + 0.05, y0 + height / 2, f"{METHOD_TITLES[method]}\n"
-                         f"{_fraction_text(fractions[method])}", va="center", fontsize=7)
+                         f"{fraction_text(fractions[method])}", va="center", fontsize=7)
         for p, colour in zip(enumeration.points, colours):
             ax_loss.plot(p.theta[0], p.loss, KIND_MARKERS[p.label], color=colour, mec="k", ms=10)
         ax_loss.set(xlim=(landscape.low, landscape.high), ylim=(-(len(methods) + 0.3) * height * 1.25, top * 1.05),
@@ -242,7 +238,7 @@ def landscape_basins(landscape: Landscape, enumeration: Enumeration, starts: np.
     for ax, method in zip(axes[1:], methods):
         image = _destination_colours(enumeration, method).reshape(grid, grid, 3).transpose(1, 0, 2)
         ax.imshow(image, origin="lower", extent=extent, interpolation="nearest")
-        ax.set_title(f"{METHOD_TITLES[method]}\n{_fraction_text(fractions[method])}", fontsize=9)
+        ax.set_title(f"{METHOD_TITLES[method]}\n{fraction_text(fractions[method])}", fontsize=9)
     for ax in axes:
         for p, colour in zip(enumeration.points, colours):
             ax.plot(*p.theta, KIND_MARKERS[p.label], color=colour, mec="k", ms=10)

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from jaxnewton.plots import FIGURES
 from jaxnewton.results import atomic_write_bytes
+from jaxnewton.stationary import SHORT_NAMES, fraction_text
 
 
 class PaperRow(NamedTuple):
@@ -94,13 +95,6 @@ def results_table(results: Path) -> str:
 
 LANDSCAPE_HEADER = ("| # | landscape | paper | stationary points found | starts reaching each kind | verdict |\n"
                     "|---|---|---|---|---|---|")
-SHORT = {"minimum": "min", "maximum": "max", "saddle": "saddle", "degenerate": "degen.", "not_converged": "not conv."}
-
-
-def _percent(value: float) -> str:
-    return f"{value:.0%}" if value >= 0.01 or value == 0 else f"{value:.2%}"
-
-
 def landscape_row(results: Path, paper: LandscapeRow) -> str:
     """The markdown row of one known-answer landscape."""
     summary = _load(results, paper.folder)
@@ -109,10 +103,10 @@ def landscape_row(results: Path, paper: LandscapeRow) -> str:
     points = summary["stationary_points"]
     found = {label: sum(p["label"] == label for p in points) for label in dict.fromkeys(p["label"] for p in points)}
     found_text = f"{len(points)}: " + ", ".join(f"{n} {label}" for label, n in found.items()) + "<br>" + "; ".join(
-        f"θ = ({', '.join(f'{t:.4f}' for t in p['theta'])}) {SHORT[p['label']]} L = {p['loss']:.4f}" for p in points)
+        f"θ = ({', '.join(f'{t:.4f}' for t in p['theta'])}) {SHORT_NAMES[p['label']]} L = {p['loss']:.4f}" for p in points)
     fractions = summary["basin_fractions"]
     reach_text = "<br>".join(
-        f"{METHOD_NAMES[m]}: " + ", ".join(f"{SHORT[k]} {_percent(v)}" for k, v in f.items() if v)
+        f"{METHOD_NAMES[m]}: {fraction_text(f)}"
         for m, f in fractions.items())
     missed = [k for k in paper.paper_labels if fractions["newton"][k] == 0]
     if found != paper.paper_labels:

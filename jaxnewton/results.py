@@ -72,6 +72,12 @@ def load_npz(path: Path) -> dict[str, np.ndarray]:
         return {k: data[k] for k in data.files}
 
 
+def write_config(out: Path, config: Any) -> None:
+    """``out/config.json``: every field of ``config``, its hash, and the machine and versions that ran it."""
+    write_json(Path(out) / "config.json", {"config": config.to_dict(), "config_hash": config.hash(),
+                                           "machine": machine_info()})
+
+
 def checkpoint_dir(out: Path, config_hash: str, log: Callable[[str], None]) -> Path:
     """``out/checkpoints/<config_hash>/``, created; checkpoints of any other config hash are deleted (logged).
 

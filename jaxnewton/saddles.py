@@ -23,7 +23,7 @@ from jaxnewton import __version__
 from jaxnewton.config import SaddlesConfig
 from jaxnewton.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.landscapes import Landscape, monkey_saddle, saddle
-from jaxnewton.results import machine_info, write_csv, write_json, write_npz
+from jaxnewton.results import write_config, write_csv, write_json, write_npz
 from jaxnewton.solvers import Solver, damped_newton, gradient_descent
 
 ORIGIN_EIG_RTOL = 1e-6
@@ -88,8 +88,7 @@ def run_saddles(config: SaddlesConfig, out_dir: Path | str, log: Callable[[str],
 
     out = Path(out_dir)
     start_time = time.perf_counter()
-    write_json(out / "config.json", {"config": config.to_dict(), "config_hash": config.hash(),
-                                     "machine": machine_info()})
+    write_config(out, config)
     summary = {"experiment": config.name, "config_hash": config.hash(), "version": __version__, "landscapes": {}}
     arrays, rows, drawn = {}, [], {}
     for landscape in (saddle(), monkey_saddle()):

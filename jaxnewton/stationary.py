@@ -22,7 +22,7 @@ from jaxnewton import __version__
 from jaxnewton.config import LandscapeConfig
 from jaxnewton.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.landscapes import Landscape, elliptic_torus, unit_circle
-from jaxnewton.results import checkpoint_dir, machine_info, write_csv, write_json, write_npz
+from jaxnewton.results import checkpoint_dir, write_config, write_csv, write_json, write_npz
 from jaxnewton.runner import CONVERGED, STATUS, STATUS_MESSAGES, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton, gradient_descent, on_angles
 from jaxnewton.sweep import advance_to_end, init_batch, load_state, make_batch_fns, save_state, status_counts
@@ -204,6 +204,16 @@ def basin_fractions(enumeration: Enumeration) -> dict[str, dict[str, float]]:
     return fractions
 
 
+SHORT_NAMES = {"minimum": "min", "maximum": "max", "saddle": "saddle", "degenerate": "degen.",
+               "not_converged": "not conv."}
+
+
+def fraction_text(fractions: dict[str, float]) -> str:
+    """"min 28%, saddle 57%, …": the non-zero basin fractions of one method (two decimals below 1%)."""
+    return ", ".join(f"{SHORT_NAMES[k]} {v:.0%}" if v >= 0.01 else f"{SHORT_NAMES[k]} {v:.2%}"
+                     for k, v in fractions.items() if v)
+
+
 def points_table(enumeration: Enumeration) -> list[dict]:
     """``summary.json``'s ``stationary_points``: θ, loss, label, eigenvalues, ||∇L|| and starts reached per method."""
     return [
@@ -229,8 +239,7 @@ def run_landscape(config: LandscapeConfig, out_dir: Path | str, log: Log = print
     out = Path(out_dir)
     ckpt_dir = checkpoint_dir(out, config.hash(), log)
     landscape = make_landscape(config)
-    write_json(out / "config.json", {"config": config.to_dict(), "config_hash": config.hash(),
-                                     "machine": machine_info()})
+    write_config(out, config)
     starts = start_grid(landscape, config.grid)
     log(f"[{config.name}] {landscape.name}: {len(starts)} starts ({config.grid} per axis), methods {', '.join(METHODS)}; "
         f"damped η={config.eta} ε={config.eps}, GD α={config.learning_rate}, tol={config.tol}, "
