@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test paper mlp mlp-100 circle torus saddles bench clean
+.PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles bench clean
 
 setup: $(STAMP)
 
@@ -32,8 +32,15 @@ torus: $(STAMP)
 saddles: $(STAMP)
 	$(PY) -m jaxnewton run saddles --out results/saddles
 
+# Skips runs already complete for the same config; FORCE=1 reruns them. Ends by rewriting the README's table.
 paper: $(STAMP)
-	$(PY) scripts/paper.py
+	$(PY) scripts/paper.py $(if $(FORCE),--force)
+
+paper-quick: $(STAMP)
+	$(PY) scripts/paper.py --quick $(if $(FORCE),--force)
+
+readme-table: $(STAMP)
+	$(PY) scripts/paper.py --readme-only
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from jaxnewton.config import AnyConfig, Config, LandscapeConfig, load_config, override
+from jaxnewton.results import Log, Progress
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,13 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def run_config(config: AnyConfig, out: Path) -> dict:
-    """Run any validated config with the runner its type needs; returns its summary."""
+def run_config(config: AnyConfig, out: Path, log: Log = print, progress: Progress | None = None) -> dict:
+    """Run any validated config with the runner its type needs; returns its summary.
+
+    ``progress(fraction, text)`` is called between segments by the runners that have segments.
+    """
     # Imported here: nothing compiles before a config has been validated.
     if isinstance(config, Config):
-        from jaxnewton.experiment import run_experiment as run
-    elif isinstance(config, LandscapeConfig):
-        from jaxnewton.stationary import run_landscape as run
-    else:
-        from jaxnewton.saddles import run_saddles as run
-    return run(config, out)
+        from jaxnewton.experiment import run_experiment
+        return run_experiment(config, out, log, progress)
+    if isinstance(config, LandscapeConfig):
+        from jaxnewton.stationary import run_landscape
+        return run_landscape(config, out, log, progress)
+    from jaxnewton.saddles import run_saddles
+    return run_saddles(config, out, log)

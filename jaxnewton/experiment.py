@@ -21,8 +21,9 @@ from jaxnewton.config import Config
 from jaxnewton.diagnostics import LABELS, Diagnostics, make_diagnose
 from jaxnewton.models import make_mlp
 from jaxnewton.problems import Problem, make_regression, quadrature_weights, sine_target, uniform_nodes
-from jaxnewton.results import checkpoint_dir, wilson_interval, write_config, write_csv, write_json, write_npz
-from jaxnewton.runner import STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
+from jaxnewton.results import (Log, Progress, checkpoint_dir, wilson_interval, write_config, write_csv, write_npz,
+                               write_summary)
+from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton
 from jaxnewton.sweep import (BatchFns, advance_to_end, diagnose_batch, init_batch, load_state, make_batch_fns,
                              save_state, status_counts)
@@ -32,7 +33,6 @@ RUNS_COLUMNS = [
     "loss_ratio", "rel_output_norm", "outer_weight_norm", "max_basis_cosine",
 ]
 
-Log = Callable[[str], None]
 OUTER_ZERO = 1e-3  # ||θᴼ|| below this counts as the paper's θᴼ = 0 trivial point
 
 
@@ -85,8 +85,12 @@ class BatchResult(NamedTuple):
     seconds: float
 
 
-def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoint: Path, log: Log) -> BatchResult:
-    """Run one seed batch to the end, resuming from and saving to ``checkpoint``."""
+def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoint: Path, log: Log,
+              on_segment: Callable[[RunState], None] | None = None) -> BatchResult:
+    """Run one seed batch to the end, resuming from and saving to ``checkpoint``.
+
+    ``on_segment(state)`` is called after every checkpointed segment (progress displays).
+    """
     config = experiment.config
     theta0 = initial_points(experiment, seeds)
     state = init_batch(fns, theta0)
@@ -101,6 +105,8 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
         save_state(checkpoint, s, time.perf_counter() - start)
         log(f"{label}: step {int(np.max(s.steps))}/{config.max_steps}, {status_counts(s)}, "
             f"{time.perf_counter() - start:.1f} s")
+        if on_segment is not None:
+            on_segment(s)
 
     state = advance_to_end(fns, state, config.max_steps, config.segment_steps, after_segment)
     if extra:
@@ -112,13 +118,14 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
     return BatchResult(seeds, np.asarray(theta0), state, diagnostics, time.perf_counter() - start)
 
 
-def run_experiment(config: Config, out_dir: Path | str, log: Log = print) -> dict:
+def run_experiment(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Sweep every seed of ``config`` and write the results contract into ``out_dir``.
 
     Args:
       config: a validated Config.
       out_dir: the results folder (created if missing).
       log: where progress lines go.
+      progress: called after every segment with the fraction of the run done and "k/n seeds done".
 
     Returns:
       The summary dict (also written to ``summary.json``).
@@ -137,7 +144,14 @@ def run_experiment(config: Config, out_dir: Path | str, log: Log = print) -> dic
     parts = []
     for b, seeds in enumerate(batches):
         log(f"batch {b + 1}/{len(batches)}")
-        parts.append(run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log))
+
+        def on_segment(s: RunState, b: int = b) -> None:
+            done = sum(len(x) for x in batches[:b]) + int(np.sum(np.asarray(s.status) != RUNNING))
+            progress((b + float(np.max(s.steps)) / config.max_steps) / len(batches),
+                     f"{done}/{config.n_seeds} seeds done")
+
+        parts.append(run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log,
+                               on_segment if progress else None))
     return write_results(experiment, parts, out, log)
 
 
@@ -210,7 +224,7 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
         "wall_seconds": float(sum(p.seconds for p in parts)),
     }
     plots.write_figures(experiment, arrays, rows, out)
-    write_json(out / "summary.json", summary)
+    write_summary(out, summary)
     log(f"[{config.name}] converged {summary['counts']['converged']}/{len(seeds)}, "
         f"trivial {trivial_converged}/{len(seeds)} (95% CI {low:.2f}–{high:.2f}), "
         f"labels {summary['labels']}, {summary['wall_seconds']:.1f} s → {out}")

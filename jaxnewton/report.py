@@ -1,150 +1,323 @@
-"""results/REPORT.md, generated from the results folders' summary.json files.
+"""results/REPORT.md and the README's results table, generated from the results folders.
 
-Seed sweeps (E3): each row sets the paper's count against this project's count at the
-paper's seed count and at the larger seed count with its 95% Wilson interval. The verdict
-is "reproduced" when the paper's proportion lies inside that interval, "differs" otherwise.
+One table, a row per experiment (``ROWS``): the paper's result, this project's at the
+paper's setting, this project's over a larger sweep (with a 95% interval where the result
+is a proportion), and a verdict computed from the numbers:
 
-Known-answer landscapes (E1, E2): each row lists the stationary points found with their
-labels and the fraction of grid starts each method took to each kind. The verdict is
-"reproduced" when the label counts are the paper's and undamped Newton reached every
-kind of point the paper says it finds, "differs" (saying how) otherwise.
+* seed sweeps (E3): "reproduced" when the paper's proportion lies inside the larger sweep's
+  95% Wilson interval, "differs" (with both numbers) otherwise;
+* known-answer landscapes (E1, E2): "reproduced" when the stationary points found have the
+  paper's labels and undamped Newton reached every kind, "differs" (saying how) otherwise;
+* the toy saddles: "reproduced" when undamped Newton lands on the x² − y² saddle in one step
+  and every gradient-descent path escapes it.
+
+Then each experiment's figures with a two-line caption, the settings of every run, the
+machine and package versions, and the wall times. Nothing in the report is typed by hand.
+To add an experiment, add its runs to ``jaxnewton.paper.RUNS`` and a ``Row`` here.
 """
 
 from __future__ import annotations
 
+import datetime
 import json
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
-from jaxnewton.plots import FIGURES
 from jaxnewton.results import atomic_write_bytes
 from jaxnewton.stationary import SHORT_NAMES, fraction_text
 
-
-class PaperRow(NamedTuple):
-    """One experiment of the paper: where its results live and what the paper found."""
-
-    id: str
-    title: str
-    folder: str  # results/<folder>: the paper's seed count
-    large_folder: str  # results/<large_folder>: the larger sweep
-    paper_trivial: int
-    paper_seeds: int
+Summary = dict | None  # a run's summary.json, None when the run is missing or incomplete
+NOT_RUN = "not run"
+NEWTON_ONE_STEP_ATOL = 1e-12  # undamped Newton "lands on" x² − y²'s saddle when ‖θ₁‖ is below this
+PLURALS = {"minimum": "minima", "maximum": "maxima", "saddle": "saddles"}
 
 
-PAPER_ROWS = (
-    PaperRow("E3", "tanh MLP 1-10-10-1, v = 2 sin(4πx), η = ε = 5e-2", "mlp_tanh", "mlp_tanh_100", 9, 10),
-)
+class Figure(NamedTuple):
+    """A PNG of a results folder, with a caption: what is drawn, then what to look for."""
 
-class LandscapeRow(NamedTuple):
-    """One known-answer landscape of the paper."""
-
-    id: str
-    title: str
     folder: str
-    paper_text: str
-    paper_labels: dict[str, int]  # the paper's stationary points by label; Newton should reach each kind
+    file: str
+    caption: tuple[str, str]
 
 
-LANDSCAPE_ROWS = (
-    LandscapeRow("E1", "unit circle, v = [2, 2]", "circle",
-                 "π/4 minimum, 5π/4 maximum; Newton finds both", {"minimum": 1, "maximum": 1}),
-    LandscapeRow("E2", "elliptic torus R = 2, r = 1, e = 0.6, v = (0, 0, 0.5)", "torus",
-                 "8 points: 2 minima, 2 maxima, 4 saddles; Newton converges to every kind",
-                 {"minimum": 2, "maximum": 2, "saddle": 4}),
-)
-EXTRA_FIGURES = (("saddles", "saddles.png", "Toy saddles x² − y² and x³ − 3xy²: gradient descent vs undamped Newton"),)
-METHOD_NAMES = {"newton": "undamped Newton", "damped_newton": "damped Newton", "gradient_descent": "GD"}
+class Row(NamedTuple):
+    """One experiment of the results table."""
 
-HEADER = ("| # | experiment | paper | this project, paper's seeds | this project, larger sweep (95% CI) | verdict |\n"
-          "|---|---|---|---|---|---|")
+    id: str
+    title: str
+    paper: str  # the paper's result, in words
+    folders: tuple[str, ...]  # results/<folder> of each run the row reads, the paper's setting first
+    cells: Callable[[list[Summary]], tuple[str, str, str]]  # summaries → (paper's setting, larger sweep, verdict)
+    figures: tuple[Figure, ...]
 
 
-def _load(results: Path, folder: str) -> dict | None:
-    path = results / folder / "summary.json"
-    return json.loads(path.read_text()) if path.exists() else None
-
+# ----------------------------------------------------------------------------- seed sweeps (E3)
 
 def _counts(summary: dict) -> str:
     c = summary["counts"]
-    n = summary["n_seeds"]
     extra = ", ".join(f"{c[k]} {k}" for k in ("max_steps", "nonfinite") if c[k])
-    return f"{c['trivial']}/{n} trivial" + (f" ({extra})" if extra else "")
+    return f"{c['trivial']}/{summary['n_seeds']} trivial" + (f" ({extra})" if extra else "")
 
 
-def row(results: Path, paper: PaperRow) -> str:
-    """The markdown table row of one experiment."""
-    small, large = _load(results, paper.folder), _load(results, paper.large_folder)
-    paper_text = f"{paper.paper_trivial}/{paper.paper_seeds} trivial"
-    small_text = _counts(small) if small else "not run"
-    if large is None:
-        return f"| {paper.id} | {paper.title} | {paper_text} | {small_text} | not run | — |"
-    rate = large["trivial_rate"]
-    low, high = rate["ci95"]
-    p_paper = paper.paper_trivial / paper.paper_seeds
-    verdict = "reproduced" if low <= p_paper <= high else (
-        f"differs: paper {p_paper:.2f} outside [{low:.2f}, {high:.2f}]")
-    large_text = f"{_counts(large)}: p = {rate['p']:.2f} [{low:.2f}, {high:.2f}]"
-    return f"| {paper.id} | {paper.title} | {paper_text} | {small_text} | {large_text} | {verdict} |"
+def sweep_cells(paper_trivial: int, paper_seeds: int) -> Callable[[list[Summary]], tuple[str, str, str]]:
+    """Cells of a seed sweep whose result is the number of seeds converging to a trivial point."""
+    p_paper = paper_trivial / paper_seeds
+
+    def cells(summaries: list[Summary]) -> tuple[str, str, str]:
+        small, large = summaries
+        small_text = _counts(small) if small else NOT_RUN
+        if large is None:
+            return small_text, NOT_RUN, "—"
+        rate = large["trivial_rate"]
+        low, high = rate["ci95"]
+        verdict = "reproduced" if low <= p_paper <= high else (
+            f"differs: paper {p_paper:.2f} outside [{low:.2f}, {high:.2f}]")
+        return small_text, f"{_counts(large)}: p = {rate['p']:.2f} [{low:.2f}, {high:.2f}]", verdict
+
+    return cells
 
 
-def results_table(results: Path) -> str:
-    """The results table (header and one row per experiment of ``PAPER_ROWS``)."""
-    return "\n".join([HEADER, *(row(results, p) for p in PAPER_ROWS)])
+E3_FIGURES = (
+    ("histories.png", ("Loss and ||∇L||₂ against step for every seed, coloured by outcome (trivial, non-trivial, "
+                       "capped at max_steps, nonfinite).",
+                       "A trivial run's loss plateaus at the loss of the zero function while ||∇L|| falls below "
+                       "the tolerance.")),
+    ("fits.png", ("The final N(x) against the target v for up to 12 seeds.",
+                  "At a trivial point N is close to zero everywhere.")),
+    ("basis.png", ("The last hidden layer's basis functions h_k(x) of the first trivial and the first non-trivial "
+                   "converged seed.",
+                   "The paper finds them mostly constants and sin(πx) + c at the trivial point.")),
+    ("spectrum.png", ("Hessian eigenvalues at the final iterate of every seed (symlog scale).",
+                      "Negative and positive eigenvalues together mark a saddle; the paper's Hessians confirm one.")),
+)
 
 
-LANDSCAPE_HEADER = ("| # | landscape | paper | stationary points found | starts reaching each kind | verdict |\n"
-                    "|---|---|---|---|---|---|")
-def landscape_row(results: Path, paper: LandscapeRow) -> str:
-    """The markdown row of one known-answer landscape."""
-    summary = _load(results, paper.folder)
+# ----------------------------------------------------------------------------- landscapes (E1, E2)
+
+METHOD_NAMES = {"newton": "undamped Newton", "damped_newton": "damped Newton", "gradient_descent": "GD"}
+
+
+def landscape_cells(paper_labels: dict[str, int]) -> Callable[[list[Summary]], tuple[str, str, str]]:
+    """Cells of a known-answer landscape: the points found, the starts reaching each kind, the verdict."""
+
+    def cells(summaries: list[Summary]) -> tuple[str, str, str]:
+        (summary,) = summaries
+        if summary is None:
+            return NOT_RUN, NOT_RUN, "—"
+        points = summary["stationary_points"]
+        found = {label: sum(p["label"] == label for p in points)
+                 for label in dict.fromkeys(p["label"] for p in points)}
+        found_text = f"{len(points)} points: " + ", ".join(f"{n} {PLURALS.get(label, label) if n > 1 else label}" for label, n in found.items()) + "<br>" + \
+            "; ".join(f"θ = ({', '.join(f'{t:.4f}' for t in p['theta'])}) {SHORT_NAMES[p['label']]} "
+                      f"L = {p['loss']:.4f}" for p in points)
+        fractions = summary["basin_fractions"]
+        reach_text = f"{summary['n_starts']} starts:<br>" + "<br>".join(
+            f"{METHOD_NAMES[m]}: {fraction_text(f)}" for m, f in fractions.items())
+        missed = [k for k in paper_labels if fractions["newton"][k] == 0]
+        if found != paper_labels:
+            verdict = f"differs: found {found}, paper {paper_labels}"
+        elif missed:
+            verdict = f"differs: undamped Newton never reached a {', '.join(missed)}"
+        else:
+            verdict = "reproduced"
+        return found_text, reach_text, verdict
+
+    return cells
+
+
+BASINS_CAPTION = ("Where each start converged, per method (undamped Newton, damped Newton, GD), coloured by the "
+                  "stationary point reached; markers show the points by kind.",
+                  "The paper's claim: Newton's basins cover every kind of point, gradient descent's only the minima.")
+
+
+# ----------------------------------------------------------------------------- toy saddles
+
+def saddles_cells(summaries: list[Summary]) -> tuple[str, str, str]:
+    """Cells of the toy saddles: Newton's distance after one step, GD's escape steps, the verdict."""
+    (summary,) = summaries
     if summary is None:
-        return f"| {paper.id} | {paper.title} | {paper.paper_text} | not run | | — |"
-    points = summary["stationary_points"]
-    found = {label: sum(p["label"] == label for p in points) for label in dict.fromkeys(p["label"] for p in points)}
-    found_text = f"{len(points)}: " + ", ".join(f"{n} {label}" for label, n in found.items()) + "<br>" + "; ".join(
-        f"θ = ({', '.join(f'{t:.4f}' for t in p['theta'])}) {SHORT_NAMES[p['label']]} L = {p['loss']:.4f}" for p in points)
-    fractions = summary["basin_fractions"]
-    reach_text = "<br>".join(
-        f"{METHOD_NAMES[m]}: {fraction_text(f)}"
-        for m, f in fractions.items())
-    missed = [k for k in paper.paper_labels if fractions["newton"][k] == 0]
-    if found != paper.paper_labels:
-        verdict = f"differs: found {found}, paper {paper.paper_labels}"
-    elif missed:
-        verdict = f"differs: undamped Newton never reached a {', '.join(missed)}"
-    else:
+        return NOT_RUN, NOT_RUN, "—"
+
+    def runs(function: str, method: str) -> list[dict]:
+        return [r for r in summary["landscapes"][function]["runs"] if r["method"] == method]
+
+    def escapes(function: str) -> str:
+        return ", ".join(f"y₀ = {r['start'][1]:g}: {r['escape_step']}" for r in runs(function, "gradient_descent"))
+
+    newton_one_step = max(r["distance_after_1_step"] for r in runs("saddle", "newton"))
+    gd_escaped = all(r["escape_step"] is not None for r in runs("saddle", "gradient_descent"))
+    monkey = summary["landscapes"]["monkey_saddle"]
+    monkey_newton = max(r["final_distance"] for r in runs("monkey_saddle", "newton"))
+    small = (f"x² − y²: undamped Newton ‖θ₁‖ ≤ {newton_one_step:.1e} after one step; "
+             f"GD escape step {escapes('saddle')}")
+    large = (f"x³ − 3xy² (origin {monkey['origin_label']}): Newton ends at ‖θ‖ ≤ {monkey_newton:.1e}; "
+             f"GD escape step {escapes('monkey_saddle')}")
+    if newton_one_step <= NEWTON_ONE_STEP_ATOL and gd_escaped:
         verdict = "reproduced"
-    return f"| {paper.id} | {paper.title} | {paper.paper_text} | {found_text} | {reach_text} | {verdict} |"
+    else:
+        verdict = (f"differs: Newton ‖θ₁‖ = {newton_one_step:.1e} after one step"
+                   + ("" if gd_escaped else "; a GD path never escaped"))
+    return small, large, verdict
 
 
-def landscape_table(results: Path) -> str:
-    """The known-answer landscape table (header and one row per ``LANDSCAPE_ROWS`` entry)."""
-    return "\n".join([LANDSCAPE_HEADER, *(landscape_row(results, p) for p in LANDSCAPE_ROWS)])
+SADDLES_CAPTION = ("Top: gradient descent (solid) and undamped Newton (dashed) paths on x² − y² and x³ − 3xy². "
+                   "Bottom: distance to the origin against step.",
+                   "The teaching text's claim: Newton lands on the saddle in one step; GD slides toward it along x "
+                   "and escapes along y, later the closer it starts to the x axis.")
 
 
-def write_report(results: Path) -> Path:
-    """Write ``results/REPORT.md`` and return its path."""
-    lines = ["# jaxnewton results report", "", "Generated by `make paper` from the results folders; do not edit.",
-             "", results_table(results), "", landscape_table(results), ""]
-    for paper in PAPER_ROWS:
-        for folder in (paper.folder, paper.large_folder):
-            summary = _load(results, folder)
+# ----------------------------------------------------------------------------- the table
+
+ROWS = (
+    Row("E1", "unit circle, v = [2, 2]", "π/4 minimum, 5π/4 maximum; Newton finds both", ("circle",),
+        landscape_cells({"minimum": 1, "maximum": 1}), (Figure("circle", "basins.png", BASINS_CAPTION),)),
+    Row("E2", "elliptic torus R = 2, r = 1, e = 0.6, v = (0, 0, 0.5)",
+        "8 points: 2 minima, 2 maxima, 4 saddles; Newton converges to every kind", ("torus",),
+        landscape_cells({"minimum": 2, "maximum": 2, "saddle": 4}), (Figure("torus", "basins.png", BASINS_CAPTION),)),
+    Row("E3", "tanh MLP 1-10-10-1, v = 2 sin(4πx), η = ε = 5e-2", "9/10 trivial", ("mlp_tanh", "mlp_tanh_100"),
+        sweep_cells(9, 10), tuple(Figure(folder, file, caption) for folder in ("mlp_tanh", "mlp_tanh_100")
+                                  for file, caption in E3_FIGURES)),
+    Row("S", "toy saddles x² − y², x³ − 3xy² (teaching text)",
+        "Newton lands on the saddle in one step; GD approaches, then escapes slowly", ("saddles",),
+        saddles_cells, (Figure("saddles", "saddles.png", SADDLES_CAPTION),)),
+)
+
+HEADER = ("| # | experiment | paper | this project, paper's setting | this project, larger sweep (95% CI) | verdict |\n"
+          "|---|---|---|---|---|---|")
+
+
+def load_summary(results: Path, folder: str) -> Summary:
+    """``results/<folder>/summary.json``, or None when the run is missing (the summary is written last)."""
+    path = Path(results) / folder / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def table_row(results: Path, row: Row) -> str:
+    """The markdown table row of one experiment."""
+    small, large, verdict = row.cells([load_summary(results, f) for f in row.folders])
+    return f"| {row.id} | {row.title} | {row.paper} | {small} | {large} | {verdict} |"
+
+
+def results_table(results: Path, rows: tuple[Row, ...] = ROWS) -> str:
+    """The results table: header and one row per experiment. The README holds a copy (``make readme-table``)."""
+    return "\n".join([HEADER, *(table_row(results, r) for r in rows)])
+
+
+README_START = "<!-- results-table: generated by `make readme-table` from docs/results; `make test` checks it -->"
+README_END = "<!-- end results-table -->"
+
+
+def readme_table(readme_text: str) -> str:
+    """The results table between the README's markers."""
+    if README_START not in readme_text or README_END not in readme_text:
+        raise ValueError(f"README.md lacks the results-table markers {README_START!r} … {README_END!r}")
+    return readme_text.split(README_START, 1)[1].split(README_END, 1)[0].strip()
+
+
+def update_readme(readme: Path, results: Path, record: Path, rows: tuple[Row, ...] = ROWS) -> None:
+    """Copy every row's ``summary.json`` from ``results`` into ``record`` and rewrite the README's table from it.
+
+    ``record`` (``docs/results``) is committed, so ``make test`` can regenerate the table and compare.
+    """
+    missing = [f for row in rows for f in row.folders if load_summary(results, f) is None]
+    if missing:
+        raise ValueError(f"no complete run in {', '.join(str(Path(results) / f) for f in missing)}: "
+                         "run `make paper` before `make readme-table`")
+    for row in rows:
+        for folder in row.folders:
+            atomic_write_bytes(Path(record) / folder / "summary.json",
+                               (Path(results) / folder / "summary.json").read_bytes())
+    text = Path(readme).read_text()
+    readme_table(text)  # checks the markers
+    before, rest = text.split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    table = results_table(record, rows)
+    atomic_write_bytes(Path(readme), f"{before}{README_START}\n{table}\n{README_END}{after}".encode())
+
+
+# ----------------------------------------------------------------------------- the report
+
+def _run_heading(folder: str, summary: dict) -> str:
+    size = (f"{summary['n_seeds']} seeds" if "n_seeds" in summary
+            else f"{summary['n_starts']} starts" if "n_starts" in summary else "")
+    parts = [p for p in (size, f"{summary['wall_seconds']:.0f} s", summary.get("finished_at")) if p]
+    return f"`results/{folder}`: " + ", ".join(parts)
+
+
+def _settings(config: dict) -> str:
+    return ", ".join(f"{k} = {v}" for k, v in config.items())
+
+
+def _short(commit: str) -> str:
+    head, dirty, _ = commit.partition("+dirty")
+    return head[:12] + dirty
+
+
+def _machine_text(machine: dict) -> str:
+    return (f"{machine['processor']}, {machine['cpu_count']} cores, {machine['platform']}; JAX {machine['jax']} on "
+            f"{machine['jax_backend']} ({', '.join(machine['devices'])}); Python {machine['python']}, "
+            f"NumPy {machine['numpy']}, jaxnewton {machine['jaxnewton']} at {_short(machine['git_commit'])}")
+
+
+def write_report(results: Path, rows: tuple[Row, ...] = ROWS, quick: bool = False,
+                 now: datetime.datetime | None = None) -> Path:
+    """Write ``results/REPORT.md`` from the results folders and return its path.
+
+    Args:
+      results: the folder holding one results folder per run.
+      rows: the experiments to report.
+      quick: mark the report as a quick (shrunk) run, not the reproduction.
+      now: the time stamped on the report (default: now, UTC).
+    """
+    results = Path(results)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    lines = ["# jaxnewton results report", ""]
+    if quick:
+        lines += ["> **Quick run** (`make paper-quick`): every experiment shrunk to a first look (settings below). "
+                  "These are not the paper's settings; `make paper` runs the reproduction.", ""]
+    lines += [f"Generated by `make paper{'-quick' if quick else ''}` from `{results}/*/summary.json` on "
+              f"{now.isoformat(timespec='seconds')}; do not edit.", "", "## Results", "", results_table(results, rows),
+              ""]
+    for row in rows:
+        summaries = {f: load_summary(results, f) for f in row.folders}
+        if not any(summaries.values()):
+            continue
+        lines += [f"## {row.id}: {row.title}", ""]
+        for folder, summary in summaries.items():
             if summary is None:
+                lines += [f"`results/{folder}`: {NOT_RUN}", ""]
                 continue
-            lines += [f"## {paper.id}: `results/{folder}` ({summary['n_seeds']} seeds, "
-                      f"{summary['wall_seconds']:.0f} s)", "",
-                      f"Statuses {summary['counts']}; Hessian labels of converged seeds {summary['labels']}.", ""]
-            lines += [f"![{name}]({folder}/{name}.png)" for name in FIGURES]
-            lines.append("")
-    for paper in LANDSCAPE_ROWS:
-        summary = _load(results, paper.folder)
-        if summary is not None:
-            lines += [f"## {paper.id}: `results/{paper.folder}` ({summary['n_starts']} starts, "
-                      f"{summary['wall_seconds']:.0f} s)", "", f"![basins]({paper.folder}/basins.png)", ""]
-    for folder, figure, title in EXTRA_FIGURES:
-        if (results / folder / figure).exists():
-            lines += [f"## {title}: `results/{folder}`", "", f"![{folder}]({folder}/{figure})", ""]
+            lines += [_run_heading(folder, summary), ""]
+            if "counts" in summary and "n_seeds" in summary:
+                lines += [f"Statuses {summary['counts']}; Hessian labels of the converged seeds "
+                          f"{summary['labels']}.", ""]
+            for n, figure in enumerate(f for f in row.figures if f.folder == folder):
+                if (results / folder / figure.file).exists():
+                    lines += [f"![{row.id} {folder} {figure.file}]({folder}/{figure.file})", "",
+                              f"*Figure {row.id}.{folder}.{n + 1}.* {figure.caption[0]}  ",
+                              figure.caption[1], ""]
+
+    configs = {f: json.loads((results / f / "config.json").read_text())
+               for row in rows for f in row.folders
+               if load_summary(results, f) is not None and (results / f / "config.json").exists()}
+    lines += ["## Settings of each run", ""]
+    lines += [f"- `{folder}` (config hash {c['config_hash']}): {_settings(c['config'])}" for folder, c in configs.items()]
+    lines += ["", "## Machine, versions and wall time", ""]
+    machines: dict[str, list[str]] = {}
+    for folder, c in configs.items():
+        machines.setdefault(_machine_text(c["machine"]), []).append(folder)
+    lines += [f"- {text} — ran {', '.join(folders)}" for text, folders in machines.items()]
+    walls = {f: load_summary(results, f)["wall_seconds"] for f in configs}
+    lines += ["", "| run | wall time (s) |", "|---|---|", *(f"| {f} | {s:.0f} |" for f, s in walls.items()),
+              f"| **total** | **{sum(walls.values()):.0f}** |", ""]
+    paper_run = results / "paper_run.json"
+    if paper_run.exists():
+        last = json.loads(paper_run.read_text())
+        ran = [f for f, r in last["runs"].items() if r["action"] == "ran"]
+        skipped = [f for f, r in last["runs"].items() if r["action"] == "skipped"]
+        lines += [f"The last `make paper{'-quick' if last['quick'] else ''}` took {last['seconds']:.0f} s from start "
+                  f"to report (set-up excluded): ran {', '.join(ran) or 'nothing'}"
+                  + (f"; skipped {', '.join(skipped)} (complete for the same config)" if skipped else "") + ".", ""]
     path = results / "REPORT.md"
     atomic_write_bytes(path, "\n".join(lines).encode())
     return path

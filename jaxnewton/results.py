@@ -7,6 +7,7 @@ so an interrupted run never leaves a half-written file that looks whole.
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import math
@@ -21,6 +22,9 @@ from typing import Any, Callable, Iterable, Mapping
 import numpy as np
 
 from jaxnewton import __version__
+
+Log = Callable[[str], None]  # where a runner's progress lines go
+Progress = Callable[[float, str], None]  # (fraction of the run done, what is done in words), after each segment
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -39,6 +43,12 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 def write_json(path: Path, obj: Any) -> None:
     """Write ``obj`` as indented JSON, atomically."""
     atomic_write_bytes(Path(path), (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+def write_summary(out: Path, summary: dict) -> None:
+    """``out/summary.json``, stamped with ``finished_at`` (UTC). Written last: its presence marks a complete run."""
+    summary["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    write_json(Path(out) / "summary.json", summary)
 
 
 def write_csv(path: Path, rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
@@ -95,14 +105,16 @@ def checkpoint_dir(out: Path, config_hash: str, log: Callable[[str], None]) -> P
 
 
 def git_commit() -> str:
-    """The repository's HEAD commit, or ``"unknown"`` outside a git checkout."""
+    """The repository's HEAD commit (``+dirty`` when tracked files differ from it), or ``"unknown"``."""
+    def git(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parent)
+
     try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True,
-            cwd=Path(__file__).resolve().parent,
-        )
-        return out.stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+        head = git("rev-parse", "HEAD")
+        if head.returncode:
+            return "unknown"
+        return head.stdout.strip() + ("+dirty" if git("diff", "--quiet", "HEAD").returncode else "")
+    except OSError:
         return "unknown"
 
 

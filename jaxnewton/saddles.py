@@ -23,7 +23,7 @@ from jaxnewton import __version__
 from jaxnewton.config import SaddlesConfig
 from jaxnewton.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.landscapes import Landscape, monkey_saddle, saddle
-from jaxnewton.results import write_config, write_csv, write_json, write_npz
+from jaxnewton.results import write_config, write_csv, write_npz, write_summary
 from jaxnewton.solvers import Solver, damped_newton, gradient_descent
 
 ORIGIN_EIG_RTOL = 1e-6
@@ -121,7 +121,7 @@ def run_saddles(config: SaddlesConfig, out_dir: Path | str, log: Callable[[str],
         "origin_label": f"Hessian label at the origin (near-zero: |λ| ≤ {ORIGIN_EIG_RTOL:g}·max|λ|, or all λ = 0)",
     }
     summary["wall_seconds"] = time.perf_counter() - start_time
-    write_json(out / "summary.json", summary)
+    write_summary(out, summary)
     for name, entry in summary["landscapes"].items():
         for run in entry["runs"]:
             log(f"  {name} {run['method']} from {np.round(run['start'], 6).tolist()}: closest {run['closest_distance']:.2e} "

@@ -22,15 +22,14 @@ from jaxnewton import __version__
 from jaxnewton.config import LandscapeConfig
 from jaxnewton.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.landscapes import Landscape, elliptic_torus, unit_circle
-from jaxnewton.results import checkpoint_dir, write_config, write_csv, write_json, write_npz
-from jaxnewton.runner import CONVERGED, STATUS, STATUS_MESSAGES, RunState, make_loop
+from jaxnewton.results import Log, Progress, checkpoint_dir, write_config, write_csv, write_npz, write_summary
+from jaxnewton.runner import CONVERGED, RUNNING, STATUS, STATUS_MESSAGES, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton, gradient_descent, on_angles
 from jaxnewton.sweep import advance_to_end, init_batch, load_state, make_batch_fns, save_state, status_counts
 
 METHODS = ("newton", "damped_newton", "gradient_descent")
 NOT_CONVERGED = -1  # destination of a start whose run did not converge
 DIVERGENCE_FACTOR = 1e8  # the networks' blow-up rule; these losses are bounded, so it only catches NaN/Inf
-Log = Callable[[str], None]
 
 
 def make_landscape(config: LandscapeConfig) -> Landscape:
@@ -116,8 +115,11 @@ class MethodRun(NamedTuple):
 
 
 def run_method(config: LandscapeConfig, landscape: Landscape, method: str, starts_SxD: np.ndarray,
-               checkpoint: Path, log: Log) -> MethodRun:
-    """Run ``method`` from every start to the end, resuming from and saving to ``checkpoint``."""
+               checkpoint: Path, log: Log, on_segment: Callable[[RunState], None] | None = None) -> MethodRun:
+    """Run ``method`` from every start to the end, resuming from and saving to ``checkpoint``.
+
+    ``on_segment(state)`` is called after every checkpointed segment (progress displays).
+    """
     loop = make_loop(landscape.loss, make_method(config, landscape, method), config.tol, config.max_steps,
                      config.max_steps, DIVERGENCE_FACTOR)
     # One vmap over a device's share: a step here is a few flops, so chunking would only add loop overhead.
@@ -133,6 +135,8 @@ def run_method(config: LandscapeConfig, landscape: Landscape, method: str, start
         save_state(checkpoint, s, time.perf_counter() - start)
         log(f"  {method}: step {int(np.max(s.steps))}/{config.max_steps}, {status_counts(s)}, "
             f"{time.perf_counter() - start:.1f} s")
+        if on_segment is not None:
+            on_segment(s)
 
     state = advance_to_end(fns, state, config.max_steps, config.segment_steps, after_segment)
     return MethodRun(state, time.perf_counter() - start)
@@ -224,12 +228,19 @@ def points_table(enumeration: Enumeration) -> list[dict]:
     ]
 
 
-def run_landscape(config: LandscapeConfig, out_dir: Path | str, log: Log = print) -> dict:
+def run_landscape(config: LandscapeConfig, out_dir: Path | str, log: Log = print,
+                  progress: Progress | None = None) -> dict:
     """Enumerate the stationary points and basins of ``config``'s landscape; write the results folder.
 
     Writes ``config.json``, ``stationary_points.csv``, ``basins.csv``, ``arrays.npz`` (leading
     start axis), ``summary.json`` and ``basins.png``. Each method's run is checkpointed per
     segment under ``checkpoints/<config hash>/``, so an interrupted run resumes.
+
+    Args:
+      config: a validated LandscapeConfig.
+      out_dir: the results folder (created if missing).
+      log: where progress lines go.
+      progress: called after every segment with the fraction done and "k/n starts done".
 
     Returns:
       The summary dict (also written to ``summary.json``).
@@ -244,7 +255,15 @@ def run_landscape(config: LandscapeConfig, out_dir: Path | str, log: Log = print
     log(f"[{config.name}] {landscape.name}: {len(starts)} starts ({config.grid} per axis), methods {', '.join(METHODS)}; "
         f"damped η={config.eta} ε={config.eps}, GD α={config.learning_rate}, tol={config.tol}, "
         f"max_steps={config.max_steps}")
-    runs = {m: run_method(config, landscape, m, starts, ckpt_dir / f"{m}.npz", log) for m in METHODS}
+    runs = {}
+    for k, m in enumerate(METHODS):
+        def on_segment(s: RunState, k: int = k) -> None:
+            done = k * len(starts) + int(np.sum(np.asarray(s.status) != RUNNING))
+            progress((k + float(np.max(s.steps)) / config.max_steps) / len(METHODS),
+                     f"{done}/{len(METHODS) * len(starts)} starts done ({len(METHODS)} methods)")
+
+        runs[m] = run_method(config, landscape, m, starts, ckpt_dir / f"{m}.npz", log,
+                             on_segment if progress else None)
     enumeration = enumerate_stationary_points(landscape, runs, config.merge_tol, config.eig_rtol)
     fractions = basin_fractions(enumeration)
 
@@ -296,7 +315,7 @@ def run_landscape(config: LandscapeConfig, out_dir: Path | str, log: Log = print
         },
         "wall_seconds": float(sum(r.seconds for r in runs.values())),
     }
-    write_json(out / "summary.json", summary)
+    write_summary(out, summary)
     labels = [p.label for p in enumeration.points]
     log(f"[{config.name}] {len(labels)} stationary points ({', '.join(f'{labels.count(n)} {n}' for n in LABELS)}); "
         + "; ".join(f"{m}: " + ", ".join(f"{k} {v:.1%}" for k, v in fractions[m].items() if v)

@@ -1,38 +1,37 @@
-"""Every experiment at the paper's settings, then results/REPORT.md.
+"""Every experiment at the paper's settings, then results/REPORT.md (``jaxnewton.paper``).
 
-Run:      make paper
-Runtime:  see the README's experiment table (E3 at 100 seeds dominates; E1, E2 and the saddles
-          take about half a minute together and run first).
-
-Each experiment resumes from its checkpoints, so an interrupted `make paper` picks up
-where it stopped and a finished experiment only has its outputs rewritten.
+Run:      make paper                (python scripts/paper.py)
+          make paper FORCE=1        (rerun runs that are already complete)
+          make paper-quick          (python scripts/paper.py --quick: shrunk, into results/quick)
+          make readme-table         (python scripts/paper.py --readme-only)
+A full run ends by copying the summaries into docs/results and rewriting the README's results
+table from them (make test checks that the two agree).
+Runtime:  see the README's experiment table; E3 at 100 seeds dominates. A run already complete
+          for the same config is skipped, so a second `make paper` only rewrites the report.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import argparse
 from pathlib import Path
 
-from jaxnewton.cli import run_config
-from jaxnewton.config import Config, load_config
-from jaxnewton.report import EXTRA_FIGURES, LANDSCAPE_ROWS, PAPER_ROWS, write_report
-
-LARGE_SWEEP_SEEDS = 100
+from jaxnewton.paper import run_paper
+from jaxnewton.report import update_readme
 
 
 def main() -> None:
-    results = Path("results")
-    jobs = [(load_config(name), results / name)
-            for name in [p.folder for p in LANDSCAPE_ROWS] + [folder for folder, _, _ in EXTRA_FIGURES]]
-    for paper in PAPER_ROWS:
-        config = load_config(paper.folder)
-        jobs.append((config, results / paper.folder))
-        jobs.append((dataclasses.replace(config, n_seeds=LARGE_SWEEP_SEEDS), results / paper.large_folder))
-    for k, (config, out) in enumerate(jobs, 1):
-        size = f"{config.n_seeds} seeds" if isinstance(config, Config) else type(config).__name__
-        print(f"=== experiment {k}/{len(jobs)}: {config.name}, {size} → {out}")
-        run_config(config, out)
-    print(f"wrote {write_report(results)}")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="every run shrunk, into results/quick (a first look)")
+    parser.add_argument("--force", action="store_true", help="rerun runs that are already complete")
+    parser.add_argument("--results", type=Path, default=Path("results"), help="folder of results folders")
+    parser.add_argument("--readme-only", action="store_true",
+                        help="run nothing: copy the summaries into docs/results and rewrite the README's table")
+    args = parser.parse_args()
+    if not args.readme_only:
+        run_paper(args.results / "quick" if args.quick else args.results, quick=args.quick, force=args.force)
+    if not args.quick:
+        update_readme(Path("README.md"), args.results, Path("docs/results"))
+        print("README.md's results table rewritten from docs/results")
 
 
 if __name__ == "__main__":

@@ -1,33 +1,19 @@
+"""The report generator on synthetic summaries, and the README's table against docs/results."""
+
+import datetime
 import json
+from pathlib import Path
 
-from jaxnewton.report import LANDSCAPE_ROWS, PAPER_ROWS, landscape_table, results_table, write_report
+from jaxnewton.report import ROWS, readme_table, results_table, update_readme, write_report
 
-
-def fake_summary(trivial, n, ci):
-    return {"n_seeds": n, "wall_seconds": 1.0, "labels": {}, "counts": {
-        "converged": n, "max_steps": 0, "nonfinite": 0, "trivial": trivial},
-        "trivial_rate": {"k": trivial, "n": n, "p": trivial / n, "ci95": ci}}
+ROOT = Path(__file__).resolve().parents[1]
+E1, E2, E3, SADDLES = (next(r for r in ROWS if r.id == i) for i in ("E1", "E2", "E3", "S"))
 
 
-def write(tmp_path, folder, summary):
-    (tmp_path / folder).mkdir()
-    (tmp_path / folder / "summary.json").write_text(json.dumps(summary))
-
-
-def test_missing_experiment_says_not_run(tmp_path):
-    assert "| not run | — |" in results_table(tmp_path)
-
-
-def test_reproduced_and_differing_rows(tmp_path):
-    paper = PAPER_ROWS[0]
-    write(tmp_path, paper.folder, fake_summary(9, 10, [0.6, 0.98]))
-    write(tmp_path, paper.large_folder, fake_summary(88, 100, [0.80, 0.93]))
-    assert "| reproduced |" in results_table(tmp_path)
-    (tmp_path / paper.large_folder / "summary.json").write_text(json.dumps(fake_summary(50, 100, [0.40, 0.60])))
-    table = results_table(tmp_path)
-    assert "differs: paper 0.90 outside [0.40, 0.60]" in table
-    assert "9/10 trivial" in table and "50/100 trivial" in table
-    assert (write_report(tmp_path)).read_text().count("![") == 8
+def fake_sweep(trivial, n, ci):
+    return {"n_seeds": n, "wall_seconds": 1.0, "labels": {}, "config_hash": "h",
+            "counts": {"converged": n, "max_steps": 0, "nonfinite": 0, "trivial": trivial},
+            "trivial_rate": {"k": trivial, "n": n, "p": trivial / n, "ci95": ci}}
 
 
 def fake_landscape(labels, newton):
@@ -37,15 +23,102 @@ def fake_landscape(labels, newton):
             "basin_fractions": {"newton": {**fractions, **newton}, "gradient_descent": {**fractions, "minimum": 1.0}}}
 
 
+def write(results, folder, summary, config=None):
+    (results / folder).mkdir(parents=True, exist_ok=True)
+    (results / folder / "summary.json").write_text(json.dumps(summary))
+    if config is not None:
+        (results / folder / "config.json").write_text(json.dumps(config))
+
+
+def line(table, row_id):
+    return next(r for r in table.splitlines() if r.startswith(f"| {row_id} |"))
+
+
+def test_missing_experiments_say_not_run(tmp_path):
+    table = results_table(tmp_path)
+    assert len(table.splitlines()) == 2 + len(ROWS)
+    for row in ROWS:
+        assert line(table, row.id).endswith("| not run | not run | — |")
+
+
+def test_reproduced_and_differing_sweep_rows(tmp_path):
+    write(tmp_path, E3.folders[0], fake_sweep(9, 10, [0.6, 0.98]))
+    write(tmp_path, E3.folders[1], fake_sweep(88, 100, [0.80, 0.93]))
+    assert line(results_table(tmp_path), "E3").endswith("| reproduced |")
+    write(tmp_path, E3.folders[1], fake_sweep(50, 100, [0.40, 0.60]))
+    row = line(results_table(tmp_path), "E3")
+    assert row.endswith("| differs: paper 0.90 outside [0.40, 0.60] |")
+    assert "| 9/10 trivial |" in row and "50/100 trivial: p = 0.50 [0.40, 0.60]" in row
+
+
 def test_landscape_rows(tmp_path):
-    e1 = LANDSCAPE_ROWS[0]
-    assert "| not run |" in landscape_table(tmp_path)
-    write(tmp_path, e1.folder, fake_landscape(["minimum", "maximum"], {"minimum": 0.5, "maximum": 0.5}))
-    line = next(r for r in landscape_table(tmp_path).splitlines() if r.startswith("| E1"))
-    assert line.endswith("| reproduced |") and "undamped Newton: min 50%, max 50%" in line and "GD: min 100%" in line
-    (tmp_path / e1.folder / "summary.json").write_text(json.dumps(
-        fake_landscape(["minimum", "maximum"], {"minimum": 1.0})))
-    assert "differs: undamped Newton never reached a maximum" in landscape_table(tmp_path)
-    (tmp_path / e1.folder / "summary.json").write_text(json.dumps(
-        fake_landscape(["minimum", "maximum", "saddle"], {"minimum": 0.5, "maximum": 0.5})))
-    assert "differs: found" in landscape_table(tmp_path)
+    write(tmp_path, E1.folders[0], fake_landscape(["minimum", "maximum"], {"minimum": 0.5, "maximum": 0.5}))
+    row = line(results_table(tmp_path), "E1")
+    assert row.endswith("| reproduced |") and "undamped Newton: min 50%, max 50%" in row and "GD: min 100%" in row
+    write(tmp_path, E1.folders[0], fake_landscape(["minimum", "maximum"], {"minimum": 1.0}))
+    assert line(results_table(tmp_path), "E1").endswith("| differs: undamped Newton never reached a maximum |")
+    write(tmp_path, E1.folders[0], fake_landscape(["minimum", "maximum", "saddle"], {"minimum": 0.5, "maximum": 0.5}))
+    assert "| differs: found {" in line(results_table(tmp_path), "E1")
+
+
+def fake_saddles(newton_one_step, gd_escape):
+    def runs(escape):
+        return ([{"method": "gradient_descent", "start": [1.0, 1e-4], "escape_step": escape, "final_distance": 10.0,
+                  "distance_after_1_step": 0.9}]
+                + [{"method": "newton", "start": [1.0, 1e-4], "escape_step": None, "final_distance": newton_one_step,
+                    "distance_after_1_step": newton_one_step}])
+    return {"wall_seconds": 1.0, "landscapes": {"saddle": {"origin_label": "saddle", "runs": runs(gd_escape)},
+                                                 "monkey_saddle": {"origin_label": "degenerate", "runs": runs(264)}}}
+
+
+def test_saddles_row(tmp_path):
+    write(tmp_path, SADDLES.folders[0], fake_saddles(0.0, 97))
+    row = line(results_table(tmp_path), "S")
+    assert row.endswith("| reproduced |") and "y₀ = 0.0001: 97" in row and "origin degenerate" in row
+    write(tmp_path, SADDLES.folders[0], fake_saddles(1e-3, None))
+    assert line(results_table(tmp_path), "S").endswith(
+        "| differs: Newton ‖θ₁‖ = 1.0e-03 after one step; a GD path never escaped |")
+
+
+def test_report_has_captions_settings_machine_and_quick_banner(tmp_path):
+    machine = {"processor": "x86_64", "cpu_count": 2, "platform": "Linux", "jax": "0.0", "jax_backend": "cpu",
+               "devices": ["CpuDevice(id=0)"], "python": "3.11", "numpy": "2.0", "jaxnewton": "0.1.0",
+               "git_commit": "abc"}
+    for folder, trivial in zip(E3.folders, (9, 88)):
+        write(tmp_path, folder, fake_sweep(trivial, 10, [0.6, 0.98]),
+              {"config": {"name": "mlp_tanh", "eta": 0.05}, "config_hash": "h", "machine": machine})
+        for figure in E3.figures:
+            if figure.folder == folder:
+                (tmp_path / folder / figure.file).write_bytes(b"png")
+    now = datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc)
+    text = write_report(tmp_path, now=now).read_text()
+    assert "Quick run" not in text and "2026-01-02T00:00:00+00:00" in text
+    assert results_table(tmp_path) in text
+    assert text.count("![") == len(E3.figures) == 8
+    for figure in E3.figures:  # the figure, then its two caption lines
+        assert f"]({figure.folder}/{figure.file})\n\n*Figure E3.{figure.folder}." in text
+        assert f"{figure.caption[0]}  \n{figure.caption[1]}\n" in text
+    assert "- `mlp_tanh` (config hash h): name = mlp_tanh, eta = 0.05" in text
+    assert "x86_64, 2 cores, Linux; JAX 0.0 on cpu" in text and "ran mlp_tanh, mlp_tanh_100" in text
+    assert "| **total** | **2** |" in text
+    assert "Quick run" in write_report(tmp_path, quick=True, now=now).read_text()
+
+
+def test_update_readme_copies_the_summaries_and_rewrites_only_the_table(tmp_path):
+    results, record, readme = tmp_path / "results", tmp_path / "record", tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text()
+    readme.write_text(text)
+    for row in ROWS:
+        for folder in row.folders:
+            write(results, folder, json.loads((ROOT / "docs" / "results" / folder / "summary.json").read_text()))
+    write(results, E3.folders[1], fake_sweep(50, 100, [0.40, 0.60]))
+    update_readme(readme, results, record)
+    new = readme.read_text()
+    assert readme_table(new) == results_table(record) != readme_table(text)
+    assert "50/100 trivial" in readme_table(new)
+    assert new.replace(readme_table(new), "") == text.replace(readme_table(text), "")
+
+
+def test_readme_results_table_is_the_generated_one():
+    """README.md's table must be what `make readme-table` writes from the committed docs/results summaries."""
+    assert readme_table((ROOT / "README.md").read_text()) == results_table(ROOT / "docs" / "results")

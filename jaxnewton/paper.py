@@ -1,0 +1,150 @@
+"""``make paper``: every experiment in sequence, then ``REPORT.md``.
+
+A run is skipped when its folder already holds a complete result of the same config: a
+``summary.json`` (written last) whose ``config_hash`` (a hash of the config and the package
+version) is the config's. So an interrupted ``make paper`` resumes where it stopped (the
+unfinished run also resumes from its own checkpoints), a finished run is never redone, and
+a changed config reruns only that run. ``force=True`` (``make paper FORCE=1``) reruns all.
+
+Progress is one overall line per segment: run k of n, what that run has done, elapsed time
+and an estimate of the time left (the current run's pace, and for the runs still to come
+their measured 2-core CPU times in ``RUNS`` scaled by how fast this machine has been so far).
+
+``quick=True`` (``make paper-quick``) applies each run's ``quick`` changes, a shrunk first
+look written to its own results folder, and marks the report as quick.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any, Callable, Mapping, NamedTuple
+
+from jaxnewton.config import AnyConfig, load_config, override
+from jaxnewton.results import Log, write_json
+
+
+class Run(NamedTuple):
+    """One run of ``make paper``: a config file, the changes made to it, and its results folder."""
+
+    folder: str  # results/<folder>
+    config: str  # configs/<config>.py
+    expected_s: float  # wall time of the run on the 2-core CPU VM (the ETA's prior)
+    changes: Mapping[str, Any] = {}  # fields changed from the config file (e.g. the larger sweep's n_seeds)
+    quick: Mapping[str, Any] = {}  # further changes for make paper-quick
+    quick_s: float = 0.0  # wall time of the quick run on the 2-core CPU VM
+
+    def prior_s(self, quick: bool) -> float:
+        return self.quick_s if quick else self.expected_s
+
+
+LARGE_SWEEP_SEEDS = 100
+
+RUNS = (
+    Run("circle", "circle", 5, quick={"grid": 200}, quick_s=3),
+    Run("torus", "torus", 14, quick={"grid": 60}, quick_s=5),
+    Run("saddles", "saddles", 5, quick_s=3),
+    Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
+    Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
+        quick_s=28),
+)
+
+
+def run_config_of(run: Run, quick: bool = False) -> AnyConfig:
+    """The validated config ``run`` runs (with its quick changes when ``quick``)."""
+    changes = {**run.changes, **(run.quick if quick else {})}
+    return override(load_config(run.config), [f"{k}={_text(v)}" for k, v in changes.items()])
+
+
+def _text(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+def is_complete(out: Path, config: AnyConfig) -> bool:
+    """Whether ``out`` holds a complete run of ``config`` (its summary.json carries the config's hash)."""
+    from jaxnewton.report import load_summary
+
+    summary = load_summary(out.parent, out.name)
+    return summary is not None and summary.get("config_hash") == config.hash()
+
+
+def _clock(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+class _Progress:
+    """The overall progress line: run k of n, the run's own progress, elapsed and estimated time left."""
+
+    def __init__(self, pending: list[tuple[Run, AnyConfig]], quick: bool, log: Log, clock: Callable[[], float]):
+        self.pending, self.quick, self.log, self.clock = pending, quick, log, clock
+        self.start = clock()
+        self.done_actual = self.done_expected = 0.0
+        self.k, self.run_start, self.run_expected = 0, self.start, 0.0
+
+    def begin(self, k: int, run: Run) -> None:
+        self.k, self.run_start, self.run_expected = k, self.clock(), run.prior_s(self.quick)
+
+    def end(self) -> None:
+        self.done_actual += self.clock() - self.run_start
+        self.done_expected += self.run_expected
+
+    def left(self, fraction: float) -> float:
+        pace = self.done_actual / self.done_expected if self.done_expected else 1.0
+        in_run = self.clock() - self.run_start
+        run_left = (in_run / fraction - in_run if fraction >= 0.05
+                    else max(self.run_expected * pace - in_run, 0.0))
+        return run_left + pace * sum(r.prior_s(self.quick) for r, _ in self.pending[self.k:])
+
+    def __call__(self, fraction: float, text: str) -> None:
+        run = self.pending[self.k - 1][0]
+        self.log(f"[paper] run {self.k}/{len(self.pending)} {run.folder}: {text} · "
+                 f"elapsed {_clock(self.clock() - self.start)} · left ≈ {_clock(self.left(fraction))}")
+
+
+def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, force: bool = False,
+              log: Log = print, clock: Callable[[], float] = time.perf_counter) -> dict[str, str]:
+    """Run every run not already complete, then write ``results/REPORT.md``.
+
+    Args:
+      results: the folder of results folders (``results``, or ``results/quick`` for quick runs).
+      runs: what to run, in order.
+      quick: apply each run's quick changes and mark the report as quick.
+      force: rerun complete runs too (their checkpoints and summary are deleted first).
+      log: where progress lines go.
+      clock: seconds, for the elapsed and estimated times.
+
+    Returns:
+      ``{folder: "ran" | "skipped"}``.
+    """
+    from jaxnewton.cli import run_config
+    from jaxnewton.report import write_report
+
+    results = Path(results)
+    configs = [(run, run_config_of(run, quick)) for run in runs]  # every config is validated before anything runs
+    actions = {run.folder: "skipped" for run, config in configs
+               if not force and is_complete(results / run.folder, config)}
+    for folder in actions:
+        log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
+    pending = [(run, config) for run, config in configs if run.folder not in actions]
+    progress = _Progress(pending, quick, log, clock)
+    seconds = {}
+    for k, (run, config) in enumerate(pending, 1):
+        out = results / run.folder
+        if force:
+            (out / "summary.json").unlink(missing_ok=True)
+            shutil.rmtree(out / "checkpoints", ignore_errors=True)
+        progress.begin(k, run)
+        progress(0.0, "starting")
+        run_config(config, out, log, progress)
+        progress.end()
+        seconds[run.folder] = clock() - progress.run_start
+        actions[run.folder] = "ran"
+        progress(1.0, "done")
+    write_json(results / "paper_run.json", {
+        "quick": quick, "force": force, "seconds": clock() - progress.start,
+        "runs": {run.folder: {"action": actions[run.folder], "seconds": seconds.get(run.folder)} for run in runs}})
+    log(f"[paper] wrote {write_report(results, quick=quick)} ({_clock(clock() - progress.start)})")
+    return {run.folder: actions[run.folder] for run in runs}
+
