@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles bench clean
+.PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles random-hessians index-loss bench clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,13 @@ torus: $(STAMP)
 
 saddles: $(STAMP)
 	$(PY) -m jaxnewton run saddles --out results/saddles
+
+random-hessians: $(STAMP)
+	$(PY) -m jaxnewton run random_hessians --out results/random_hessians
+
+# Reads the finished runs under results/ (circle, torus, mlp_tanh_100); reruns nothing.
+index-loss: $(STAMP)
+	$(PY) -m jaxnewton run index_loss --out results/index_loss
 
 # Skips runs already complete for the same config; FORCE=1 reruns them. Ends by rewriting the README's table.
 paper: $(STAMP)

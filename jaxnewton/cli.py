@@ -2,7 +2,9 @@
 
 CONFIG's type picks the runner: a ``Config`` is a seed sweep (``experiment.run_experiment``),
 a ``LandscapeConfig`` a grid of starts (``stationary.run_landscape``), a ``SaddlesConfig``
-the toy-saddle trajectories (``saddles.run_saddles``).
+the toy-saddle trajectories (``saddles.run_saddles``), a ``RandomHessiansConfig`` the
+random-matrix counts (``random_hessians.run_random_hessians``) and an ``IndexLossConfig`` the
+index-against-loss collection (``index_loss.run_index_loss``).
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.config import AnyConfig, Config, LandscapeConfig, load_config, override
+from jaxnewton.config import (AnyConfig, Config, IndexLossConfig, LandscapeConfig, RandomHessiansConfig, load_config,
+                              override)
 from jaxnewton.results import Log, Progress
 
 
@@ -58,5 +61,11 @@ def run_config(config: AnyConfig, out: Path, log: Log = print, progress: Progres
     if isinstance(config, LandscapeConfig):
         from jaxnewton.stationary import run_landscape
         return run_landscape(config, out, log, progress)
+    if isinstance(config, RandomHessiansConfig):
+        from jaxnewton.random_hessians import run_random_hessians
+        return run_random_hessians(config, out, log, progress)
+    if isinstance(config, IndexLossConfig):
+        from jaxnewton.index_loss import run_index_loss
+        return run_index_loss(config, out, log)
     from jaxnewton.saddles import run_saddles
     return run_saddles(config, out, log)

@@ -1,7 +1,9 @@
 """Experiment configuration: frozen dataclasses, validated before anything compiles.
 
 ``Config`` describes a network seed sweep (E3), ``LandscapeConfig`` a grid of starts on a
-known-answer landscape (E1, E2) and ``SaddlesConfig`` the toy-saddle trajectories. Config
+known-answer landscape (E1, E2), ``SaddlesConfig`` the toy-saddle trajectories,
+``RandomHessiansConfig`` the random-matrix counts (E8) and ``IndexLossConfig`` the
+index-against-loss collection over the other runs. Config
 files (``configs/<experiment>.py``) define ``get_config(smoke=False)`` returning one of them.
 Command-line overrides (``--set field=value``) go through ``override``, which rejects
 unknown fields (with a suggestion) and values of the wrong type, so a typo is an error
@@ -223,8 +225,76 @@ class SaddlesConfig(ConfigBase):
         _require(self.newton_steps >= 1, "newton_steps", self.newton_steps, "an integer ≥ 1")
 
 
-CONFIG_TYPES = (Config, LandscapeConfig, SaddlesConfig)
-AnyConfig = Config | LandscapeConfig | SaddlesConfig
+ENSEMBLES = ("goe", "mirror")
+
+
+@dataclass(frozen=True)
+class RandomHessiansConfig(ConfigBase):
+    """E8: how often a random symmetric matrix is definite (``jaxnewton.random_hessians``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      size: n of the large matrices (the paper: 140, E3's parameter count).
+      n_matrices: how many large matrices are tested for definiteness.
+      ensemble: ``"goe"``, the law of (A + Aᵀ)/2 with A standard normal (off-diagonal variance 1/2,
+        diagonal 1), or ``"mirror"``, A's upper triangle mirrored (every entry variance 1).
+      eig_sample: the first this many large matrices also get every eigenvalue (``eigvalsh``): the
+        index histogram, and a check of the definiteness test.
+      small_sizes: the n at which P(positive definite) is measured by sampling.
+      small_samples: matrices sampled at each small n.
+      chunk: large matrices per compiled batch (memory: 8·size²·chunk bytes, times a few).
+      small_chunk: small matrices per compiled batch.
+      seed: the root key; matrix i of a run is drawn from fold_in(its stream's key, i), so the
+        counts do not depend on the chunk sizes.
+    """
+
+    name: str
+    size: int = 140
+    n_matrices: int = 100_000
+    ensemble: str = "goe"
+    eig_sample: int = 10_000
+    small_sizes: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7, 8)
+    small_samples: int = 2_000_000
+    chunk: int = 500
+    small_chunk: int = 200_000
+    seed: int = 0
+
+    def validate(self) -> None:
+        _require(self.size >= 1, "size", self.size, "an integer ≥ 1")
+        _require(self.n_matrices >= 1, "n_matrices", self.n_matrices, "an integer ≥ 1")
+        _require(self.ensemble in ENSEMBLES, "ensemble", self.ensemble, f"one of {list(ENSEMBLES)}")
+        _require(0 <= self.eig_sample <= self.n_matrices, "eig_sample", self.eig_sample,
+                 "an integer in [0, n_matrices]")
+        _require(len(self.small_sizes) >= 1 and all(1 <= n <= 64 for n in self.small_sizes), "small_sizes",
+                 self.small_sizes, "sizes in 1..64, e.g. small_sizes=1,2,3,4,5,6,7,8")
+        _require(len(set(self.small_sizes)) == len(self.small_sizes), "small_sizes", self.small_sizes,
+                 "distinct sizes")
+        _require(self.small_samples >= 1, "small_samples", self.small_samples, "an integer ≥ 1")
+        _require(self.chunk >= 1, "chunk", self.chunk, "an integer ≥ 1")
+        _require(self.small_chunk >= 1, "small_chunk", self.small_chunk, "an integer ≥ 1")
+
+
+@dataclass(frozen=True)
+class IndexLossConfig(ConfigBase):
+    """Index against loss for every stationary point the other runs found (``jaxnewton.index_loss``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      folders: the results folders to read, siblings of this run's folder (a missing one is skipped
+        and named in the summary). Seed sweeps contribute their converged seeds, landscapes their
+        stationary points, once per method that reached each.
+    """
+
+    name: str
+    folders: tuple[str, ...] = ("circle", "torus", "mlp_tanh_100")
+
+    def validate(self) -> None:
+        _require(len(self.folders) >= 1 and all(f and "/" not in f for f in self.folders), "folders",
+                 self.folders, "folder names under results/, e.g. folders=circle,torus,mlp_tanh_100")
+
+
+CONFIG_TYPES = (Config, LandscapeConfig, SaddlesConfig, RandomHessiansConfig, IndexLossConfig)
+AnyConfig = Config | LandscapeConfig | SaddlesConfig | RandomHessiansConfig | IndexLossConfig
 
 
 def _require(ok: bool, field: str, value: Any, want: str) -> None:
@@ -234,7 +304,7 @@ def _require(ok: bool, field: str, value: Any, want: str) -> None:
 
 def _check_type(field: str, value: Any, annotation: str) -> None:
     expected = {"str": str, "int": int, "float": (int, float), "tuple[int, ...]": tuple,
-                "tuple[float, ...]": tuple}[annotation]
+                "tuple[float, ...]": tuple, "tuple[str, ...]": tuple}[annotation]
     if isinstance(value, bool) or not isinstance(value, expected):
         raise ValueError(f"config field {field}={value!r} has the wrong type: it must be {annotation}")
     if annotation == "tuple[int, ...]" and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
@@ -242,12 +312,16 @@ def _check_type(field: str, value: Any, annotation: str) -> None:
     if annotation == "tuple[float, ...]" and not all(
             isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         raise ValueError(f"config field {field}={value!r} must hold numbers only")
+    if annotation == "tuple[str, ...]" and not all(isinstance(v, str) for v in value):
+        raise ValueError(f"config field {field}={value!r} must hold strings only")
 
 
 def _parse_value(field: dataclasses.Field, text: str) -> Any:
     """Parse ``text`` for ``field``: Python literals, with bare strings allowed for str fields."""
     if field.type == "str":
         return text
+    if field.type == "tuple[str, ...]":
+        return tuple(part.strip() for part in text.split(",") if part.strip())
     try:
         value = ast.literal_eval(text)
     except (ValueError, SyntaxError):

@@ -2,9 +2,10 @@
 
 A run is skipped when its folder already holds a complete result of the same config: a
 ``summary.json`` (written last) whose ``config_hash`` (a hash of the config and the package
-version) is the config's. So an interrupted ``make paper`` resumes where it stopped (the
-unfinished run also resumes from its own checkpoints), a finished run is never redone, and
-a changed config reruns only that run. ``force=True`` (``make paper FORCE=1``) reruns all.
+version) is the config's, and, for a run built from other runs, whose inputs are unchanged.
+So an interrupted ``make paper`` resumes where it stopped (the unfinished run also resumes
+from its own checkpoints), a finished run is never redone, and a changed config reruns only
+that run (and the runs built from it). ``force=True`` (``make paper FORCE=1``) reruns all.
 
 Progress is one overall line per segment: run k of n, what that run has done, elapsed time
 and an estimate of the time left (the current run's pace, and for the runs still to come
@@ -48,6 +49,9 @@ RUNS = (
     Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
     Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
         quick_s=28),
+    Run("random_hessians", "random_hessians", 95, quick={"n_matrices": 10_000, "eig_sample": 2_000,
+                                                          "small_samples": 200_000}, quick_s=12),
+    Run("index_loss", "index_loss", 5, quick_s=5),  # last: it reads the runs above
 )
 
 
@@ -62,11 +66,18 @@ def _text(value: Any) -> str:
 
 
 def is_complete(out: Path, config: AnyConfig) -> bool:
-    """Whether ``out`` holds a complete run of ``config`` (its summary.json carries the config's hash)."""
+    """Whether ``out`` holds a complete run of ``config``.
+
+    Its summary.json must carry the config's hash and, for a run made from other runs (``inputs``:
+    ``{folder: finished_at}``, e.g. the index–loss collection), the inputs must be the same runs.
+    """
     from jaxnewton.report import load_summary
 
     summary = load_summary(out.parent, out.name)
-    return summary is not None and summary.get("config_hash") == config.hash()
+    if summary is None or summary.get("config_hash") != config.hash():
+        return False
+    inputs = {f: (load_summary(out.parent, f) or {}).get("finished_at") for f in summary.get("inputs", {})}
+    return inputs == summary.get("inputs", {})
 
 
 def _clock(seconds: float) -> str:
@@ -77,9 +88,10 @@ def _clock(seconds: float) -> str:
 class _Progress:
     """The overall progress line: run k of n, the run's own progress, elapsed and estimated time left."""
 
-    def __init__(self, pending: list[tuple[Run, AnyConfig]], quick: bool, log: Log, clock: Callable[[], float]):
-        self.pending, self.quick, self.log, self.clock = pending, quick, log, clock
-        self.start = clock()
+    def __init__(self, pending: list[tuple[Run, AnyConfig]], quick: bool, log: Log, clock: Callable[[], float],
+                 every_s: float):
+        self.pending, self.quick, self.log, self.clock, self.every_s = pending, quick, log, clock, every_s
+        self.start = self.last = clock()
         self.done_actual = self.done_expected = 0.0
         self.k, self.run_start, self.run_expected = 0, self.start, 0.0
 
@@ -97,14 +109,18 @@ class _Progress:
                     else max(self.run_expected * pace - in_run, 0.0))
         return run_left + pace * sum(r.prior_s(self.quick) for r, _ in self.pending[self.k:])
 
-    def __call__(self, fraction: float, text: str) -> None:
+    def __call__(self, fraction: float, text: str, always: bool = False) -> None:
+        if not always and self.clock() - self.last < self.every_s:
+            return
+        self.last = self.clock()
         run = self.pending[self.k - 1][0]
         self.log(f"[paper] run {self.k}/{len(self.pending)} {run.folder}: {text} · "
                  f"elapsed {_clock(self.clock() - self.start)} · left ≈ {_clock(self.left(fraction))}")
 
 
 def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, force: bool = False,
-              log: Log = print, clock: Callable[[], float] = time.perf_counter) -> dict[str, str]:
+              log: Log = print, clock: Callable[[], float] = time.perf_counter,
+              progress_every_s: float = 10.0) -> dict[str, str]:
     """Run every run not already complete, then write ``results/REPORT.md``.
 
     Args:
@@ -114,21 +130,27 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
       force: rerun complete runs too (their checkpoints and summary are deleted first).
       log: where progress lines go.
       clock: seconds, for the elapsed and estimated times.
+      progress_every_s: the overall progress line is printed at most this often within a run.
 
     Returns:
       ``{folder: "ran" | "skipped"}``.
     """
     from jaxnewton.cli import run_config
-    from jaxnewton.report import write_report
+    from jaxnewton.report import load_summary, write_report
 
     results = Path(results)
     configs = [(run, run_config_of(run, quick)) for run in runs]  # every config is validated before anything runs
     actions = {run.folder: "skipped" for run, config in configs
                if not force and is_complete(results / run.folder, config)}
+    folders = [run.folder for run in runs]
+    for run in runs:  # a run made from other runs reruns when one of those will
+        inputs = (load_summary(results, run.folder) or {}).get("inputs", {})
+        if run.folder in actions and any(f in folders and f not in actions for f in inputs):
+            del actions[run.folder]
     for folder in actions:
         log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
     pending = [(run, config) for run, config in configs if run.folder not in actions]
-    progress = _Progress(pending, quick, log, clock)
+    progress = _Progress(pending, quick, log, clock, progress_every_s)
     seconds = {}
     for k, (run, config) in enumerate(pending, 1):
         out = results / run.folder
@@ -136,12 +158,12 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
             (out / "summary.json").unlink(missing_ok=True)
             shutil.rmtree(out / "checkpoints", ignore_errors=True)
         progress.begin(k, run)
-        progress(0.0, "starting")
+        progress(0.0, "starting", always=True)
         run_config(config, out, log, progress)
         progress.end()
         seconds[run.folder] = clock() - progress.run_start
         actions[run.folder] = "ran"
-        progress(1.0, "done")
+        progress(1.0, "done", always=True)
     write_json(results / "paper_run.json", {
         "quick": quick, "force": force, "seconds": clock() - progress.start,
         "runs": {run.folder: {"action": actions[run.folder], "seconds": seconds.get(run.folder)} for run in runs}})

@@ -287,3 +287,97 @@ def saddle_trajectories(drawn: dict, config) -> plt.Figure:
         ax_dist.legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def random_hessians(summary: dict, rows: list[dict], fit: dict | None, state, edges: np.ndarray, config) -> plt.Figure:
+    """E8: pooled eigenvalues against the semicircle, the index fraction, and P(positive definite) at small n."""
+    from jaxnewton.random_hessians import ASYMPTOTIC_RATE, semicircle_radius
+
+    n = config.size
+    fig, (ax_eig, ax_index, ax_small) = plt.subplots(1, 3, figsize=(17, 4.6))
+    radius = semicircle_radius(n, config.ensemble)
+    sample = summary.get("eig_sample")
+    if sample:
+        centres, width = (edges[:-1] + edges[1:]) / 2, np.diff(edges)
+        density = state.hist / (state.hist.sum() * width)
+        ax_eig.bar(centres, density, width=width, color="tab:gray", alpha=0.6,
+                   label=f"{sample['matrices']} matrices × {n} eigenvalues")
+        x = np.linspace(-radius, radius, 400)
+        ax_eig.plot(x, 2 / (np.pi * radius ** 2) * np.sqrt(np.maximum(radius ** 2 - x ** 2, 0)), "k",
+                    label=f"semicircle, R = {radius:.2f}")
+        ax_eig.set(xlabel="eigenvalue λ", ylabel="density", title=f"Eigenvalues ({config.ensemble.upper()}, n = {n})")
+        ax_eig.legend(fontsize=7)
+        fraction = state.n_neg / n
+        values = np.arange(fraction.min() * n - 0.5, fraction.max() * n + 1.5) / n
+        ax_index.hist(fraction, bins=values, density=True, color="tab:blue", alpha=0.6,
+                      label=f"index / n: mean {sample['index_fraction_mean']:.4f}, sd {sample['index_fraction_sd']:.4f}")
+        sd = sample["index_fraction_sd_goe_leading_order"]
+        x = np.linspace(values[0], values[-1], 400)
+        ax_index.plot(x, np.exp(-((x - 0.5) / sd) ** 2 / 2) / (sd * np.sqrt(2 * np.pi)), "k",
+                      label=f"N(1/2, sd² = ln n / (π n)²), sd = {sd:.4f}")
+        ax_index.axvline(0.5, color="k", ls=":", lw=1, label="semicircle law: 1/2")
+        ax_index.set(xlabel="fraction of negative eigenvalues", ylabel="density",
+                     title=f"Index of {sample['matrices']} matrices: {int(np.sum((state.n_neg == 0) | (state.n_neg == n)))} "
+                           "at 0 or n (definite)")
+        ax_index.legend(fontsize=7)
+    sizes = np.array([r["n"] for r in rows])
+    p = np.array([r["p_positive_definite"] for r in rows])
+    low, high = np.array([r["ci_low"] for r in rows]), np.array([r["ci_high"] for r in rows])
+    seen = p > 0
+    ax_small.errorbar(sizes[seen], p[seen], yerr=[p[seen] - low[seen], high[seen] - p[seen]], fmt="o",
+                      color="tab:blue", capsize=3, label="sampled, 95% CI")
+    if (~seen).any():
+        ax_small.plot(sizes[~seen], high[~seen], "v", color="tab:blue", mfc="none",
+                      label="none seen: 95% upper bound")
+    grid = np.linspace(1, sizes.max(), 200)
+    ax_small.plot(grid, np.exp(-ASYMPTOTIC_RATE * grid ** 2), "k--", label="exp(−(ln 3 / 4) n²)")
+    if fit:
+        ax_small.plot(grid, np.exp(fit["intercept"] - fit["linear"] * grid - fit["rate"] * grid ** 2),
+                      color="tab:red", label=f"fit exp({fit['intercept']:.2f} − {fit['linear']:.2f} n − "
+                                             f"{fit['rate']:.3f} n²)")
+        quad = fit["quadratic_only"]
+        ax_small.plot(grid, np.exp(quad["intercept"] - quad["rate"] * grid ** 2), color="tab:red", ls=":",
+                      label=f"fit without the n term: θ = {quad['rate']:.3f}")
+    ax_small.set(yscale="log", xlabel="n", ylabel="P(positive definite)",
+                 title=f"Small n, {rows[0]['samples']} samples each")
+    ax_small.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def index_loss(points: list[dict]) -> plt.Figure:
+    """Index fraction against L / L(0) for every stationary point (left: all, coloured by folder, marker by
+    optimiser); right: the seed sweeps' points alone, coloured by Hessian label."""
+    fig, (ax, ax_net) = plt.subplots(1, 2, figsize=(15, 5.5))
+    folders = list(dict.fromkeys(p["folder"] for p in points))
+    optimisers = list(dict.fromkeys(p["optimiser"] for p in points))
+    colours = dict(zip(folders, plt.cm.tab10(np.arange(len(folders)) % 10)))
+    markers = dict(zip(optimisers, "osD^vP*X"))
+    for f in folders:
+        for o in optimisers:
+            group = [p for p in points if p["folder"] == f and p["optimiser"] == o]
+            if not group:
+                continue
+            counts = np.array([p["count"] for p in group], float)
+            ax.scatter([p["index_fraction"] for p in group], [max(p["loss_ratio"], 1e-12) for p in group],
+                       s=18 + 60 * np.sqrt(counts / counts.max()), color=colours[f], marker=markers[o],
+                       alpha=0.6, edgecolors="k", linewidths=0.3, label=f"{f}: {o} ({int(counts.sum())})")
+    ax.axhline(1.0, color="k", ls=":", lw=1, label="L = L(0), the zero function")
+    ax.set(yscale="log", xlabel="index fraction: negative Hessian eigenvalues / P", ylabel="L / L(0)",
+           title="Every stationary point found (marker area ~ √starts reaching it)")
+    ax.legend(fontsize=7, loc="upper left")
+    network = [p for p in points if p["kind"] == "sweep"]
+    label_colours = {"minimum": "tab:blue", "saddle": "tab:red", "maximum": "tab:green", "degenerate": "tab:gray"}
+    for label, colour in label_colours.items():
+        group = [p for p in network if p["label"] == label]
+        if group:
+            ax_net.scatter([p["index_fraction"] for p in group], [p["loss_ratio"] for p in group], color=colour,
+                           alpha=0.7, edgecolors="k", linewidths=0.3,
+                           label=f"{label} ({len(group)})")
+    ax_net.axhline(1.0, color="k", ls=":", lw=1)
+    ax_net.set(xlabel="index fraction", ylabel="L / L(0)",
+               title="Seed sweeps' converged runs, by Hessian label")
+    if network:
+        ax_net.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -9,7 +9,10 @@ is a proportion), and a verdict computed from the numbers:
 * known-answer landscapes (E1, E2): "reproduced" when the stationary points found have the
   paper's labels and undamped Newton reached every kind, "differs" (saying how) otherwise;
 * the toy saddles: "reproduced" when undamped Newton lands on the x² − y² saddle in one step
-  and every gradient-descent path escapes it.
+  and every gradient-descent path escapes it;
+* random Hessians (E8): "reproduced" when no matrix of the paper's size and count is definite;
+* index against loss: "reproduced" when Spearman's ρ between index fraction and L / L(0) is
+  positive (p < 0.05) over all points and within the networks alone, "partly" when only over all.
 
 Then each experiment's figures with a two-line caption, the settings of every run, the
 machine and package versions, and the wall times. Nothing in the report is typed by hand.
@@ -166,6 +169,72 @@ SADDLES_CAPTION = ("Top: gradient descent (solid) and undamped Newton (dashed) p
                    "and escapes along y, later the closer it starts to the x axis.")
 
 
+# ----------------------------------------------------------------------------- random Hessians (E8)
+
+def random_hessians_cells(summaries: list[Summary]) -> tuple[str, str, str]:
+    """Cells of E8: definite matrices at the paper's size; small-n probabilities, fitted rate and index spread."""
+    (summary,) = summaries
+    if summary is None:
+        return NOT_RUN, NOT_RUN, "—"
+    n_definite = summary["n_positive_definite"] + summary["n_negative_definite"]
+    small = (f"{summary['n_positive_definite']} positive, {summary['n_negative_definite']} negative definite of "
+             f"{summary['n_matrices']} ({summary['ensemble'].upper()}, n = {summary['size']}): P(definite) ≤ "
+             f"{summary['definite_ci95'][1]:.1e}")
+    probabilities = ", ".join(f"{r['n']}: {r['p_positive_definite']:.2g}" for r in summary["small_n"])
+    fit = summary.get("fit")
+    rate = (f"fitted rate θ = {fit['rate']:.3f} (ln p = c − b n − θ n²; {fit['quadratic_only']['rate']:.3f} without "
+            f"the n term) vs ln 3 / 4 = {summary['asymptotic_rate']:.3f}" if fit else "too few definite samples to fit")
+    large = f"P(positive definite) at n = {probabilities} ({summary['small_n'][0]['samples']} samples each); {rate}"
+    sample = summary.get("eig_sample")
+    if sample:
+        large += (f"; index / n of {sample['matrices']}: {sample['index_fraction_mean']:.4f} ± "
+                  f"{sample['index_fraction_sd']:.4f} (semicircle: 1/2)")
+    verdict = "reproduced" if n_definite == 0 else f"differs: {n_definite} definite matrices"
+    return small, large, verdict
+
+
+RANDOM_HESSIANS_CAPTION = (
+    "Left: the eigenvalues of the matrices that got every eigenvalue, against the semicircle law. Middle: their "
+    "fraction of negative eigenvalues, against 1/2 and the GOE's leading-order spread. Right: P(positive definite) "
+    "at small n by sampling (95% intervals), against exp(−(ln 3 / 4) n²) and the fits.",
+    "The paper's argument: in high dimension almost no symmetric matrix is definite, so almost every stationary "
+    "point is a saddle.")
+
+
+# ----------------------------------------------------------------------------- index against loss
+
+def _rho(result: dict | None) -> str:
+    return (f"ρ = {result['rho']:.2f} (p = {result['p_value']:.1g}, {result['n_points']} points)" if result
+            else "ρ undefined")
+
+
+def index_loss_cells(summaries: list[Summary]) -> tuple[str, str, str]:
+    """Cells of the index–loss picture: Spearman's ρ per folder, overall, and for the networks alone."""
+    (summary,) = summaries
+    if summary is None:
+        return NOT_RUN, NOT_RUN, "—"
+    per_folder = "; ".join(f"{f}: {_rho(r)}" for f, r in summary["spearman"].items())
+    overall, sweeps = summary["spearman_all"], summary["spearman_sweeps"]
+    large = f"all points: {_rho(overall)}; networks' converged seeds: {_rho(sweeps)}"
+
+    def positive(r: dict | None) -> bool:
+        return r is not None and r["rho"] > 0 and r["p_value"] < 0.05
+
+    if positive(overall) and positive(sweeps):
+        verdict = "reproduced"
+    elif positive(overall):
+        verdict = f"partly: all points {_rho(overall)}, but within the networks {_rho(sweeps)}"
+    else:
+        verdict = f"differs: {_rho(overall)}"
+    return per_folder, large, verdict
+
+
+INDEX_LOSS_CAPTION = (
+    "Index fraction (negative Hessian eigenvalues / P) against L / L(0) for every stationary point the runs found; "
+    "right: the network sweeps' converged seeds alone, by Hessian label.",
+    "The claim (Dauphin et al. 2014; Bray & Dean 2007): saddles of higher loss have higher index.")
+
+
 # ----------------------------------------------------------------------------- the table
 
 ROWS = (
@@ -180,6 +249,12 @@ ROWS = (
     Row("S", "toy saddles x² − y², x³ − 3xy² (teaching text)",
         "Newton lands on the saddle in one step; GD approaches, then escapes slowly", ("saddles",),
         saddles_cells, (Figure("saddles", "saddles.png", SADDLES_CAPTION),)),
+    Row("E8", "random symmetric 140×140 matrices, standard-normal entries",
+        "not one of 10⁵ definite", ("random_hessians",), random_hessians_cells,
+        (Figure("random_hessians", "random_hessians.png", RANDOM_HESSIANS_CAPTION),)),
+    Row("IL", "index against loss over every stationary point found (E1, E2, E3)",
+        "saddles of higher loss have higher index (Dauphin et al. 2014; Bray & Dean 2007)", ("index_loss",),
+        index_loss_cells, (Figure("index_loss", "index_loss.png", INDEX_LOSS_CAPTION),)),
 )
 
 HEADER = ("| # | experiment | paper | this project, paper's setting | this project, larger sweep (95% CI) | verdict |\n"
@@ -239,7 +314,8 @@ def update_readme(readme: Path, results: Path, record: Path, rows: tuple[Row, ..
 
 def _run_heading(folder: str, summary: dict) -> str:
     size = (f"{summary['n_seeds']} seeds" if "n_seeds" in summary
-            else f"{summary['n_starts']} starts" if "n_starts" in summary else "")
+            else f"{summary['n_starts']} starts" if "n_starts" in summary
+            else f"{summary['n_matrices']} matrices of size {summary['size']}" if "n_matrices" in summary else "")
     parts = [p for p in (size, f"{summary['wall_seconds']:.0f} s", summary.get("finished_at")) if p]
     return f"`results/{folder}`: " + ", ".join(parts)
 

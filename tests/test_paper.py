@@ -10,6 +10,7 @@ SMALL = (
     Run("circle", "circle", 1, {"grid": 16, "max_steps": 1000}),
     Run("saddles", "saddles", 1, {"gd_steps": 20, "newton_steps": 5}),
     Run("mlp_tanh", "mlp_tanh", 1, {"n_seeds": 2, "max_steps": 40, "segment_steps": 20, "history_stride": 5}),
+    Run("index_loss", "index_loss", 1, {"folders": ("circle", "mlp_tanh")}),  # made from two runs above
 )
 
 
@@ -20,23 +21,25 @@ def finished(results):
 
 def test_second_run_reruns_nothing_and_a_changed_config_reruns_only_itself(tmp_path):
     logs = []
-    assert run_paper(tmp_path, SMALL, log=logs.append) == {r.folder: "ran" for r in SMALL}
+    assert run_paper(tmp_path, SMALL, log=logs.append, progress_every_s=0) == {r.folder: "ran" for r in SMALL}
     assert (tmp_path / "REPORT.md").exists()
     progress = [line for line in logs if line.startswith("[paper] run ")]
-    assert any("run 3/3 mlp_tanh: 2/2 seeds done" in line for line in progress)
-    assert any("run 1/3 circle: " in line and "starts done" in line for line in progress)
+    assert any("run 3/4 mlp_tanh: 2/2 seeds done" in line for line in progress)
+    assert any("run 1/4 circle: " in line and "starts done" in line for line in progress)
     assert all(" · elapsed " in line and " · left ≈ " in line for line in progress)
     first = finished(tmp_path)
 
-    assert run_paper(tmp_path, SMALL, log=logs.append) == {r.folder: "skipped" for r in SMALL}
+    assert run_paper(tmp_path, SMALL, log=logs.append, progress_every_s=0) == {r.folder: "skipped" for r in SMALL}
     assert finished(tmp_path) == first
 
-    changed = SMALL[:2] + (SMALL[2]._replace(changes={**SMALL[2].changes, "max_steps": 60}),)
+    changed = SMALL[:2] + (SMALL[2]._replace(changes={**SMALL[2].changes, "max_steps": 60}),) + SMALL[3:]
     assert not is_complete(tmp_path / "mlp_tanh", run_config_of(changed[2]))
+    # The changed run reruns, and so does the collection made from it; nothing else.
     assert run_paper(tmp_path, changed, log=logs.append) == {"circle": "skipped", "saddles": "skipped",
-                                                             "mlp_tanh": "ran"}
+                                                             "mlp_tanh": "ran", "index_loss": "ran"}
     second = finished(tmp_path)
-    assert {f: second[f] == first[f] for f in first} == {"circle": True, "saddles": True, "mlp_tanh": False}
+    assert {f: second[f] == first[f] for f in first} == {"circle": True, "saddles": True, "mlp_tanh": False,
+                                                         "index_loss": False}
     record = json.loads((tmp_path / "paper_run.json").read_text())
     assert record["runs"]["circle"] == {"action": "skipped", "seconds": None}
 

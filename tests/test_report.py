@@ -7,7 +7,7 @@ from pathlib import Path
 from jaxnewton.report import ROWS, readme_table, results_table, update_readme, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
-E1, E2, E3, SADDLES = (next(r for r in ROWS if r.id == i) for i in ("E1", "E2", "E3", "S"))
+E1, E2, E3, SADDLES, E8, IL = (next(r for r in ROWS if r.id == i) for i in ("E1", "E2", "E3", "S", "E8", "IL"))
 
 
 def fake_sweep(trivial, n, ci):
@@ -78,6 +78,37 @@ def test_saddles_row(tmp_path):
     write(tmp_path, SADDLES.folders[0], fake_saddles(1e-3, None))
     assert line(results_table(tmp_path), "S").endswith(
         "| differs: Newton ‖θ₁‖ = 1.0e-03 after one step; a GD path never escaped |")
+
+
+def fake_random_hessians(n_pd, fit=True):
+    small = [{"n": n, "p_positive_definite": p, "ci_low": p / 2, "ci_high": 2 * p, "samples": 1000, "count": 1}
+             for n, p in ((1, 0.5), (2, 0.15))]
+    return {"wall_seconds": 1.0, "n_matrices": 100, "size": 140, "ensemble": "goe", "n_positive_definite": n_pd,
+            "n_negative_definite": 0, "definite_ci95": [0.0, 0.037], "small_n": small, "asymptotic_rate": 0.2747,
+            "fit": {"rate": 0.276, "quadratic_only": {"rate": 0.38}} if fit else None,
+            "eig_sample": {"matrices": 10, "index_fraction_mean": 0.5, "index_fraction_sd": 0.006}}
+
+
+def test_random_hessians_row(tmp_path):
+    write(tmp_path, E8.folders[0], fake_random_hessians(0))
+    row = line(results_table(tmp_path), "E8")
+    assert row.endswith("| reproduced |") and "0 positive, 0 negative definite of 100 (GOE, n = 140)" in row
+    assert "fitted rate θ = 0.276" in row and "0.380 without the n term" in row and "1: 0.5, 2: 0.15" in row
+    write(tmp_path, E8.folders[0], fake_random_hessians(2, fit=False))
+    row = line(results_table(tmp_path), "E8")
+    assert row.endswith("| differs: 2 definite matrices |") and "too few definite samples to fit" in row
+
+
+def test_index_loss_row(tmp_path):
+    def fake(rho_sweeps, p_sweeps):
+        return {"wall_seconds": 1.0, "spearman": {"torus": {"rho": 0.9, "p_value": 1e-9, "n_points": 18}},
+                "spearman_all": {"rho": 0.6, "p_value": 2e-6, "n_points": 52},
+                "spearman_sweeps": {"rho": rho_sweeps, "p_value": p_sweeps, "n_points": 29}}
+    write(tmp_path, IL.folders[0], fake(0.5, 0.01))
+    assert line(results_table(tmp_path), "IL").endswith("| reproduced |")
+    write(tmp_path, IL.folders[0], fake(0.23, 0.24))
+    assert line(results_table(tmp_path), "IL").endswith(
+        "| partly: all points ρ = 0.60 (p = 2e-06, 52 points), but within the networks ρ = 0.23 (p = 0.2, 29 points) |")
 
 
 def test_report_has_captions_settings_machine_and_quick_banner(tmp_path):
