@@ -174,8 +174,6 @@ def run_random_hessians(config: RandomHessiansConfig, out_dir: Path | str, log: 
     Returns:
       The summary dict (also written to ``summary.json``).
     """
-    from jaxnewton import plots
-
     out = Path(out_dir)
     checkpoint = checkpoint_dir(out, config.hash(), log) / "state.npz"
     write_config(out, config)
@@ -257,12 +255,14 @@ def run_random_hessians(config: RandomHessiansConfig, out_dir: Path | str, log: 
         report(f"small n = {m}: {pd}/{config.small_samples} positive definite")
         log(f"  n = {m}: {pd}/{config.small_samples} positive definite, {nd} negative definite, "
             f"{time.perf_counter() - start:.1f} s")
-    return write_results(config, state, small, edges, out, time.perf_counter() - start, log, plots)
+    return write_results(config, state, small, edges, out, time.perf_counter() - start, log)
 
 
 def write_results(config: RandomHessiansConfig, state: LargeState, small: dict[int, tuple[int, int]],
-                  edges: np.ndarray, out: Path, seconds: float, log: Log, plots) -> dict:
+                  edges: np.ndarray, out: Path, seconds: float, log: Log) -> dict:
     """small_n.csv, arrays.npz, the figure and summary.json."""
+    from jaxnewton import plots  # matplotlib is only imported when figures are drawn
+
     n, N, S = config.size, config.n_matrices, config.eig_sample
     rows = []
     for m in config.small_sizes:
