@@ -25,8 +25,7 @@ from jaxnewton.results import (Log, Progress, checkpoint_dir, wilson_interval, w
                                write_summary)
 from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton
-from jaxnewton.sweep import (BatchFns, advance_to_end, diagnose_batch, init_batch, load_state, make_batch_fns,
-                             save_state, status_counts)
+from jaxnewton.sweep import BatchFns, diagnose_batch, init_batch, make_batch_fns, run_checkpointed, save_state
 
 RUNS_COLUMNS = [
     "seed", "status", "steps", "loss", "grad_norm", "trivial", "label", "n_neg", "n_zero", "n_pos",
@@ -93,22 +92,9 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
     """
     config = experiment.config
     theta0 = initial_points(experiment, seeds)
-    state = init_batch(fns, theta0)
-    seconds, extra = 0.0, {}
-    if checkpoint.exists():
-        state, seconds, extra = load_state(checkpoint, state)
-        log(f"  resumed seeds {seeds[0]}–{seeds[-1]} from {checkpoint.name} at step {int(np.max(state.steps))}")
-    start = time.perf_counter() - seconds
     label = f"  seeds {seeds[0]}–{seeds[-1]}"
-
-    def after_segment(s: RunState) -> None:
-        save_state(checkpoint, s, time.perf_counter() - start)
-        log(f"{label}: step {int(np.max(s.steps))}/{config.max_steps}, {status_counts(s)}, "
-            f"{time.perf_counter() - start:.1f} s")
-        if on_segment is not None:
-            on_segment(s)
-
-    state = advance_to_end(fns, state, config.max_steps, config.segment_steps, after_segment)
+    state, start, extra = run_checkpointed(fns, init_batch(fns, theta0), checkpoint, config.max_steps,
+                                           config.segment_steps, label, log, on_segment)
     if extra:
         diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
     else:

@@ -25,7 +25,7 @@ from jaxnewton.landscapes import Landscape, elliptic_torus, unit_circle
 from jaxnewton.results import Log, Progress, checkpoint_dir, write_config, write_csv, write_npz, write_summary
 from jaxnewton.runner import CONVERGED, RUNNING, STATUS, STATUS_MESSAGES, RunState, make_loop
 from jaxnewton.solvers import Solver, damped_newton, gradient_descent, on_angles
-from jaxnewton.sweep import advance_to_end, init_batch, load_state, make_batch_fns, save_state, status_counts
+from jaxnewton.sweep import init_batch, make_batch_fns, run_checkpointed
 
 METHODS = ("newton", "damped_newton", "gradient_descent")
 NOT_CONVERGED = -1  # destination of a start whose run did not converge
@@ -124,21 +124,8 @@ def run_method(config: LandscapeConfig, landscape: Landscape, method: str, start
                      config.max_steps, DIVERGENCE_FACTOR)
     # One vmap over a device's share: a step here is a few flops, so chunking would only add loop overhead.
     fns = make_batch_fns(loop, chunk=None)
-    state = init_batch(fns, starts_SxD)
-    seconds = 0.0
-    if checkpoint.exists():
-        state, seconds, _ = load_state(checkpoint, state)
-        log(f"  {method}: resumed from {checkpoint.name} at step {int(np.max(state.steps))}")
-    start = time.perf_counter() - seconds
-
-    def after_segment(s: RunState) -> None:
-        save_state(checkpoint, s, time.perf_counter() - start)
-        log(f"  {method}: step {int(np.max(s.steps))}/{config.max_steps}, {status_counts(s)}, "
-            f"{time.perf_counter() - start:.1f} s")
-        if on_segment is not None:
-            on_segment(s)
-
-    state = advance_to_end(fns, state, config.max_steps, config.segment_steps, after_segment)
+    state, start, _ = run_checkpointed(fns, init_batch(fns, starts_SxD), checkpoint, config.max_steps,
+                                       config.segment_steps, f"  {method}", log, on_segment)
     return MethodRun(state, time.perf_counter() - start)
 
 

@@ -33,6 +33,7 @@ is not promised.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -199,6 +200,43 @@ def advance_to_end(
         state = advance_running(fns, state, min(now + segment_steps, max_steps))
         after_segment(state)
     return state
+
+
+class Checkpointed(NamedTuple):
+    """What ``run_checkpointed`` returns."""
+
+    state: RunState
+    start: float  # time.perf_counter() origin of the run's clock: elapsed = perf_counter() − start
+    extra: dict[str, np.ndarray]  # the extra arrays of the checkpoint it resumed from (empty if fresh)
+
+
+def run_checkpointed(fns: BatchFns, state: RunState, checkpoint: Path, max_steps: int, segment_steps: int,
+                     label: str, log: Callable[[str], None],
+                     on_segment: Callable[[RunState], None] | None = None) -> Checkpointed:
+    """Resume ``state`` from ``checkpoint`` if it exists, then advance to the end, checkpointing every segment.
+
+    Args:
+      fns, state: the batch functions and the batch's fresh state (the template of the checkpoint).
+      checkpoint: the .npz to resume from and save to.
+      max_steps, segment_steps: as in ``advance_to_end``.
+      label: the start of this batch's progress lines.
+      log: where progress lines go.
+      on_segment: called with the state after every saved segment (progress displays).
+    """
+    seconds, extra = 0.0, {}
+    if checkpoint.exists():
+        state, seconds, extra = load_state(checkpoint, state)
+        log(f"{label}: resumed from {checkpoint.name} at step {int(np.max(state.steps))}")
+    start = time.perf_counter() - seconds
+
+    def after_segment(s: RunState) -> None:
+        save_state(checkpoint, s, time.perf_counter() - start)
+        log(f"{label}: step {int(np.max(s.steps))}/{max_steps}, {status_counts(s)}, "
+            f"{time.perf_counter() - start:.1f} s")
+        if on_segment is not None:
+            on_segment(s)
+
+    return Checkpointed(advance_to_end(fns, state, max_steps, segment_steps, after_segment), start, extra)
 
 
 def status_counts(state: RunState) -> str:
