@@ -21,7 +21,7 @@ import numpy as np
 
 from jaxnewton import __version__
 from jaxnewton.config import IndexLossConfig
-from jaxnewton.results import Log, write_config, write_csv, write_summary
+from jaxnewton.results import Log, load_summary, write_config, write_csv, write_summary
 
 COLUMNS = ["folder", "kind", "experiment", "optimiser", "label", "trivial", "loss", "loss_ratio", "n_neg", "n_zero", "n_pos",
            "n_params", "index_fraction", "count"]
@@ -55,10 +55,10 @@ def collect(results: Path, folders: tuple[str, ...]) -> tuple[list[dict], dict[s
     points, skipped = [], {}
     for name in folders:
         folder = Path(results) / name
-        if not (folder / "summary.json").exists() or not (folder / "config.json").exists():
+        summary = load_summary(results, name)
+        if summary is None or not (folder / "config.json").exists():
             skipped[name] = "no complete run"
             continue
-        summary = json.loads((folder / "summary.json").read_text())
         config = json.loads((folder / "config.json").read_text())["config"]
         if "stationary_points" in summary:
             found = _landscape_points(folder, summary, config)
@@ -108,8 +108,7 @@ def run_index_loss(config: IndexLossConfig, out_dir: Path | str, log: Log = prin
         "experiment": config.name,
         "config_hash": config.hash(),
         "version": __version__,
-        "inputs": {f: json.loads((out.parent / f / "summary.json").read_text()).get("finished_at")
-                   for f in config.folders if f not in skipped},
+        "inputs": {f: load_summary(out.parent, f).get("finished_at") for f in config.folders if f not in skipped},
         "skipped": skipped,
         "n_points": {f: len(p) for f, p in by_folder.items()},
         "spearman": {f: spearman(p) for f, p in by_folder.items()},

@@ -7,8 +7,8 @@ So an interrupted ``make paper`` resumes where it stopped (the unfinished run al
 from its own checkpoints), a finished run is never redone, and a changed config reruns only
 that run (and the runs built from it). ``force=True`` (``make paper FORCE=1``) reruns all.
 
-Progress is one overall line per segment: run k of n, what that run has done, elapsed time
-and an estimate of the time left (the current run's pace, and for the runs still to come
+Progress is one overall line (at most every ``progress_every_s`` within a run): run k of n,
+what that run has done, elapsed time and an estimate of the time left (the current run's pace, and for the runs still to come
 their measured 2-core CPU times in ``RUNS`` scaled by how fast this machine has been so far).
 
 ``quick=True`` (``make paper-quick``) applies each run's ``quick`` changes, a shrunk first
@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, NamedTuple
 
 from jaxnewton.config import AnyConfig, load_config, override
-from jaxnewton.results import Log, write_json
+from jaxnewton.results import Log, load_summary, write_json
 
 
 class Run(NamedTuple):
@@ -71,8 +71,6 @@ def is_complete(out: Path, config: AnyConfig) -> bool:
     Its summary.json must carry the config's hash and, for a run made from other runs (``inputs``:
     ``{folder: finished_at}``, e.g. the index–loss collection), the inputs must be the same runs.
     """
-    from jaxnewton.report import load_summary
-
     summary = load_summary(out.parent, out.name)
     if summary is None or summary.get("config_hash") != config.hash():
         return False
@@ -136,7 +134,7 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
       ``{folder: "ran" | "skipped"}``.
     """
     from jaxnewton.cli import run_config
-    from jaxnewton.report import load_summary, write_report
+    from jaxnewton.report import write_report
 
     results = Path(results)
     configs = [(run, run_config_of(run, quick)) for run in runs]  # every config is validated before anything runs

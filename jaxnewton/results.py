@@ -51,6 +51,12 @@ def write_summary(out: Path, summary: dict) -> None:
     write_json(Path(out) / "summary.json", summary)
 
 
+def load_summary(results: Path, folder: str) -> dict | None:
+    """``results/<folder>/summary.json``, or None when the run is missing or unfinished (the summary is written last)."""
+    path = Path(results) / folder / "summary.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
 def write_csv(path: Path, rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
     """Write rows (dicts) with a header of ``columns``, atomically."""
     buffer = io.StringIO()
