@@ -4,7 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles random-hessians index-loss bench clean
+.PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
+	random-hessians index-loss bench clean
 
 setup: $(STAMP)
 
@@ -31,6 +32,19 @@ torus: $(STAMP)
 
 saddles: $(STAMP)
 	$(PY) -m jaxnewton run saddles --out results/saddles
+
+siren: $(STAMP)
+	$(PY) -m jaxnewton run siren --out results/siren
+
+fourier: $(STAMP)
+	$(PY) -m jaxnewton run fourier --out results/fourier
+
+pinn1d: $(STAMP)
+	$(PY) -m jaxnewton run pinn1d --out results/pinn1d
+
+# Newton and ADAM from the same initial points (the config sets optimizers=newton,adam).
+pinn2d: $(STAMP)
+	$(PY) -m jaxnewton compare pinn2d --optimizers newton,adam --out results/pinn2d
 
 random-hessians: $(STAMP)
 	$(PY) -m jaxnewton run random_hessians --out results/random_hessians

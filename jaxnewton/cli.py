@@ -1,4 +1,5 @@
-"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...]``.
+"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...]``,
+and ``python -m jaxnewton compare CONFIG --optimizers newton,adam [same options]``.
 
 CONFIG's type picks the runner: a ``Config`` is a seed sweep (``experiment.run_experiment``),
 a ``LandscapeConfig`` a grid of starts (``stationary.run_landscape``), a ``SaddlesConfig``
@@ -14,9 +15,17 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.config import (AnyConfig, Config, IndexLossConfig, LandscapeConfig, RandomHessiansConfig, load_config,
-                              override)
+from jaxnewton.config import (SOLVERS, AnyConfig, Config, IndexLossConfig, LandscapeConfig, RandomHessiansConfig,
+                              load_config, override)
 from jaxnewton.results import Log, Progress
+
+
+def _add_common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--seeds", type=int, help="number of seeds (overrides the config's n_seeds)")
+    parser.add_argument("--out", type=Path, help="results folder (default results/<config name>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
+                        help="override a config field, e.g. --set eta=0.1 --set widths=20,20 (repeatable)")
+    parser.add_argument("--smoke", action="store_true", help="the config's shrunk-down variant (few seeds, few steps)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -24,18 +33,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("run", help="sweep the seeds of one experiment config and write its results folder")
     run.add_argument("config", help="a config file (configs/mlp_tanh.py) or its name (mlp_tanh)")
-    run.add_argument("--seeds", type=int, help="number of seeds (overrides the config's n_seeds)")
-    run.add_argument("--out", type=Path, help="results folder (default results/<config name>)")
-    run.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
-                     help="override a config field, e.g. --set eta=0.1 --set widths=20,20 (repeatable)")
-    run.add_argument("--smoke", action="store_true", help="the config's shrunk-down variant (few seeds, few steps)")
+    _add_common(run)
+    compare = commands.add_parser("compare", help="run several optimisers from the same initial points "
+                                                  "(jaxnewton.compare) and write comparison.csv")
+    compare.add_argument("config", help="a seed-sweep config file or name (e.g. pinn2d)")
+    compare.add_argument("--optimizers", required=True,
+                         help=f"comma-separated values of solver, e.g. newton,adam (known: {', '.join(SOLVERS)})")
+    _add_common(compare)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        config = override(load_config(args.config, smoke=args.smoke), args.overrides)
+        overrides = args.overrides + ([f"optimizers={args.optimizers}"] if args.command == "compare" else [])
+        config = override(load_config(args.config, smoke=args.smoke), overrides)
+        if args.command == "compare" and not isinstance(config, Config):
+            raise ValueError(f"{args.config} is a {type(config).__name__}: compare needs a seed sweep (a Config)")
         if args.seeds is not None:
             if not isinstance(config, Config):
                 raise ValueError(f"{args.config} is a {type(config).__name__}, which has no seeds: drop --seeds"
@@ -55,6 +69,9 @@ def run_config(config: AnyConfig, out: Path, log: Log = print, progress: Progres
     ``progress(fraction, text)`` is called between segments by the runners that have segments.
     """
     # Imported here: nothing compiles before a config has been validated.
+    if isinstance(config, Config) and config.optimizers:
+        from jaxnewton.compare import run_compare
+        return run_compare(config, out, log, progress)
     if isinstance(config, Config):
         from jaxnewton.experiment import run_experiment
         return run_experiment(config, out, log, progress)

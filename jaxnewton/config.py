@@ -24,10 +24,12 @@ from typing import Any, Iterable
 
 from jaxnewton import __version__
 from jaxnewton.landscapes import check_torus
-from jaxnewton.models import ACTIVATIONS, BIAS_INITS
+from jaxnewton.models import ACTIVATIONS, BIAS_INITS, WEIGHT_INITS
 from jaxnewton.problems import HESSIANS
 
-SOLVERS = ("newton",)
+SOLVERS = ("newton", "adam")
+PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d")
+INPUT_FEATURES = ("none", "fourier")
 
 
 class ConfigBase:
@@ -57,17 +59,33 @@ class Config(ConfigBase):
 
     Attributes:
       name: experiment name; results go to ``results/<name>/`` by default.
-      n_points: Q, uniform nodes on [0, 1] (ends included), equal quadrature weights 1/Q.
-      target_amplitude, target_wavenumber: v(x) = A sin(k π x).
+      problem: ``"regression"`` (E3–E5: fit v), ``"poisson_1d"`` (E6: u'' + v = 0 on [0, 1]) or
+        ``"diffusion_reaction_2d"`` (E7: ∇²u + u + v = 0 on [0, 1]²); PINNs have u = 0 on the
+        boundary imposed hard and the strong-form loss ½∫(𝓛[N] + v)² (``jaxnewton.problems``).
+      n_points: uniform nodes per axis on [0, 1] (ends included), equal quadrature weights 1/Q
+        (Q = n_points, or n_points² in 2-D).
+      target_amplitude, target_wavenumber: A and k. Regression: v(x) = A sin(kπx). PINN: the
+        exact solution u = A Π_d sin(kπx_d), and v is computed from it.
       widths: hidden layer widths; the output layer is bias-free.
-      activation: hidden activation (``jaxnewton.models.ACTIVATIONS``).
+      activation: hidden activation: ``jaxnewton.models.ACTIVATIONS`` or ``"sine"`` (sin(ω₀ z), SIREN).
+      omega0: ω₀ of the sine activation and the SIREN init (unused otherwise).
+      weight_init: ``"xavier"`` (PyTorch's ``xavier_uniform_``) or ``"siren"`` (Sitzmann et al. 2020).
       bias_init: ``"torch_default"`` or ``"zeros"`` (see ``jaxnewton.models.make_mlp``).
-      solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L.
+      input_features: ``"none"`` or ``"fourier"``: γ(x) = [sin(2πBx), cos(2πBx)] feeds the MLP.
+      fourier_features: f, the number of rows of B (γ has 2f entries).
+      fourier_sigma2: σ², the variance of B's entries, B_ij ~ N(0, σ²); B is drawn per seed from
+        the seed's key and saved in ``arrays.npz`` (Tancik et al. 2020's Gaussian mapping).
+      solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L, or ``"adam"`` (optax, ``learning_rate``).
       hessian: how the solver computes the exact H: ``"structured"`` (``jaxnewton.curvature``,
-        several times faster on MLPs) or ``"autodiff"`` (``jax.hessian``). Diagnostics always
-        use ``jax.hessian``, independently of this choice.
+        several times faster on MLPs, regression only) or ``"autodiff"`` (``jax.hessian``).
+        Diagnostics always use ``jax.hessian``, independently of this choice.
       eta: step relaxation η in (0, 1].
       eps: Hessian shift ε ≥ 0.
+      learning_rate: ADAM's step size.
+      optimizers: empty for one sweep with ``solver``; else a comparison (``jaxnewton.compare``):
+        one sweep per optimiser named here (values of ``solver``), from the same initial points.
+      adam_max_steps: ADAM's iteration cap when it is not ``max_steps`` (0: the same). An ADAM
+        step costs a gradient, hundreds of times less than an exact Newton step.
       tol: stop when ||∇L||₂ ≤ tol.
       max_steps: iteration cap; a run that reaches it has status ``max_steps``.
       n_seeds: number of seeds; seed s uses ``fold_in(key(seed), s)``.
@@ -82,16 +100,25 @@ class Config(ConfigBase):
     """
 
     name: str
+    problem: str = "regression"
     n_points: int = 100
     target_amplitude: float = 2.0
     target_wavenumber: float = 4.0
     widths: tuple[int, ...] = (10, 10)
     activation: str = "tanh"
+    omega0: float = 1.0
+    weight_init: str = "xavier"
     bias_init: str = "torch_default"
+    input_features: str = "none"
+    fourier_features: int = 10
+    fourier_sigma2: float = 1.5
     solver: str = "newton"
     hessian: str = "structured"
     eta: float = 5e-2
     eps: float = 5e-2
+    learning_rate: float = 1e-3
+    optimizers: tuple[str, ...] = ()
+    adam_max_steps: int = 0
     tol: float = 1e-5
     max_steps: int = 5000
     n_seeds: int = 10
@@ -105,17 +132,37 @@ class Config(ConfigBase):
     trivial_output_ratio: float = 0.1
 
     def validate(self) -> None:
+        _require(self.problem in PROBLEMS, "problem", self.problem, f"one of {list(PROBLEMS)}")
         _require(self.n_points >= 2, "n_points", self.n_points, "an integer ≥ 2")
+        if self.problem != "regression":
+            _require(self.hessian == "autodiff", "hessian", self.hessian,
+                     "hessian=autodiff: the structured Hessian is for regression; a PINN's loss has 𝓛[N] in it")
+            _require(self.input_features == "none", "input_features", self.input_features,
+                     "none: the PINNs take x itself (Fourier features are a regression experiment, E5)")
+            _require(float(self.target_wavenumber).is_integer() and self.target_wavenumber >= 1,
+                     "target_wavenumber", self.target_wavenumber,
+                     "a positive integer, so the exact solution A Π sin(kπx_d) is zero on the boundary")
         _require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), "widths", self.widths,
                  "a non-empty tuple of positive widths, e.g. widths=10,10")
-        _require(self.activation in ACTIVATIONS, "activation", self.activation, f"one of {sorted(ACTIVATIONS)}")
+        _require(self.activation in ACTIVATIONS or self.activation == "sine", "activation", self.activation,
+                 f"one of {sorted(ACTIVATIONS) + ['sine']}")
+        _require(self.omega0 > 0.0, "omega0", self.omega0, "a frequency ω₀ > 0")
+        _require(self.weight_init in WEIGHT_INITS, "weight_init", self.weight_init, f"one of {list(WEIGHT_INITS)}")
         _require(self.bias_init in BIAS_INITS, "bias_init", self.bias_init, f"one of {list(BIAS_INITS)}")
+        _require(self.input_features in INPUT_FEATURES, "input_features", self.input_features,
+                 f"one of {list(INPUT_FEATURES)}")
+        _require(self.fourier_features >= 1, "fourier_features", self.fourier_features, "an integer f ≥ 1")
+        _require(self.fourier_sigma2 > 0.0, "fourier_sigma2", self.fourier_sigma2, "a variance σ² > 0")
         _require(self.solver in SOLVERS, "solver", self.solver, f"one of {list(SOLVERS)}")
         _require(self.hessian in HESSIANS, "hessian", self.hessian, f"one of {list(HESSIANS)}")
         _require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
         _require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
+        _require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step size > 0")
+        _require(all(o in SOLVERS for o in self.optimizers) and len(set(self.optimizers)) == len(self.optimizers),
+                 "optimizers", self.optimizers, f"distinct names from {list(SOLVERS)}, e.g. optimizers=newton,adam")
         _require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
         _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        _require(self.adam_max_steps >= 0, "adam_max_steps", self.adam_max_steps, "0 (same as max_steps) or a cap ≥ 1")
         _require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
         _require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
         _require(self.seed_batch >= 1, "seed_batch", self.seed_batch, "an integer ≥ 1")
@@ -127,6 +174,11 @@ class Config(ConfigBase):
                  "a ratio in (0, 1]")
         _require(0.0 < self.trivial_output_ratio < 1.0, "trivial_output_ratio", self.trivial_output_ratio,
                  "a ratio in (0, 1)")
+
+    @property
+    def dim(self) -> int:
+        """The input dimension D of the problem."""
+        return 2 if self.problem == "diffusion_reaction_2d" else 1
 
     @property
     def batch_size(self) -> int:

@@ -14,8 +14,9 @@ near-zero when |λ| ≤ rtol · λ_max, negative or positive otherwise. Labels:
 The Morse index is the number of negative eigenvalues, ``n_neg``.
 
 Trivial rule (paper: the stationary point with θᴼ = 0 and every h_k ⊥ v, where
-L = ||v||²). A point is trivial when L / ||v||² ≥ ``loss_ratio`` and ||N|| / ||v|| ≤
-``output_ratio``: the approximation has learned (almost) nothing. At any stationary
+L = ||v||²). A point is trivial when L / L(0) ≥ ``loss_ratio`` and ||N|| / ||v|| ≤
+``output_ratio``: the approximation has learned (almost) nothing. For a PINN the same
+tests read 𝓛[N] for N and −v for v (``jaxnewton.problems``). At any stationary
 point N is orthogonal to N − v (N lies in the tangent space), so L = ||v||² − ||N||²
 and the two tests agree there; together they also reject a non-stationary point that
 happens to have the loss of zero. The test is on the function, not on θᴼ = 0, because
@@ -43,12 +44,15 @@ class Diagnostics(NamedTuple):
       eigvals: ``eigvals_P``, ascending eigenvalues of (H + Hᵀ)/2.
       n_neg, n_zero, n_pos: int32 counts under the rtol rule (n_neg is the Morse index).
       label: int32 index of ``LABELS``.
-      loss_ratio: L / ||v||² (the loss of the zero function).
-      rel_output_norm: ||N|| / ||v||.
+      loss_ratio: L / L(0), where L(0) = s ||f||² is the loss of the zero function.
+      rel_output_norm: ||F|| / ||f|| (||N|| / ||v|| for regression, ||𝓛[N]|| / ||v|| for a PINN).
       outer_weight_norm: ||θᴼ||₂.
-      basis_cosines: ``cos_K``, ⟨h_k, v⟩ / (||h_k|| ||v||) (0 for h_k = 0).
+      basis_cosines: ``cos_K``, ⟨F_k, f⟩ / (||F_k|| ||f||) (0 for F_k = 0): for a PINN the cosine
+        of 𝓛[h_k] with −v.
       max_basis_cosine: max_k |cos_k|.
       trivial: bool, the trivial rule above.
+      rel_l2_error: ||N − u|| / ||u|| against the exact solution u at the problem's error nodes
+        (equal weights; for regression the nodes and u = v).
     """
 
     eigvals: jax.Array
@@ -62,6 +66,7 @@ class Diagnostics(NamedTuple):
     basis_cosines: jax.Array
     max_basis_cosine: jax.Array
     trivial: jax.Array
+    rel_l2_error: jax.Array
 
 
 def hessian_eigvals(loss: Callable[[jax.Array], jax.Array], theta: jax.Array) -> jax.Array:
@@ -97,14 +102,17 @@ def make_diagnose(
 ) -> Callable[[jax.Array], Diagnostics]:
     """Build ``diagnose(theta_P) -> Diagnostics`` for ``problem`` (vmap it over seeds)."""
     v_Q = problem.target
-    zero_loss = problem.inner(v_Q, v_Q)
+    target_norm2 = problem.inner(v_Q, v_Q)
+    zero_loss = problem.scale * target_norm2
+    exact_norm = jnp.linalg.norm(problem.exact)
 
     def diagnose(theta: jax.Array) -> Diagnostics:
         eigvals = hessian_eigvals(problem.loss, theta)
         n_neg, n_zero, n_pos, label = classify_spectrum(eigvals, eig_rtol)
         output = problem.output(theta)
         loss_ratio = problem.loss(theta) / zero_loss
-        rel_output_norm = jnp.sqrt(problem.inner(output, output) / zero_loss)
+        rel_output_norm = jnp.sqrt(problem.inner(output, output) / target_norm2)
+        error = problem.solution(theta) - problem.exact
         cos_K = cosines(problem, problem.basis(theta), v_Q)
         return Diagnostics(
             eigvals=eigvals,
@@ -118,6 +126,7 @@ def make_diagnose(
             basis_cosines=cos_K,
             max_basis_cosine=jnp.max(jnp.abs(cos_K)),
             trivial=(loss_ratio >= trivial_loss_ratio) & (rel_output_norm <= trivial_output_ratio),
+            rel_l2_error=jnp.linalg.norm(error) / exact_norm,
         )
 
     return diagnose

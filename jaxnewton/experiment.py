@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -19,50 +19,102 @@ import numpy as np
 from jaxnewton import __version__
 from jaxnewton.config import Config
 from jaxnewton.diagnostics import LABELS, Diagnostics, make_diagnose
-from jaxnewton.models import make_mlp
-from jaxnewton.problems import Problem, make_regression, quadrature_weights, sine_target, uniform_nodes
+from jaxnewton.models import Model, fourier_features, fourier_matrix, make_mlp
+from jaxnewton.problems import (Problem, grid_nodes, make_pinn, make_regression, quadrature_weights, sine_product,
+                                sine_product_source, sine_target)
 from jaxnewton.results import (Log, Progress, checkpoint_dir, wilson_interval, write_config, write_csv, write_npz,
                                write_summary)
-from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_loop
-from jaxnewton.solvers import Solver, damped_newton
+from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_context_loop
+from jaxnewton.solvers import Solver, adam, damped_newton
 from jaxnewton.sweep import BatchFns, diagnose_batch, init_batch, make_batch_fns, run_checkpointed, save_state
 
 RUNS_COLUMNS = [
     "seed", "status", "steps", "loss", "grad_norm", "trivial", "label", "n_neg", "n_zero", "n_pos",
-    "loss_ratio", "rel_output_norm", "outer_weight_norm", "max_basis_cosine",
+    "loss_ratio", "rel_output_norm", "outer_weight_norm", "max_basis_cosine", "rel_l2_error",
 ]
 
+FOURIER_STREAM = 1  # B of seed s is drawn from fold_in(seed key, FOURIER_STREAM); θ₀ from the seed key itself
+ERROR_REFINEMENT = 4  # a PINN's error is measured on a grid this many times finer per axis than its nodes
+SOLVED_L2 = 1e-2  # a run "solved" the problem when its relative L2 error against the exact solution is below this
 OUTER_ZERO = 1e-3  # ||θᴼ|| below this counts as the paper's θᴼ = 0 trivial point
 
 
 class Experiment(NamedTuple):
-    """A config turned into pure functions."""
+    """A config turned into pure functions.
+
+    Attributes:
+      config: the validated config.
+      problem: the problem of seed 0's context (the problem of every seed when there is no context).
+      problem_for: ``problem_for(context) -> Problem``: a seed's problem (E5: built from its B).
+      loop: the per-seed loop.
+      diagnose: ``diagnose(theta_P, context=()) -> Diagnostics``.
+      contexts: ``contexts(seeds_S) -> context`` with a leading seed axis (``()`` when none).
+    """
 
     config: Config
     problem: Problem
+    problem_for: Callable[[Any], Problem]
     loop: Loop
-    diagnose: Callable[[jax.Array], Diagnostics]
+    diagnose: Callable[..., Diagnostics]
+    contexts: Callable[[np.ndarray], Any]
 
 
 def make_solver(config: Config, problem: Problem) -> Solver:
     """The config's optimiser on ``problem``'s loss."""
     if config.solver == "newton":
         return damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
+    if config.solver == "adam":
+        return adam(config.learning_rate)
     raise ValueError(f"solver={config.solver!r} is unknown")  # Config validation makes this unreachable
+
+
+def make_model(config: Config, in_dim: int) -> Model:
+    """The config's MLP (plain, SIREN, or behind Fourier features of ``in_dim`` entries)."""
+    return make_mlp(in_dim, config.widths, config.activation, config.bias_init, config.weight_init, config.omega0)
+
+
+def make_problem_for(config: Config) -> Callable[[Any], Problem]:
+    """``problem_for(context) -> Problem`` of the config; the context is B for Fourier features, else ``()``."""
+    weights = quadrature_weights(config.n_points ** config.dim)
+    x = grid_nodes(config.n_points, config.dim)
+    if config.problem == "regression":
+        target = sine_target(config.target_amplitude, config.target_wavenumber)(x)
+        if config.input_features == "fourier":
+            model = make_model(config, 2 * config.fourier_features)
+            return lambda B_FxD: make_regression(model, fourier_features(x, B_FxD), target, weights, config.hessian)
+        problem = make_regression(make_model(config, 1), x, target, weights, config.hessian)
+        return lambda context: problem
+    reaction = 1.0 if config.problem == "diffusion_reaction_2d" else 0.0
+    x_error = grid_nodes(ERROR_REFINEMENT * (config.n_points - 1) + 1, config.dim)
+    exact = sine_product(config.target_amplitude, config.target_wavenumber)(x_error)
+    source = sine_product_source(config.target_amplitude, config.target_wavenumber, reaction)(x)
+    problem = make_pinn(make_model(config, config.dim), x, source, weights, reaction, x_error, exact)
+    return lambda context: problem
 
 
 def build(config: Config) -> Experiment:
     """Build the problem, loop and diagnostics a config describes (nothing is compiled here)."""
-    model = make_mlp(1, config.widths, config.activation, config.bias_init)
-    x = uniform_nodes(config.n_points)
-    target = sine_target(config.target_amplitude, config.target_wavenumber)(x)
-    problem = make_regression(model, x, target, quadrature_weights(config.n_points), config.hessian)
-    loop = make_loop(
-        problem.loss, make_solver(config, problem), config.tol, config.max_steps,
-        config.history_stride, config.divergence_factor,
-    )
-    diagnose = make_diagnose(problem, config.eig_rtol, config.trivial_loss_ratio, config.trivial_output_ratio)
-    return Experiment(config=config, problem=problem, loop=loop, diagnose=diagnose)
+    problem_for = make_problem_for(config)
+
+    def contexts(seeds: np.ndarray) -> Any:
+        if config.input_features != "fourier":
+            return ()
+        # B from its own stream of the seed's key, so θ₀ is drawn exactly as without features.
+        keys = jax.vmap(lambda k: jax.random.fold_in(k, FOURIER_STREAM))(seed_keys(config.seed, seeds))
+        return jax.vmap(lambda k: fourier_matrix(k, config.fourier_features, config.dim, config.fourier_sigma2))(keys)
+
+    def solve(context: Any):
+        problem = problem_for(context)
+        return problem.loss, make_solver(config, problem)
+
+    def diagnose(theta: jax.Array, context: Any = ()) -> Diagnostics:
+        return make_diagnose(problem_for(context), config.eig_rtol, config.trivial_loss_ratio,
+                             config.trivial_output_ratio)(theta)
+
+    problem = problem_for(jax.tree.map(lambda a: a[0], contexts(np.arange(1))))
+    loop = make_context_loop(solve, config.tol, config.max_steps, config.history_stride, config.divergence_factor)
+    return Experiment(config=config, problem=problem, problem_for=problem_for, loop=loop, diagnose=diagnose,
+                      contexts=contexts)
 
 
 def seed_keys(root_seed: int, seeds: np.ndarray) -> jax.Array:
@@ -79,6 +131,7 @@ def initial_points(experiment: Experiment, seeds: np.ndarray) -> jax.Array:
 class BatchResult(NamedTuple):
     seeds: np.ndarray
     theta0: np.ndarray
+    context: Any
     state: RunState
     diagnostics: Diagnostics
     seconds: float
@@ -92,16 +145,17 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
     """
     config = experiment.config
     theta0 = initial_points(experiment, seeds)
+    context = jax.tree.map(np.asarray, experiment.contexts(seeds))
     label = f"  seeds {seeds[0]}–{seeds[-1]}"
-    state, start, extra = run_checkpointed(fns, init_batch(fns, theta0), checkpoint, config.max_steps,
+    state, start, extra = run_checkpointed(fns, init_batch(fns, theta0, context), checkpoint, config.max_steps,
                                            config.segment_steps, label, log, on_segment)
     if extra:
         diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
     else:
-        diagnostics = diagnose_batch(fns, state.theta)
+        diagnostics = diagnose_batch(fns, state.theta, context)
         save_state(checkpoint, state, time.perf_counter() - start, diagnostics._asdict())
         log(f"{label}: Hessian diagnostics done, {time.perf_counter() - start:.1f} s")
-    return BatchResult(seeds, np.asarray(theta0), state, diagnostics, time.perf_counter() - start)
+    return BatchResult(seeds, np.asarray(theta0), context, state, diagnostics, time.perf_counter() - start)
 
 
 def run_experiment(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
@@ -124,8 +178,9 @@ def run_experiment(config: Config, out_dir: Path | str, log: Log = print, progre
     fns = make_batch_fns(experiment.loop, experiment.diagnose)
     all_seeds = np.arange(config.n_seeds)
     batches = [all_seeds[i: i + config.batch_size] for i in range(0, config.n_seeds, config.batch_size)]
+    settings = f"η={config.eta} ε={config.eps}" if config.solver == "newton" else f"lr={config.learning_rate}"
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
-        f"{config.solver} η={config.eta} ε={config.eps} tol={config.tol} max_steps={config.max_steps}, "
+        f"{config.problem}, {config.solver} {settings} tol={config.tol} max_steps={config.max_steps}, "
         f"{len(batches)} batch(es) of ≤{config.batch_size}")
     parts = []
     for b, seeds in enumerate(batches):
@@ -161,7 +216,7 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
             "label": LABELS[d["label"][i]], "n_neg": int(d["n_neg"][i]), "n_zero": int(d["n_zero"][i]),
             "n_pos": int(d["n_pos"][i]), "loss_ratio": d["loss_ratio"][i],
             "rel_output_norm": d["rel_output_norm"][i], "outer_weight_norm": d["outer_weight_norm"][i],
-            "max_basis_cosine": d["max_basis_cosine"][i],
+            "max_basis_cosine": d["max_basis_cosine"][i], "rel_l2_error": d["rel_l2_error"][i],
         }
         for i in range(len(seeds))
     ]
@@ -176,6 +231,8 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
         "history_loss": _cat(parts, lambda p: p.state.history_loss),
         "history_grad_norm": _cat(parts, lambda p: p.state.history_grad_norm),
     }
+    if config.input_features == "fourier":
+        arrays["fourier_B"] = _cat(parts, lambda p: p.context)  # B_SxFxD: part of each seed's record
     write_npz(out / "arrays.npz", arrays)
 
     converged = status == STATUS.index("converged")
@@ -195,15 +252,28 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
         "labels": {name: int(np.sum(converged & (d["label"] == i))) for i, name in enumerate(LABELS)},
         "trivial_labels": {name: int(np.sum(trivial & (d["label"] == i))) for i, name in enumerate(LABELS)},
         "trivial_outer_zero": int(np.sum(trivial & (d["outer_weight_norm"] <= OUTER_ZERO))),
+        "trivial_at_cap": int(np.sum((status == STATUS.index("max_steps")) & d["trivial"])),
+        "outcomes": [STATUS[status[i]] if status[i] != STATUS.index("converged") else
+                     "trivial" if d["trivial"][i] else "non-trivial " + LABELS[d["label"][i]] for i in range(len(seeds))],
         "trivial_rate": {"k": trivial_converged, "n": len(seeds), "p": trivial_converged / len(seeds),
                          "ci95": [low, high]},
+        "rel_l2_error": {"median": float(np.median(d["rel_l2_error"])), "min": float(np.min(d["rel_l2_error"])),
+                         "max": float(np.max(d["rel_l2_error"]))},
+        "solved": int(np.sum(d["rel_l2_error"] <= SOLVED_L2)),
+        "median_loss": float(np.median(state["loss"])),
+        "median_steps": float(np.median(state["steps"])),
         "definitions": {
             "counts.trivial": "seeds that converged (||∇L||₂ ≤ tol) to a trivial point",
             "labels": "Hessian labels of the converged seeds only",
             "trivial_labels": "Hessian labels of the converged trivial seeds",
+            "trivial_at_cap": "seeds that reached max_steps at a point that meets the trivial rule (not counted "
+                              "as trivial: they are not stationary to the tolerance)",
+            "outcomes": "per seed, in seed order: its status, or for a converged seed trivial / non-trivial <label>",
             "trivial_outer_zero": f"converged trivial seeds with ||θᴼ||₂ ≤ {OUTER_ZERO:g} (the paper's θᴼ = 0 "
                                   "point); the others cancel redundant basis functions",
             "trivial_rate": "counts.trivial / n_seeds with a 95% Wilson interval",
+            "rel_l2_error": "||N − u|| / ||u|| at the nodes over all seeds, u the exact solution (v for regression)",
+            "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
             "status": STATUS_MESSAGES,
         },
         "total_iterations": int(np.sum(state["steps"])),

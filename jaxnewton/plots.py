@@ -28,7 +28,7 @@ OUTCOME_COLOURS = {
     "nonfinite": "black",
 }
 MAX_PANELS = 12
-FIGURES = ("histories", "fits", "basis", "spectrum")  # the PNGs write_figures makes
+FIGURES = ("histories", "fits", "basis", "spectrum")  # the PNGs write_figures makes in 1-D (2-D: fields, no fits/basis)
 
 
 def outcome(row: dict) -> str:
@@ -68,32 +68,44 @@ def histories(arrays: dict, rows: list[dict], tol: float) -> plt.Figure:
     return fig
 
 
+def _context(arrays: dict, i: int):
+    """Seed i's problem context as saved in arrays.npz (B for Fourier features, else ``()``)."""
+    return arrays["fourier_B"][i] if "fourier_B" in arrays else ()
+
+
 def fits(experiment: Experiment, arrays: dict, rows: list[dict]) -> plt.Figure:
-    """Final approximation N(x) against the target v for up to MAX_PANELS seeds."""
-    problem = experiment.problem
-    x = np.asarray(problem.x[:, 0])
+    """Final N(x) against the target v (regression) or the exact solution u (PINN), up to MAX_PANELS seeds."""
+    pinn = experiment.config.problem != "regression"
     shown = rows[:MAX_PANELS]
-    outputs = np.asarray(jax.vmap(problem.output)(arrays["theta"][: len(shown)]))
     cols = min(4, len(shown))
     nrows = -(-len(shown) // cols)
     fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.4 * nrows), squeeze=False, sharey=True)
     for ax in axes.flat[len(shown):]:
         ax.axis("off")
-    for ax, row, out in zip(axes.flat, shown, outputs):
-        ax.plot(x, np.asarray(problem.target), "k--", lw=1, label="target v")
-        ax.plot(x, out, color=OUTCOME_COLOURS[outcome(row)], lw=1.5, label="N(x)")
-        ax.set_title(f"seed {row['seed']}: {outcome(row)}, {row['label']}\nL/||v||² = {row['loss_ratio']:.3g}",
-                     fontsize=8)
+    for i, (ax, row) in enumerate(zip(axes.flat, shown)):
+        problem = experiment.problem_for(_context(arrays, i))
+        if pinn:  # the error grid: finer than the collocation nodes
+            x = np.linspace(0.0, 1.0, problem.exact.shape[0])
+            ax.plot(x, np.asarray(problem.exact), "k--", lw=1, label="exact u")
+        else:
+            x = np.asarray(problem.x[:, 0])
+            ax.plot(x, np.asarray(problem.target), "k--", lw=1, label="target v")
+        ax.plot(x, np.asarray(problem.solution(arrays["theta"][i])), color=OUTCOME_COLOURS[outcome(row)], lw=1.5,
+                label="N(x)")
+        ax.set_title(f"seed {row['seed']}: {outcome(row)}, {row['label']}\nL/L(0) = {row['loss_ratio']:.3g}, "
+                     f"rel. L2 error {row['rel_l2_error']:.2g}", fontsize=8)
     axes.flat[0].legend(fontsize=7)
-    fig.suptitle(f"final fits ({len(shown)} of {len(rows)} seeds)")
+    fig.suptitle(f"final {'solutions' if pinn else 'fits'} ({len(shown)} of {len(rows)} seeds)")
     fig.tight_layout()
     return fig
 
 
 def basis_functions(experiment: Experiment, arrays: dict, rows: list[dict]) -> plt.Figure:
-    """The basis functions h_k of the first trivial and the first non-trivial converged seed."""
-    problem = experiment.problem
-    x = np.asarray(problem.x[:, 0])
+    """The basis functions of the first trivial and the first non-trivial converged seed.
+
+    Regression: h_k(x). PINN: L[g h_k](x), each scaled to max 1, what the trivial analysis tests against −v.
+    """
+    pinn = experiment.config.problem != "regression"
     picks = {
         "trivial": next((i for i, r in enumerate(rows) if outcome(r) == "trivial"), None),
         "non-trivial": next((i for i, r in enumerate(rows) if outcome(r) == "non-trivial"), None),
@@ -105,14 +117,95 @@ def basis_functions(experiment: Experiment, arrays: dict, rows: list[dict]) -> p
                     transform=ax.transAxes)
             ax.set_title(kind)
             continue
-        h_QxK = np.asarray(problem.basis(arrays["theta"][i]))
-        ax.plot(x, h_QxK, lw=1)
+        problem = experiment.problem_for(_context(arrays, i))
+        x = np.asarray(problem.x[:, 0])
+        basis_QxK = np.asarray(problem.basis(arrays["theta"][i]))
         v = np.asarray(problem.target)
-        ax.plot(x, v / np.max(np.abs(v)), "k--", lw=1.5, label="v / max|v|")
-        ax.set(xlabel="x", title=f"{kind}: seed {rows[i]['seed']}, max |cos(h_k, v)| = "
-                                 f"{rows[i]['max_basis_cosine']:.2g}")
+        if pinn:
+            basis_QxK = basis_QxK / np.maximum(np.max(np.abs(basis_QxK), axis=0), 1e-300)
+        ax.plot(x, basis_QxK, lw=1)
+        ax.plot(x, v / np.max(np.abs(v)), "k--", lw=1.5, label=("−v" if pinn else "v") + " / max|v|")
+        ax.set(xlabel="x", title=f"{kind}: seed {rows[i]['seed']}, max |cos| = {rows[i]['max_basis_cosine']:.2g}")
         ax.legend(fontsize=8)
-    axes[0].set_ylabel("h_k(x)")
+    axes[0].set_ylabel("L[g h_k](x) / max|L[g h_k]|" if pinn else "h_k(x)")
+    return fig
+
+
+def fields(experiment: Experiment, arrays: dict, rows: list[dict]) -> plt.Figure:
+    """2-D problems: the exact solution, and N and N − u of up to 3 seeds, on the error grid."""
+    problem = experiment.problem
+    n = round(np.sqrt(problem.exact.shape[0]))
+    shown = rows[:3]
+    fig, axes = plt.subplots(2, len(shown) + 1, figsize=(3.4 * (len(shown) + 1), 6.2), squeeze=False)
+    exact = np.asarray(problem.exact).reshape(n, n)
+    _field(fig, axes[0, 0], exact, "exact u")
+    axes[1, 0].axis("off")
+    for j, row in enumerate(shown, 1):
+        solution = np.asarray(problem.solution(arrays["theta"][j - 1])).reshape(n, n)
+        _field(fig, axes[0, j], solution, f"seed {row['seed']}: N ({outcome(row)}, {row['label']})",
+               np.max(np.abs(exact)))
+        _field(fig, axes[1, j], solution - exact, f"N − u, rel. L2 error {row['rel_l2_error']:.2g}")
+    fig.tight_layout()
+    return fig
+
+
+def _field(fig: plt.Figure, ax: plt.Axes, values: np.ndarray, title: str, limit: float | None = None) -> None:
+    """One 2-D field on [0, 1]², coloured symmetrically about 0 up to ``limit`` (default max|values|)."""
+    limit = limit if limit is not None else float(np.max(np.abs(values)))
+    image = ax.imshow(values.T, origin="lower", extent=(0, 1, 0, 1), cmap="RdBu_r", vmin=-limit, vmax=limit)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ax.set_title(title, fontsize=8)
+    ax.set(xlabel="x", ylabel="y")
+
+
+def fields_2d(problems: dict, arrays: dict, summaries: dict) -> plt.Figure:
+    """A comparison's 2-D fields: exact u, then each optimiser's seed-0 N and N − u."""
+    first = next(iter(problems.values()))
+    n = round(np.sqrt(first.exact.shape[0]))
+    exact = np.asarray(first.exact).reshape(n, n)
+    fig, axes = plt.subplots(2, len(problems) + 1, figsize=(3.4 * (len(problems) + 1), 6.2), squeeze=False)
+    _field(fig, axes[0, 0], exact, "exact u")
+    axes[1, 0].axis("off")
+    for j, (optimizer, problem) in enumerate(problems.items(), 1):
+        solution = np.asarray(problem.solution(arrays[optimizer]["theta"][0])).reshape(n, n)
+        error = np.linalg.norm(solution - exact) / np.linalg.norm(exact)
+        _field(fig, axes[0, j], solution, f"{optimizer}, seed 0: N", np.max(np.abs(exact)))
+        _field(fig, axes[1, j], solution - exact, f"{optimizer}, seed 0: N − u (rel. L2 error {error:.2g})")
+    fig.suptitle("seed 0 of each optimiser, same initial point")
+    fig.tight_layout()
+    return fig
+
+
+def comparison(rows: list[dict], summaries: dict, arrays: dict) -> plt.Figure:
+    """What each optimiser converged to (stacked bars), and every seed's loss history."""
+    fig, (ax_bar, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.2))
+    kinds = {"trivial": ("trivial", "tab:red")}
+    kinds.update({label: (f"non-trivial {label}", colour) for label, colour in
+                  zip(("minimum", "saddle", "maximum", "degenerate"), ("tab:blue", "tab:green", "tab:purple", "tab:olive"))})
+    names = [r["optimizer"] for r in rows]
+    bottom = np.zeros(len(rows))
+    for key, (label, colour) in kinds.items():
+        if key == "trivial":
+            counts = np.array([r["trivial"] for r in rows], float)
+        else:  # non-trivial converged seeds of this Hessian label
+            counts = np.array([summaries[n]["labels"][key] - summaries[n]["trivial_labels"][key] for n in names],
+                              float)
+        ax_bar.bar(names, counts, bottom=bottom, color=colour, label=label)
+        bottom += counts
+    for key, colour in (("max_steps", "tab:gray"), ("nonfinite", "black")):
+        counts = np.array([r[key] for r in rows], float)
+        ax_bar.bar(names, counts, bottom=bottom, color=colour, label=key)
+        bottom += counts
+    ax_bar.set(ylabel="seeds", title="where each optimiser ended")
+    ax_bar.legend(fontsize=7)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for colour, row in zip(colours, rows):
+        a = arrays[row["optimizer"]]
+        ax_loss.semilogy(a["history_step"], a["history_loss"].T, color=colour, lw=0.6, alpha=0.5)
+        ax_loss.plot([], [], color=colour, label=row["optimizer"])
+    ax_loss.set(xlabel="step", ylabel="loss L(θ)", title="loss histories, every seed")
+    ax_loss.legend(fontsize=8)
+    fig.tight_layout()
     return fig
 
 
@@ -138,12 +231,14 @@ def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], out: P
     config = experiment.config
     figures = {
         "histories": lambda: histories(arrays, rows, config.tol),
-        "fits": lambda: fits(experiment, arrays, rows),
-        "basis": lambda: basis_functions(experiment, arrays, rows),
         "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol),
     }
-    for name in FIGURES:
-        save(figures[name](), out / f"{name}.png")
+    if config.dim == 1:
+        figures.update(fits=lambda: fits(experiment, arrays, rows), basis=lambda: basis_functions(experiment, arrays, rows))
+    else:
+        figures["fields"] = lambda: fields(experiment, arrays, rows)
+    for name, draw in figures.items():
+        save(draw(), out / f"{name}.png")
 
 
 # --- E1 / E2: basins of attraction -------------------------------------------------------------

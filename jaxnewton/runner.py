@@ -7,6 +7,11 @@ calling it repeatedly with growing bounds gives progress reports between segment
 without changing any seed's trajectory (a segment boundary is not a step).
 
 Status codes are ``STATUS`` indices; ``STATUS_MESSAGES`` says what each means.
+
+A seed may carry a *context*: constants of its own problem that are not optimised, such
+as the Fourier-feature matrix B drawn from its key (E5). ``make_context_loop`` builds the
+loss and solver from ``state.context`` inside the traced step, so a batch of seeds with
+different problems is still one vmap; ``make_loop`` is the usual case of no context (``()``).
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class RunState(NamedTuple):
       solver_state: the solver's own pytree.
       history_loss: ``loss_H``, L every ``history_stride`` steps (NaN where not reached).
       history_grad_norm: ``grad_norm_H``, likewise ||∇L||₂.
+      context: the seed's problem constants (a pytree; ``()`` when the problem is shared).
     """
 
     theta: jax.Array
@@ -54,12 +60,13 @@ class RunState(NamedTuple):
     solver_state: Any
     history_loss: jax.Array
     history_grad_norm: jax.Array
+    context: Any = ()
 
 
 class Loop(NamedTuple):
-    """``init(theta0) -> RunState``; ``step``; ``terminate``; ``advance(state, until)``."""
+    """``init(theta0, context=()) -> RunState``; ``step``; ``terminate``; ``advance(state, until)``."""
 
-    init: Callable[[jax.Array], RunState]
+    init: Callable[..., RunState]
     step: Callable[[RunState], RunState]
     terminate: Callable[[RunState], jax.Array]
     advance: Callable[[RunState, jax.Array], RunState]
@@ -92,7 +99,22 @@ def make_loop(
     Returns:
       A ``Loop`` of pure functions (none jitted: jit once, at the top).
     """
-    value_and_grad = jax.value_and_grad(loss)
+    return make_context_loop(lambda context: (loss, solver), tol, max_steps, history_stride, divergence_factor)
+
+
+def make_context_loop(
+    build: Callable[[Any], tuple[LossFn, Solver]],
+    tol: float,
+    max_steps: int,
+    history_stride: int,
+    divergence_factor: float,
+) -> Loop:
+    """``make_loop`` for seeds whose loss and solver depend on their own context.
+
+    Args:
+      build: ``build(context) -> (loss, solver)``, called inside the traced init and step.
+      tol, max_steps, history_stride, divergence_factor: as in ``make_loop``.
+    """
     n_history = history_length(max_steps, history_stride)
 
     def classify(steps, loss_value, grad_norm, finite):
@@ -102,8 +124,9 @@ def make_loop(
             jnp.where(grad_norm <= tol, CONVERGED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
         ).astype(jnp.int32)
 
-    def init(theta0: jax.Array) -> RunState:
-        loss0, grad = value_and_grad(theta0)
+    def init(theta0: jax.Array, context: Any = ()) -> RunState:
+        loss, solver = build(context)
+        loss0, grad = jax.value_and_grad(loss)(theta0)
         grad_norm = jnp.linalg.norm(grad)
         finite = jnp.isfinite(loss0) & jnp.isfinite(grad_norm)
         nan_history = jnp.full((n_history,), jnp.nan, loss0.dtype)
@@ -118,6 +141,7 @@ def make_loop(
             solver_state=solver.init(theta0),
             history_loss=nan_history.at[0].set(loss0),
             history_grad_norm=nan_history.at[0].set(grad_norm),
+            context=context,
         )
 
     def terminate(state: RunState) -> jax.Array:
@@ -125,8 +149,9 @@ def make_loop(
 
     def step(state: RunState) -> RunState:
         done = terminate(state)
+        loss, solver = build(state.context)
         theta, solver_state = solver.update(state.theta, state.grad, state.solver_state, done)
-        loss_value, grad = value_and_grad(theta)
+        loss_value, grad = jax.value_and_grad(loss)(theta)
         grad_norm = jnp.linalg.norm(grad)
         blow_up = loss_value > divergence_factor * jnp.maximum(state.loss0, jnp.finfo(loss_value.dtype).tiny)
         finite = jnp.all(jnp.isfinite(theta)) & jnp.isfinite(loss_value) & jnp.isfinite(grad_norm) & ~blow_up
@@ -151,6 +176,7 @@ def make_loop(
                 jnp.where(record & finite, loss_value, state.history_loss[slot])),
             history_grad_norm=state.history_grad_norm.at[slot].set(
                 jnp.where(record & finite, grad_norm, state.history_grad_norm[slot])),
+            context=state.context,
         )
         # A finished seed does not move: every field keeps its value.
         return jax.tree.map(lambda n, o: jnp.where(done, o, n), new, state)

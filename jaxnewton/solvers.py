@@ -14,6 +14,7 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import optax
 
 from jaxnewton.linalg import lu_solve
 
@@ -93,3 +94,24 @@ def on_angles(solver: Solver) -> Solver:
         return jnp.mod(new_theta, 2.0 * jnp.pi), new_state
 
     return Solver(init=solver.init, update=update)
+
+
+def adam(learning_rate: float) -> Solver:
+    """ADAM (Kingma & Ba 2015) from optax, full batch, as a ``Solver``.
+
+    Args:
+      learning_rate: the step size; optax's defaults for β₁ = 0.9, β₂ = 0.999, ε = 1e-8.
+
+    Returns:
+      A ``Solver`` whose state is optax's ``ScaleByAdamState`` (count, mu_P, nu_P).
+    """
+    optimizer = optax.adam(learning_rate)
+
+    def update(theta: jax.Array, grad: jax.Array, state: Any, done: jax.Array):
+        # optax mixes its int32 step count with Python floats in the bias correction, which
+        # strict dtype promotion (the tests' setting) rejects; the arithmetic is float64 either way.
+        with jax.numpy_dtype_promotion("standard"):
+            updates, new_state = optimizer.update(grad, state, theta)
+        return theta + updates, new_state
+
+    return Solver(init=optimizer.init, update=update)

@@ -110,9 +110,13 @@ def make_batch_fns(
     Each device runs its own slice of seeds with its own ``while_loop`` per chunk (no
     collective inside the loop), so a chunk stops as soon as its own seeds are done.
 
+    ``init`` and ``diagnose`` take a pair (θ, context) of seed rows, the context being ``()``
+    or a pytree with a leading seed axis (``runner.make_context_loop``).
+
     Args:
       loop: the per-seed loop.
-      diagnose: per-seed end-of-run measures (any pytree of arrays), or None for none.
+      diagnose: per-seed end-of-run measures ``diagnose(theta, context)`` (any pytree of
+        arrays), or None for none.
       mesh: devices to split seeds across (``seed_mesh()`` by default: all of them).
       chunk: seeds per vmapped chunk within a device; None vmaps a device's whole share
         at once; "auto" is ``default_chunk(mesh)``.
@@ -136,9 +140,9 @@ def make_batch_fns(
         return jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=seeds))
 
     return BatchFns(
-        init=sharded(chunked(loop.init), seeds),
+        init=sharded(chunked(lambda row: loop.init(*row)), seeds),
         advance=sharded(chunked(loop.advance), (seeds, PartitionSpec())),
-        diagnose=sharded(chunked(diagnose), seeds) if diagnose is not None else None,
+        diagnose=sharded(chunked(lambda row: diagnose(*row)), seeds) if diagnose is not None else None,
         mesh=mesh,
     )
 
@@ -150,10 +154,10 @@ def _run_rows(fns: BatchFns, fn: Callable, rows, size: int, *args):
     return jax.tree.map(lambda a: np.asarray(a)[:n], fn(placed, *args))
 
 
-def init_batch(fns: BatchFns, theta0_SxP) -> RunState:
-    """Initial states for S seeds, as host (numpy) arrays."""
+def init_batch(fns: BatchFns, theta0_SxP, context: Any = ()) -> RunState:
+    """Initial states for S seeds (with their contexts, leading axis S, if any), as host (numpy) arrays."""
     n = len(theta0_SxP)
-    return _run_rows(fns, fns.init, np.asarray(theta0_SxP), bucket_size(n, n, fns.n_devices))
+    return _run_rows(fns, fns.init, (np.asarray(theta0_SxP), context), bucket_size(n, n, fns.n_devices))
 
 
 def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
@@ -268,7 +272,7 @@ def load_state(path: Path, template: RunState) -> tuple[RunState, float, dict[st
     return jax.tree.unflatten(treedef, restored), float(data["seconds"]), extra
 
 
-def diagnose_batch(fns: BatchFns, theta_SxP):
-    """``fns.diagnose`` of S final iterates, as host arrays."""
+def diagnose_batch(fns: BatchFns, theta_SxP, context: Any = ()):
+    """``fns.diagnose`` of S final iterates (with their contexts, if any), as host arrays."""
     n = len(theta_SxP)
-    return _run_rows(fns, fns.diagnose, np.asarray(theta_SxP), bucket_size(n, n, fns.n_devices))
+    return _run_rows(fns, fns.diagnose, (np.asarray(theta_SxP), context), bucket_size(n, n, fns.n_devices))
