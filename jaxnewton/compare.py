@@ -4,7 +4,8 @@ A ``Config`` with ``optimizers`` set (``python -m jaxnewton compare CONFIG --opt
 runs one seed sweep per optimiser, each the config with ``solver`` replaced, into
 ``<out>/<optimiser>/`` (the full results contract of ``jaxnewton.experiment``). Every sweep
 draws θ₀ (and a Fourier-feature B) from the same seed keys, and stops at ||∇L||₂ ≤ tol or
-``max_steps`` (ADAM at ``adam_max_steps`` when that is set). Then ``<out>`` gets ``comparison.csv`` (a row per optimiser), ``comparison.png``
+``max_steps`` (ADAM at ``adam_max_steps`` when that is set). Then ``<out>`` gets
+``comparison.csv`` (a row per optimiser), ``comparison.png``
 (what each converged to, and the loss histories), ``fields.png`` for 2-D problems, and a
 ``summary.json`` with each optimiser's summary.
 """
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-
-import numpy as np
 
 from jaxnewton import __version__
 from jaxnewton.config import Config

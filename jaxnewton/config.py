@@ -162,7 +162,8 @@ class Config(ConfigBase):
                  "optimizers", self.optimizers, f"distinct names from {list(SOLVERS)}, e.g. optimizers=newton,adam")
         _require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
         _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
-        _require(self.adam_max_steps >= 0, "adam_max_steps", self.adam_max_steps, "0 (same as max_steps) or a cap ≥ 1")
+        _require(self.adam_max_steps >= 0, "adam_max_steps", self.adam_max_steps,
+                 "0 (same as max_steps) or a cap ≥ 1")
         _require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
         _require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
         _require(self.seed_batch >= 1, "seed_batch", self.seed_batch, "an integer ≥ 1")

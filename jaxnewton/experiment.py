@@ -200,6 +200,13 @@ def _cat(parts, get) -> np.ndarray:
     return np.concatenate([np.asarray(get(p)) for p in parts])
 
 
+def _outcome(status: str, trivial: bool, label: str) -> str:
+    """A seed's outcome in words, as ``summary.json``'s ``outcomes`` lists it."""
+    if status == "converged":
+        return "trivial" if trivial else f"non-trivial {label}"
+    return f"{status} at the trivial point" if status == "max_steps" and trivial else status
+
+
 def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, log: Log) -> dict:
     """Assemble the batches and write runs.csv, arrays.npz, summary.json and the figures."""
     from jaxnewton import plots  # matplotlib is only imported when figures are drawn
@@ -253,8 +260,8 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
         "trivial_labels": {name: int(np.sum(trivial & (d["label"] == i))) for i, name in enumerate(LABELS)},
         "trivial_outer_zero": int(np.sum(trivial & (d["outer_weight_norm"] <= OUTER_ZERO))),
         "trivial_at_cap": int(np.sum((status == STATUS.index("max_steps")) & d["trivial"])),
-        "outcomes": [STATUS[status[i]] if status[i] != STATUS.index("converged") else
-                     "trivial" if d["trivial"][i] else "non-trivial " + LABELS[d["label"][i]] for i in range(len(seeds))],
+        "outcomes": [_outcome(STATUS[status[i]], bool(d["trivial"][i]), LABELS[d["label"][i]])
+                     for i in range(len(seeds))],
         "trivial_rate": {"k": trivial_converged, "n": len(seeds), "p": trivial_converged / len(seeds),
                          "ci95": [low, high]},
         "rel_l2_error": {"median": float(np.median(d["rel_l2_error"])), "min": float(np.min(d["rel_l2_error"])),
@@ -268,7 +275,8 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
             "trivial_labels": "Hessian labels of the converged trivial seeds",
             "trivial_at_cap": "seeds that reached max_steps at a point that meets the trivial rule (not counted "
                               "as trivial: they are not stationary to the tolerance)",
-            "outcomes": "per seed, in seed order: its status, or for a converged seed trivial / non-trivial <label>",
+            "outcomes": "per seed, in seed order: trivial / non-trivial <label> for a converged seed, else its "
+                        "status (max_steps ending at a point that meets the trivial rule says so)",
             "trivial_outer_zero": f"converged trivial seeds with ||θᴼ||₂ ≤ {OUTER_ZERO:g} (the paper's θᴼ = 0 "
                                   "point); the others cancel redundant basis functions",
             "trivial_rate": "counts.trivial / n_seeds with a 95% Wilson interval",

@@ -25,6 +25,7 @@ from jaxnewton.results import Log, load_summary, write_config, write_csv, write_
 
 COLUMNS = ["folder", "kind", "experiment", "optimiser", "label", "trivial", "loss", "loss_ratio", "n_neg", "n_zero", "n_pos",
            "n_params", "index_fraction", "count"]
+LOSS_RESOLUTION = 1e-6  # L / L(0) values are ranked after rounding to this (ties share their mean rank)
 METHOD_NAMES = {"newton": "undamped Newton", "damped_newton": "damped Newton", "gradient_descent": "gradient descent"}
 
 
@@ -79,7 +80,10 @@ def spearman(points: list[dict]) -> dict | None:
 
     if len(points) < 3:
         return None
-    x, y = np.array([p["index_fraction"] for p in points]), np.array([p["loss_ratio"] for p in points])
+    x = np.array([p["index_fraction"] for p in points])
+    # Losses within LOSS_RESOLUTION of each other are ties: the trivial points of E3–E6 all have
+    # L / L(0) = 1 to 1e-8, and ranking them by the rounding left in the last digits is noise.
+    y = np.round(np.array([p["loss_ratio"] for p in points]) / LOSS_RESOLUTION) * LOSS_RESOLUTION
     if np.ptp(x) == 0 or np.ptp(y) == 0:
         return None
     result = spearmanr(x, y)
@@ -120,7 +124,8 @@ def run_index_loss(config: IndexLossConfig, out_dir: Path | str, log: Log = prin
             "index_fraction": "negative Hessian eigenvalues / number of parameters",
             "loss_ratio": "L / L(0), L(0) = ||v||² the loss of the zero function",
             "spearman": "Spearman's rank correlation of index_fraction and loss_ratio, each point once "
-                        "(a landscape point once per method that reached it); spearman_sweeps: the networks' "
+                        "(a landscape point once per method that reached it), loss ratios rounded to "
+                        f"{LOSS_RESOLUTION:g} first (ties share a rank); spearman_sweeps: the networks' "
                         "converged seeds only",
         },
     }

@@ -51,10 +51,10 @@ RUNS = (
         quick_s=28),
     Run("random_hessians", "random_hessians", 95, quick={"n_matrices": 10_000, "eig_sample": 2_000,
                                                           "small_samples": 200_000}, quick_s=12),
-    Run("siren", "siren", 190, quick={"max_steps": 300}, quick_s=12),
-    Run("fourier", "fourier", 320, quick={"max_steps": 100}, quick_s=25),
-    Run("pinn1d", "pinn1d", 375, quick={"max_steps": 100}, quick_s=25),
-    Run("pinn2d", "pinn2d", 300, quick={"max_steps": 30, "adam_max_steps": 3000}, quick_s=30),
+    Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=12),
+    Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=25),
+    Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=25),
+    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "adam_max_steps": 3000}, quick_s=30),
     Run("index_loss", "index_loss", 5, quick_s=5),  # last: it reads the runs above
 )
 

@@ -88,7 +88,7 @@ def fits(experiment: Experiment, arrays: dict, rows: list[dict]) -> plt.Figure:
             x = np.linspace(0.0, 1.0, problem.exact.shape[0])
             ax.plot(x, np.asarray(problem.exact), "k--", lw=1, label="exact u")
         else:
-            x = np.asarray(problem.x[:, 0])
+            x = np.linspace(0.0, 1.0, experiment.config.n_points)  # the nodes (problem.x holds γ(x) for E5)
             ax.plot(x, np.asarray(problem.target), "k--", lw=1, label="target v")
         ax.plot(x, np.asarray(problem.solution(arrays["theta"][i])), color=OUTCOME_COLOURS[outcome(row)], lw=1.5,
                 label="N(x)")
@@ -104,28 +104,42 @@ def basis_functions(experiment: Experiment, arrays: dict, rows: list[dict]) -> p
     """The basis functions of the first trivial and the first non-trivial converged seed.
 
     Regression: h_k(x). PINN: L[g h_k](x), each scaled to max 1, what the trivial analysis tests against −v.
+    Drawn on a grid 4× finer than the nodes, so SIREN's and Fourier features' high frequencies show.
     """
-    pinn = experiment.config.problem != "regression"
-    picks = {
-        "trivial": next((i for i, r in enumerate(rows) if outcome(r) == "trivial"), None),
-        "non-trivial": next((i for i, r in enumerate(rows) if outcome(r) == "non-trivial"), None),
-    }
+    import dataclasses
+
+    from jaxnewton.experiment import make_problem_for
+
+    config = experiment.config
+    pinn = config.problem != "regression"
+    fine = dataclasses.replace(config, n_points=4 * (config.n_points - 1) + 1)
+    fine_problem_for = make_problem_for(fine)
+    def first(trivial: bool) -> int | None:
+        """The first converged seed of the kind, else the first capped one ending at a point of that kind."""
+        kind = "trivial" if trivial else "non-trivial"
+        return next((i for i, r in enumerate(rows) if outcome(r) == kind),
+                    next((i for i, r in enumerate(rows) if r["status"] == "max_steps" and r["trivial"] == trivial),
+                         None))
+
+    picks = {"trivial": first(True), "non-trivial": first(False)}
     fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
     for ax, (kind, i) in zip(axes, picks.items()):
         if i is None:
-            ax.text(0.5, 0.5, f"no converged {kind} seed in this run", ha="center", va="center",
+            ax.text(0.5, 0.5, f"no {kind} seed, converged or capped, in this run", ha="center", va="center",
                     transform=ax.transAxes)
             ax.set_title(kind)
             continue
-        problem = experiment.problem_for(_context(arrays, i))
-        x = np.asarray(problem.x[:, 0])
+        problem = fine_problem_for(_context(arrays, i))
+        x = np.linspace(0.0, 1.0, fine.n_points)  # problem.x holds γ(x) for E5
         basis_QxK = np.asarray(problem.basis(arrays["theta"][i]))
         v = np.asarray(problem.target)
         if pinn:
             basis_QxK = basis_QxK / np.maximum(np.max(np.abs(basis_QxK), axis=0), 1e-300)
         ax.plot(x, basis_QxK, lw=1)
         ax.plot(x, v / np.max(np.abs(v)), "k--", lw=1.5, label=("−v" if pinn else "v") + " / max|v|")
-        ax.set(xlabel="x", title=f"{kind}: seed {rows[i]['seed']}, max |cos| = {rows[i]['max_basis_cosine']:.2g}")
+        status = "" if rows[i]["status"] == "converged" else f" ({rows[i]['status']})"
+        ax.set(xlabel="x", title=f"{kind}{status}: seed {rows[i]['seed']}, max |cos| = "
+                                 f"{rows[i]['max_basis_cosine']:.2g}")
         ax.legend(fontsize=8)
     axes[0].set_ylabel("L[g h_k](x) / max|L[g h_k]|" if pinn else "h_k(x)")
     return fig
@@ -159,7 +173,12 @@ def _field(fig: plt.Figure, ax: plt.Axes, values: np.ndarray, title: str, limit:
 
 
 def fields_2d(problems: dict, arrays: dict, summaries: dict) -> plt.Figure:
-    """A comparison's 2-D fields: exact u, then each optimiser's seed-0 N and N − u."""
+    """A comparison's 2-D fields: exact u, then each optimiser's N and N − u from one initial point.
+
+    The seed is the first one that no optimiser ended as ``nonfinite`` (seed 0 when there is none).
+    """
+    n_seeds = len(next(iter(summaries.values()))["outcomes"])
+    seed = next((i for i in range(n_seeds) if all(s["outcomes"][i] != "nonfinite" for s in summaries.values())), 0)
     first = next(iter(problems.values()))
     n = round(np.sqrt(first.exact.shape[0]))
     exact = np.asarray(first.exact).reshape(n, n)
@@ -167,11 +186,12 @@ def fields_2d(problems: dict, arrays: dict, summaries: dict) -> plt.Figure:
     _field(fig, axes[0, 0], exact, "exact u")
     axes[1, 0].axis("off")
     for j, (optimizer, problem) in enumerate(problems.items(), 1):
-        solution = np.asarray(problem.solution(arrays[optimizer]["theta"][0])).reshape(n, n)
+        solution = np.asarray(problem.solution(arrays[optimizer]["theta"][seed])).reshape(n, n)
         error = np.linalg.norm(solution - exact) / np.linalg.norm(exact)
-        _field(fig, axes[0, j], solution, f"{optimizer}, seed 0: N", np.max(np.abs(exact)))
-        _field(fig, axes[1, j], solution - exact, f"{optimizer}, seed 0: N − u (rel. L2 error {error:.2g})")
-    fig.suptitle("seed 0 of each optimiser, same initial point")
+        outcome_text = summaries[optimizer]["outcomes"][seed]
+        _field(fig, axes[0, j], solution, f"{optimizer}: N ({outcome_text})", np.max(np.abs(exact)))
+        _field(fig, axes[1, j], solution - exact, f"{optimizer}: N − u (rel. L2 error {error:.2g})")
+    fig.suptitle(f"seed {seed} (the first no optimiser ended non-finite), the same initial point for each optimiser")
     fig.tight_layout()
     return fig
 
@@ -180,8 +200,8 @@ def comparison(rows: list[dict], summaries: dict, arrays: dict) -> plt.Figure:
     """What each optimiser converged to (stacked bars), and every seed's loss history."""
     fig, (ax_bar, ax_loss) = plt.subplots(1, 2, figsize=(12, 4.2))
     kinds = {"trivial": ("trivial", "tab:red")}
-    kinds.update({label: (f"non-trivial {label}", colour) for label, colour in
-                  zip(("minimum", "saddle", "maximum", "degenerate"), ("tab:blue", "tab:green", "tab:purple", "tab:olive"))})
+    label_colours = {"minimum": "tab:blue", "saddle": "tab:green", "maximum": "tab:purple", "degenerate": "tab:olive"}
+    kinds.update({label: (f"non-trivial {label}", colour) for label, colour in label_colours.items()})
     names = [r["optimizer"] for r in rows]
     bottom = np.zeros(len(rows))
     for key, (label, colour) in kinds.items():
@@ -234,7 +254,8 @@ def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], out: P
         "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol),
     }
     if config.dim == 1:
-        figures.update(fits=lambda: fits(experiment, arrays, rows), basis=lambda: basis_functions(experiment, arrays, rows))
+        figures["fits"] = lambda: fits(experiment, arrays, rows)
+        figures["basis"] = lambda: basis_functions(experiment, arrays, rows)
     else:
         figures["fields"] = lambda: fields(experiment, arrays, rows)
     for name, draw in figures.items():

@@ -109,8 +109,12 @@ HESSIANS = ("structured", "autodiff")
 
 
 def _flat_layout(model: Model) -> tuple[jax.Array, Callable[[jax.Array], Any], jax.Array]:
-    """A template θ_P of ``model``, its ``unravel`` and the ``bool_P`` mask of the read-out θᴼ."""
-    template = model.init(jax.random.key(0))
+    """A template θ_P of ``model`` (zeros), its ``unravel`` and the ``bool_P`` mask of the read-out θᴼ.
+
+    Zeros of ``init``'s shapes, not a draw: a problem built inside traced code (a seed's context)
+    then adds no random-number work to each step.
+    """
+    template = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), jax.eval_shape(model.init, jax.random.key(0)))
     theta_template, unravel = ravel_pytree(template)
     mask_tree = jax.tree.map(lambda a: jnp.zeros(a.shape, bool), template)
     mask_tree["out"] = jnp.ones(template["out"].shape, bool)

@@ -153,3 +153,27 @@ def test_update_readme_copies_the_summaries_and_rewrites_only_the_table(tmp_path
 def test_readme_results_table_is_the_generated_one():
     """README.md's table must be what `make readme-table` writes from the committed docs/results summaries."""
     assert readme_table((ROOT / "README.md").read_text()) == results_table(ROOT / "docs" / "results")
+
+
+def test_network_rows_read_the_paper_setting_from_the_first_seeds(tmp_path):
+    e4, e6, e7 = (next(r for r in ROWS if r.id == i) for i in ("E4", "E6", "E7"))
+    outcomes = ["trivial", "trivial", "max_steps at the trivial point", "trivial", "trivial"] + ["trivial"] * 11
+    write(tmp_path, e4.folders[0], {**fake_sweep(15, 16, [0.72, 0.99]), "outcomes": outcomes, "trivial_at_cap": 1})
+    row = line(results_table(tmp_path), "E4")
+    assert "| seeds 0–4: 4/5 trivial (1 max_steps at the trivial point) |" in row
+    assert row.endswith("| reproduced; 1 more seeds ended at the trivial point without meeting the tolerance |")
+    write(tmp_path, e6.folders[0], {**fake_sweep(2, 16, [0.03, 0.36]), "outcomes": ["max_steps"] * 16})
+    assert line(results_table(tmp_path), "E6").endswith("| differs: paper 1.00 outside [0.03, 0.36] |")
+
+    def optimiser(trivial, at_cap, solved):
+        return {**fake_sweep(trivial, 16, [0.0, 1.0]), "trivial_at_cap": at_cap, "solved": solved,
+                "rel_l2_error": {"median": 0.5, "min": 1e-4, "max": 1.0}}
+
+    write(tmp_path, e7.folders[0], {"n_seeds": 16, "wall_seconds": 1.0, "config_hash": "h",
+                                    "optimizers": {"newton": optimiser(3, 6, 0), "adam": optimiser(0, 0, 16)}})
+    row = line(results_table(tmp_path), "E7")
+    assert row.endswith("| reproduced |") and "ADAM: 0/16 trivial, 16/16 solved" in row
+    write(tmp_path, e7.folders[0], {"n_seeds": 16, "wall_seconds": 1.0, "config_hash": "h",
+                                    "optimizers": {"newton": optimiser(3, 4, 0), "adam": optimiser(0, 0, 16)}})
+    assert line(results_table(tmp_path), "E7").endswith(
+        "| partly: Newton 7/16 at the trivial point, ADAM solved 16/16 |")
