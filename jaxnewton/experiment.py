@@ -280,7 +280,8 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
             "trivial_outer_zero": f"converged trivial seeds with ||θᴼ||₂ ≤ {OUTER_ZERO:g} (the paper's θᴼ = 0 "
                                   "point); the others cancel redundant basis functions",
             "trivial_rate": "counts.trivial / n_seeds with a 95% Wilson interval",
-            "rel_l2_error": "||N − u|| / ||u|| at the nodes over all seeds, u the exact solution (v for regression)",
+            "rel_l2_error": "||N − u|| / ||u|| over all seeds, u the exact solution: at the nodes with u = v for "
+                            f"regression, on a grid {ERROR_REFINEMENT}× finer per axis for a PINN",
             "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
             "status": STATUS_MESSAGES,
         },

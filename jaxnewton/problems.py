@@ -80,7 +80,7 @@ def uniform_nodes(n_points: int) -> jax.Array:
 
 def grid_nodes(n_points: int, dim: int) -> jax.Array:
     """The tensor grid of ``uniform_nodes(n_points)`` in [0, 1]^dim, ``x_QxD`` with Q = n_points^dim."""
-    axes = jnp.meshgrid(*[jnp.linspace(0.0, 1.0, n_points, dtype=jnp.float64)] * dim, indexing="ij")
+    axes = jnp.meshgrid(*[uniform_nodes(n_points)[:, 0]] * dim, indexing="ij")
     return jnp.stack([a.ravel() for a in axes], axis=1)
 
 
