@@ -145,20 +145,29 @@ def basis_functions(experiment: Experiment, arrays: dict, rows: list[dict]) -> p
     return fig
 
 
+def _fields_grid(exact_E: np.ndarray, solutions: list[tuple[np.ndarray, str, str]]) -> plt.Figure:
+    """The exact u, then a column per (N_E, title of N, title of N − u): N above, its error below.
+
+    Every N is coloured on the exact solution's scale, each error on its own.
+    """
+    n = round(np.sqrt(exact_E.shape[0]))
+    exact = np.asarray(exact_E).reshape(n, n)
+    fig, axes = plt.subplots(2, len(solutions) + 1, figsize=(3.4 * (len(solutions) + 1), 6.2), squeeze=False)
+    _field(fig, axes[0, 0], exact, "exact u")
+    axes[1, 0].axis("off")
+    for j, (solution_E, title, error_title) in enumerate(solutions, 1):
+        solution = np.asarray(solution_E).reshape(n, n)
+        _field(fig, axes[0, j], solution, title, np.max(np.abs(exact)))
+        _field(fig, axes[1, j], solution - exact, error_title)
+    return fig
+
+
 def fields(experiment: Experiment, arrays: dict, rows: list[dict]) -> plt.Figure:
     """2-D problems: the exact solution, and N and N − u of up to 3 seeds, on the error grid."""
     problem = experiment.problem
-    n = round(np.sqrt(problem.exact.shape[0]))
-    shown = rows[:3]
-    fig, axes = plt.subplots(2, len(shown) + 1, figsize=(3.4 * (len(shown) + 1), 6.2), squeeze=False)
-    exact = np.asarray(problem.exact).reshape(n, n)
-    _field(fig, axes[0, 0], exact, "exact u")
-    axes[1, 0].axis("off")
-    for j, row in enumerate(shown, 1):
-        solution = np.asarray(problem.solution(arrays["theta"][j - 1])).reshape(n, n)
-        _field(fig, axes[0, j], solution, f"seed {row['seed']}: N ({outcome(row)}, {row['label']})",
-               np.max(np.abs(exact)))
-        _field(fig, axes[1, j], solution - exact, f"N − u, rel. L2 error {row['rel_l2_error']:.2g}")
+    fig = _fields_grid(problem.exact, [
+        (problem.solution(arrays["theta"][i]), f"seed {row['seed']}: N ({outcome(row)}, {row['label']})",
+         f"N − u, rel. L2 error {row['rel_l2_error']:.2g}") for i, row in enumerate(rows[:3])])
     fig.tight_layout()
     return fig
 
@@ -179,18 +188,14 @@ def fields_2d(problems: dict, arrays: dict, summaries: dict) -> plt.Figure:
     """
     n_seeds = len(next(iter(summaries.values()))["outcomes"])
     seed = next((i for i in range(n_seeds) if all(s["outcomes"][i] != "nonfinite" for s in summaries.values())), 0)
-    first = next(iter(problems.values()))
-    n = round(np.sqrt(first.exact.shape[0]))
-    exact = np.asarray(first.exact).reshape(n, n)
-    fig, axes = plt.subplots(2, len(problems) + 1, figsize=(3.4 * (len(problems) + 1), 6.2), squeeze=False)
-    _field(fig, axes[0, 0], exact, "exact u")
-    axes[1, 0].axis("off")
-    for j, (optimizer, problem) in enumerate(problems.items(), 1):
-        solution = np.asarray(problem.solution(arrays[optimizer]["theta"][seed])).reshape(n, n)
+    exact = np.asarray(next(iter(problems.values())).exact)
+    columns = []
+    for optimizer, problem in problems.items():
+        solution = np.asarray(problem.solution(arrays[optimizer]["theta"][seed]))
         error = np.linalg.norm(solution - exact) / np.linalg.norm(exact)
-        outcome_text = summaries[optimizer]["outcomes"][seed]
-        _field(fig, axes[0, j], solution, f"{optimizer}: N ({outcome_text})", np.max(np.abs(exact)))
-        _field(fig, axes[1, j], solution - exact, f"{optimizer}: N − u (rel. L2 error {error:.2g})")
+        columns.append((solution, f"{optimizer}: N ({summaries[optimizer]['outcomes'][seed]})",
+                        f"{optimizer}: N − u (rel. L2 error {error:.2g})"))
+    fig = _fields_grid(exact, columns)
     fig.suptitle(f"seed {seed} (the first no optimiser ended non-finite), the same initial point for each optimiser")
     fig.tight_layout()
     return fig
