@@ -4,8 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
+ARGS ?=
+OPTIMIZERS := newton,sfn,bfgs,lbfgs,lbfgs_gss,adam,gd
+
 .PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
-	random-hessians index-loss bench clean
+	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
+	mechanism bench clean
 
 setup: $(STAMP)
 
@@ -45,6 +49,22 @@ pinn1d: $(STAMP)
 # Newton and ADAM from the same initial points (the config sets optimizers=newton,adam).
 pinn2d: $(STAMP)
 	$(PY) -m jaxnewton compare pinn2d --optimizers newton,adam --out results/pinn2d
+
+# E9: every optimiser from the same 16 initial points of E3 (ARGS="--set ..." changes a setting).
+compare: $(STAMP)
+	$(PY) -m jaxnewton compare mlp_tanh --optimizers $(OPTIMIZERS) --seeds 16 --out results/compare_mlp_tanh $(ARGS)
+
+# The same comparison on E4-E7 (not part of make paper: each exact-Hessian optimiser costs what the experiment does).
+compare-siren compare-fourier compare-pinn1d compare-pinn2d: compare-%: $(STAMP)
+	$(PY) -m jaxnewton compare $* --optimizers $(OPTIMIZERS) --seeds 16 --out results/compare_$* $(ARGS)
+
+# Damped Newton over a grid of (eta, eps) and over width on E3.
+phase-map: $(STAMP)
+	$(PY) -m jaxnewton run phase_map --out results/phase_map $(ARGS)
+
+# Curvature condition and the true Hessian's smallest eigenvalue along BFGS / L-BFGS / L-BFGS-GSS runs on E3.
+mechanism: $(STAMP)
+	$(PY) -m jaxnewton run mechanism --out results/mechanism $(ARGS)
 
 random-hessians: $(STAMP)
 	$(PY) -m jaxnewton run random_hessians --out results/random_hessians

@@ -32,7 +32,7 @@ def get_config(smoke: bool = False) -> Config:
         optimizers=("newton", "adam"),  # the same seeds, initial points and tolerance for both
         tol=1e-5,
         max_steps=500,  # Newton's cap (unknown in the paper)
-        adam_max_steps=20_000,  # an ADAM step is ~300× cheaper; a 16-seed pilot solved all 16 (error ≤ 1e-3)
+        first_order_max_steps=20_000,  # an ADAM step is ~300× cheaper; a 16-seed pilot solved all 16 (error ≤ 1e-3)
         n_seeds=16,  # unknown in the paper; 16 is one CPU chunk
         seed=0,
     )

@@ -4,8 +4,10 @@ and ``python -m jaxnewton compare CONFIG --optimizers newton,adam [same options]
 CONFIG's type picks the runner: a ``Config`` is a seed sweep (``experiment.run_experiment``),
 a ``LandscapeConfig`` a grid of starts (``stationary.run_landscape``), a ``SaddlesConfig``
 the toy-saddle trajectories (``saddles.run_saddles``), a ``RandomHessiansConfig`` the
-random-matrix counts (``random_hessians.run_random_hessians``) and an ``IndexLossConfig`` the
-index-against-loss collection (``index_loss.run_index_loss``).
+random-matrix counts (``random_hessians.run_random_hessians``), an ``IndexLossConfig`` the
+index-against-loss collection (``index_loss.run_index_loss``), a ``PhaseMapConfig`` damped Newton
+over (η, ε) and widths (``phase_map.run_phase_map``) and a ``MechanismConfig`` the curvature
+record of quasi-Newton runs (``mechanism.run_mechanism``).
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.config import (SOLVERS, AnyConfig, Config, IndexLossConfig, LandscapeConfig, RandomHessiansConfig,
-                              load_config, override)
+from jaxnewton.config import (SOLVERS, AnyConfig, Config, IndexLossConfig, LandscapeConfig, MechanismConfig,
+                              PhaseMapConfig, RandomHessiansConfig, load_config, override)
 from jaxnewton.results import Log, Progress
 
 
@@ -38,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
                                                   "(jaxnewton.compare) and write comparison.csv")
     compare.add_argument("config", help="a seed-sweep config file or name (e.g. pinn2d)")
     compare.add_argument("--optimizers", required=True,
-                         help=f"comma-separated values of solver, e.g. newton,adam (known: {', '.join(SOLVERS)})")
+                         help=f"comma-separated values of solver, e.g. newton,sfn,bfgs (known: {', '.join(SOLVERS)})")
     _add_common(compare)
     return parser
 
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare" and not isinstance(config, Config):
             raise ValueError(f"{args.config} is a {type(config).__name__}: compare needs a seed sweep (a Config)")
         if args.seeds is not None:
-            if not isinstance(config, Config):
+            if not isinstance(config, (Config, PhaseMapConfig, MechanismConfig)):
                 raise ValueError(f"{args.config} is a {type(config).__name__}, which has no seeds: drop --seeds"
                                  + (" (set the grid of starts with --set grid=N)"
                                     if isinstance(config, LandscapeConfig) else ""))
@@ -84,5 +86,11 @@ def run_config(config: AnyConfig, out: Path, log: Log = print, progress: Progres
     if isinstance(config, IndexLossConfig):
         from jaxnewton.index_loss import run_index_loss
         return run_index_loss(config, out, log)
+    if isinstance(config, PhaseMapConfig):
+        from jaxnewton.phase_map import run_phase_map
+        return run_phase_map(config, out, log, progress)
+    if isinstance(config, MechanismConfig):
+        from jaxnewton.mechanism import run_mechanism
+        return run_mechanism(config, out, log, progress)
     from jaxnewton.saddles import run_saddles
     return run_saddles(config, out, log)

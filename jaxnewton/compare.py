@@ -4,7 +4,7 @@ A ``Config`` with ``optimizers`` set (``python -m jaxnewton compare CONFIG --opt
 runs one seed sweep per optimiser, each the config with ``solver`` replaced, into
 ``<out>/<optimiser>/`` (the full results contract of ``jaxnewton.experiment``). Every sweep
 draws θ₀ (and a Fourier-feature B) from the same seed keys, and stops at ||∇L||₂ ≤ tol or
-``max_steps`` (ADAM at ``adam_max_steps`` when that is set). Then ``<out>`` gets
+``max_steps`` (ADAM and GD at ``first_order_max_steps`` when that is set). Then ``<out>`` gets
 ``comparison.csv`` (a row per optimiser), ``comparison.png``
 (what each converged to, and the loss histories), ``fields.png`` for 2-D problems, and a
 ``summary.json`` with each optimiser's summary.
@@ -21,15 +21,17 @@ from jaxnewton.diagnostics import LABELS
 from jaxnewton.experiment import build, run_experiment
 from jaxnewton.results import Log, Progress, load_npz, write_config, write_csv, write_summary
 
+FIRST_ORDER = ("adam", "gd")  # the optimisers ``first_order_max_steps`` caps
 COLUMNS = ["optimizer", "n_seeds", "converged", "trivial", *LABELS, "max_steps", "nonfinite", "solved",
-           "median_final_loss", "median_rel_l2_error", "median_steps", "wall_seconds"]
+           "median_final_loss", "median_rel_l2_error", "median_steps", "bad_curvature_pairs", "wall_seconds"]
 
 
 def optimizer_config(config: Config, optimizer: str) -> Config:
-    """The single-optimiser sweep of a comparison (ADAM capped at ``adam_max_steps`` when set)."""
-    cap = config.adam_max_steps if optimizer == "adam" and config.adam_max_steps else config.max_steps
+    """The single-optimiser sweep of a comparison (ADAM and GD capped at ``first_order_max_steps`` when set)."""
+    first_order = optimizer in FIRST_ORDER and config.first_order_max_steps
     return dataclasses.replace(config, name=f"{config.name}_{optimizer}", solver=optimizer, optimizers=(),
-                               max_steps=cap, adam_max_steps=0)
+                               max_steps=config.first_order_max_steps if first_order else config.max_steps,
+                               first_order_max_steps=0)
 
 
 def comparison_row(optimizer: str, summary: dict) -> dict:
@@ -40,7 +42,10 @@ def comparison_row(optimizer: str, summary: dict) -> dict:
         "trivial": counts["trivial"], **summary["labels"], "max_steps": counts["max_steps"],
         "nonfinite": counts["nonfinite"], "solved": summary["solved"],
         "median_final_loss": summary["median_loss"], "median_rel_l2_error": summary["rel_l2_error"]["median"],
-        "median_steps": summary["median_steps"], "wall_seconds": summary["wall_seconds"],
+        "median_steps": summary["median_steps"],
+        "bad_curvature_pairs": (f"{summary['curvature']['bad_pairs']}/{summary['curvature']['pairs']}"
+                                if summary.get("curvature") else ""),
+        "wall_seconds": summary["wall_seconds"],
     }
 
 

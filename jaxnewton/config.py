@@ -2,8 +2,9 @@
 
 ``Config`` describes a network seed sweep (E3), ``LandscapeConfig`` a grid of starts on a
 known-answer landscape (E1, E2), ``SaddlesConfig`` the toy-saddle trajectories,
-``RandomHessiansConfig`` the random-matrix counts (E8) and ``IndexLossConfig`` the
-index-against-loss collection over the other runs. Config
+``RandomHessiansConfig`` the random-matrix counts (E8), ``IndexLossConfig`` the
+index-against-loss collection over the other runs, ``PhaseMapConfig`` damped Newton over a
+grid of (η, ε) and widths, and ``MechanismConfig`` the curvature record of quasi-Newton runs. Config
 files (``configs/<experiment>.py``) define ``get_config(smoke=False)`` returning one of them.
 Command-line overrides (``--set field=value``) go through ``override``, which rejects
 unknown fields (with a suggestion) and values of the wrong type, so a typo is an error
@@ -26,8 +27,9 @@ from jaxnewton import __version__
 from jaxnewton.landscapes import check_torus
 from jaxnewton.models import ACTIVATIONS, BIAS_INITS, WEIGHT_INITS
 from jaxnewton.problems import HESSIANS
+from jaxnewton.solvers import NAMES as SOLVERS
+from jaxnewton.solvers import QUASI_NEWTON
 
-SOLVERS = ("newton", "adam")
 PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d")
 INPUT_FEATURES = ("none", "fourier")
 
@@ -47,9 +49,13 @@ class ConfigBase:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def depends_on(self) -> dict[str, Any]:
+        """What else the run depends on, hashed with the config (a base config's hash, for example)."""
+        return {}
+
     def hash(self) -> str:
-        """A short hash of the config and the package version: equal hashes mean equal runs."""
-        payload = json.dumps({"config": self.to_dict(), "version": __version__}, sort_keys=True)
+        """A short hash of the config, what it depends on and the package version: equal hashes mean equal runs."""
+        payload = json.dumps({"config": self.to_dict(), "version": __version__, **self.depends_on()}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -75,17 +81,23 @@ class Config(ConfigBase):
       fourier_features: f, the number of rows of B (γ has 2f entries).
       fourier_sigma2: σ², the variance of B's entries, B_ij ~ N(0, σ²); B is drawn per seed from
         the seed's key and saved in ``arrays.npz`` (Tancik et al. 2020's Gaussian mapping).
-      solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L, or ``"adam"`` (optax, ``learning_rate``).
-      hessian: how the solver computes the exact H: ``"structured"`` (``jaxnewton.curvature``,
+      solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L; ``"sfn"``: saddle-free Newton θ ← θ − η (|H| + εI)⁻¹ ∇L;
+        ``"bfgs"``, ``"lbfgs"`` (line search to the strong Wolfe conditions), ``"lbfgs_gss"``
+        (golden-section step); ``"adam"`` (optax, ``learning_rate``); ``"gd"`` (``gd_learning_rate``).
+        ``jaxnewton.solvers`` has the formulas.
+      hessian: how newton and sfn compute the exact H: ``"structured"`` (``jaxnewton.curvature``,
         several times faster on MLPs, regression only) or ``"autodiff"`` (``jax.hessian``).
         Diagnostics always use ``jax.hessian``, independently of this choice.
-      eta: step relaxation η in (0, 1].
-      eps: Hessian shift ε ≥ 0.
+      eta: step relaxation η in (0, 1] (newton and sfn).
+      eps: Hessian shift ε ≥ 0 (newton and sfn).
       learning_rate: ADAM's step size.
+      gd_learning_rate: gradient descent's step α.
+      memory: curvature pairs kept by lbfgs and lbfgs_gss (the companion paper: 10).
+      gss_evals: loss evaluations of lbfgs_gss's golden-section step search (the companion paper: about 6).
       optimizers: empty for one sweep with ``solver``; else a comparison (``jaxnewton.compare``):
         one sweep per optimiser named here (values of ``solver``), from the same initial points.
-      adam_max_steps: ADAM's iteration cap when it is not ``max_steps`` (0: the same). An ADAM
-        step costs a gradient, hundreds of times less than an exact Newton step.
+      first_order_max_steps: the iteration cap of adam and gd when it is not ``max_steps`` (0: the
+        same). Their step costs a gradient, hundreds of times less than an exact Newton step.
       tol: stop when ||∇L||₂ ≤ tol.
       max_steps: iteration cap; a run that reaches it has status ``max_steps``.
       n_seeds: number of seeds; seed s uses ``fold_in(key(seed), s)``.
@@ -117,8 +129,11 @@ class Config(ConfigBase):
     eta: float = 5e-2
     eps: float = 5e-2
     learning_rate: float = 1e-3
+    gd_learning_rate: float = 1e-2
+    memory: int = 10
+    gss_evals: int = 6
     optimizers: tuple[str, ...] = ()
-    adam_max_steps: int = 0
+    first_order_max_steps: int = 0
     tol: float = 1e-5
     max_steps: int = 5000
     n_seeds: int = 10
@@ -158,11 +173,14 @@ class Config(ConfigBase):
         _require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
         _require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
         _require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step size > 0")
+        _require(self.gd_learning_rate > 0.0, "gd_learning_rate", self.gd_learning_rate, "a step size > 0")
+        _require(self.memory >= 1, "memory", self.memory, "at least 1 curvature pair (the paper: 10)")
+        _require(self.gss_evals >= 2, "gss_evals", self.gss_evals, "at least 2 loss evaluations per step search")
         _require(all(o in SOLVERS for o in self.optimizers) and len(set(self.optimizers)) == len(self.optimizers),
                  "optimizers", self.optimizers, f"distinct names from {list(SOLVERS)}, e.g. optimizers=newton,adam")
         _require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
         _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
-        _require(self.adam_max_steps >= 0, "adam_max_steps", self.adam_max_steps,
+        _require(self.first_order_max_steps >= 0, "first_order_max_steps", self.first_order_max_steps,
                  "0 (same as max_steps) or a cap ≥ 1")
         _require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
         _require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
@@ -346,8 +364,87 @@ class IndexLossConfig(ConfigBase):
                  self.folders, "folder names under results/, e.g. folders=circle,torus,mlp_tanh_100")
 
 
-CONFIG_TYPES = (Config, LandscapeConfig, SaddlesConfig, RandomHessiansConfig, IndexLossConfig)
-AnyConfig = Config | LandscapeConfig | SaddlesConfig | RandomHessiansConfig | IndexLossConfig
+def _base_config(config: ConfigBase) -> Config:
+    """The seed-sweep config ``config.base`` names, checked to be one."""
+    base = load_config(config.base)
+    _require(isinstance(base, Config), "base", config.base, "the name of a seed-sweep config, e.g. base=mlp_tanh")
+    return base
+
+
+@dataclass(frozen=True)
+class PhaseMapConfig(ConfigBase):
+    """Where damped Newton ends over a grid of (η, ε), and over hidden width (``jaxnewton.phase_map``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      base: the seed-sweep config whose problem, network, tolerance and diagnostics are used (its
+        ``eta``, ``eps``, ``n_seeds`` and ``max_steps`` are replaced by the fields below).
+      etas, epss: the grid: every η with every ε, the same seeds (and θ₀) in every cell.
+      n_seeds: seeds per cell, and per width.
+      max_steps: the iteration cap of every run.
+      widths: hidden widths w of a w-w network run at the base's η and ε (empty: no width sweep).
+    """
+
+    name: str
+    base: str = "mlp_tanh"
+    etas: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.5, 1.0)
+    epss: tuple[float, ...] = (1e-3, 1e-2, 5e-2, 0.2, 1.0)
+    n_seeds: int = 16
+    max_steps: int = 2000
+    widths: tuple[int, ...] = (5, 10, 20)
+
+    def validate(self) -> None:
+        base = _base_config(self)
+        _require(base.input_features == "none", "base", self.base,
+                 "a config without Fourier features (its per-seed B is a context of its own)")
+        _require(len(self.etas) >= 1 and all(0.0 < e <= 1.0 for e in self.etas), "etas", self.etas,
+                 "step relaxations in (0, 1], e.g. etas=0.05,0.1,0.5")
+        _require(len(self.epss) >= 1 and all(e >= 0.0 for e in self.epss), "epss", self.epss,
+                 "shifts ≥ 0, e.g. epss=0.01,0.05,1")
+        _require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
+        _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        _require(all(w >= 1 for w in self.widths), "widths", self.widths, "positive widths, e.g. widths=5,10,20")
+
+    def depends_on(self) -> dict[str, Any]:
+        return {"base_hash": load_config(self.base).hash()}
+
+
+@dataclass(frozen=True)
+class MechanismConfig(ConfigBase):
+    """Along quasi-Newton runs: the curvature condition and the true Hessian's smallest eigenvalue (``jaxnewton.mechanism``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      base: the seed-sweep config whose problem and stopping rule are used.
+      optimizers: quasi-Newton solvers to follow (``bfgs``, ``lbfgs``, ``lbfgs_gss``).
+      n_seeds: seeds per optimiser (the base's first seeds: the same θ₀ as its sweeps).
+      max_steps: the iteration cap.
+      stride: the iterate is recorded, and the true Hessian's spectrum computed, every this many steps.
+    """
+
+    name: str
+    base: str = "mlp_tanh"
+    optimizers: tuple[str, ...] = ("bfgs", "lbfgs", "lbfgs_gss")
+    n_seeds: int = 16
+    max_steps: int = 2000
+    stride: int = 20
+
+    def validate(self) -> None:
+        _base_config(self)
+        _require(len(self.optimizers) >= 1 and all(o in QUASI_NEWTON for o in self.optimizers), "optimizers",
+                 self.optimizers, f"names from {list(QUASI_NEWTON)}")
+        _require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
+        _require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        _require(1 <= self.stride <= self.max_steps, "stride", self.stride, "an integer in [1, max_steps]")
+
+    def depends_on(self) -> dict[str, Any]:
+        return {"base_hash": load_config(self.base).hash()}
+
+
+CONFIG_TYPES = (Config, LandscapeConfig, SaddlesConfig, RandomHessiansConfig, IndexLossConfig, PhaseMapConfig,
+                MechanismConfig)
+AnyConfig = (Config | LandscapeConfig | SaddlesConfig | RandomHessiansConfig | IndexLossConfig | PhaseMapConfig
+             | MechanismConfig)
 
 
 def _require(ok: bool, field: str, value: Any, want: str) -> None:

@@ -25,7 +25,7 @@ from jaxnewton.problems import (Problem, grid_nodes, make_pinn, make_regression,
 from jaxnewton.results import (Log, Progress, checkpoint_dir, wilson_interval, write_config, write_csv, write_npz,
                                write_summary)
 from jaxnewton.runner import RUNNING, STATUS, STATUS_MESSAGES, Loop, RunState, make_context_loop
-from jaxnewton.solvers import Solver, adam, damped_newton
+from jaxnewton.solvers import CurvatureState, Solver, build_solver
 from jaxnewton.sweep import BatchFns, diagnose_batch, init_batch, make_batch_fns, run_checkpointed, save_state
 
 RUNS_COLUMNS = [
@@ -61,11 +61,17 @@ class Experiment(NamedTuple):
 
 def make_solver(config: Config, problem: Problem) -> Solver:
     """The config's optimiser on ``problem``'s loss."""
-    if config.solver == "newton":
-        return damped_newton(problem.loss, config.eta, config.eps, problem.hessian)
-    if config.solver == "adam":
-        return adam(config.learning_rate)
-    raise ValueError(f"solver={config.solver!r} is unknown")  # Config validation makes this unreachable
+    return build_solver(config.solver, problem.loss, hessian=problem.hessian, eta=config.eta, eps=config.eps,
+                        learning_rate=config.learning_rate, gd_learning_rate=config.gd_learning_rate,
+                        memory=config.memory, gss_evals=config.gss_evals)
+
+
+def solver_settings(config: Config) -> str:
+    """The settings of the config's optimiser, for log lines and figure legends."""
+    return {"newton": f"η={config.eta} ε={config.eps}", "sfn": f"η={config.eta} ε={config.eps}",
+            "bfgs": "zoom line search", "lbfgs": f"memory {config.memory}, zoom line search",
+            "lbfgs_gss": f"memory {config.memory}, {config.gss_evals}-evaluation golden section",
+            "adam": f"lr={config.learning_rate}", "gd": f"α={config.gd_learning_rate}"}[config.solver]
 
 
 def make_model(config: Config, in_dim: int) -> Model:
@@ -137,6 +143,25 @@ class BatchResult(NamedTuple):
     seconds: float
 
 
+def run_rows(fns: BatchFns, theta0, context: Any, checkpoint: Path, max_steps: int, segment_steps: int,
+             label: str, log: Log, on_segment: Callable[[RunState], None] | None = None
+             ) -> tuple[RunState, Diagnostics, float]:
+    """Run rows (θ₀ with their contexts) to the end and diagnose them, resuming from and saving to ``checkpoint``.
+
+    ``fns.diagnose`` must return ``Diagnostics``. Returns the final state, the diagnostics and the seconds
+    spent (over every resumption).
+    """
+    state, start, extra = run_checkpointed(fns, init_batch(fns, theta0, context), checkpoint, max_steps,
+                                           segment_steps, label, log, on_segment)
+    if extra:
+        diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
+    else:
+        diagnostics = diagnose_batch(fns, state.theta, context)
+        save_state(checkpoint, state, time.perf_counter() - start, diagnostics._asdict())
+        log(f"{label}: Hessian diagnostics done, {time.perf_counter() - start:.1f} s")
+    return state, diagnostics, time.perf_counter() - start
+
+
 def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoint: Path, log: Log,
               on_segment: Callable[[RunState], None] | None = None) -> BatchResult:
     """Run one seed batch to the end, resuming from and saving to ``checkpoint``.
@@ -146,16 +171,9 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
     config = experiment.config
     theta0 = initial_points(experiment, seeds)
     context = jax.tree.map(np.asarray, experiment.contexts(seeds))
-    label = f"  seeds {seeds[0]}–{seeds[-1]}"
-    state, start, extra = run_checkpointed(fns, init_batch(fns, theta0, context), checkpoint, config.max_steps,
-                                           config.segment_steps, label, log, on_segment)
-    if extra:
-        diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
-    else:
-        diagnostics = diagnose_batch(fns, state.theta, context)
-        save_state(checkpoint, state, time.perf_counter() - start, diagnostics._asdict())
-        log(f"{label}: Hessian diagnostics done, {time.perf_counter() - start:.1f} s")
-    return BatchResult(seeds, np.asarray(theta0), context, state, diagnostics, time.perf_counter() - start)
+    state, diagnostics, seconds = run_rows(fns, theta0, context, checkpoint, config.max_steps,
+                                           config.segment_steps, f"  seeds {seeds[0]}–{seeds[-1]}", log, on_segment)
+    return BatchResult(seeds, np.asarray(theta0), context, state, diagnostics, seconds)
 
 
 def run_experiment(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
@@ -178,7 +196,7 @@ def run_experiment(config: Config, out_dir: Path | str, log: Log = print, progre
     fns = make_batch_fns(experiment.loop, experiment.diagnose)
     all_seeds = np.arange(config.n_seeds)
     batches = [all_seeds[i: i + config.batch_size] for i in range(0, config.n_seeds, config.batch_size)]
-    settings = f"η={config.eta} ε={config.eps}" if config.solver == "newton" else f"lr={config.learning_rate}"
+    settings = solver_settings(config)
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
         f"{config.problem}, {config.solver} {settings} tol={config.tol} max_steps={config.max_steps}, "
         f"{len(batches)} batch(es) of ≤{config.batch_size}")
@@ -240,6 +258,10 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
     }
     if config.input_features == "fourier":
         arrays["fourier_B"] = _cat(parts, lambda p: p.context)  # B_SxFxD: part of each seed's record
+    tracked = isinstance(parts[0].state.solver_state, CurvatureState)
+    if tracked:  # a quasi-Newton run: the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
+        arrays["curvature_pairs"] = _cat(parts, lambda p: p.state.solver_state.n_pairs)
+        arrays["curvature_bad_pairs"] = _cat(parts, lambda p: p.state.solver_state.n_bad)
     write_npz(out / "arrays.npz", arrays)
 
     converged = status == STATUS.index("converged")
@@ -283,8 +305,14 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
             "rel_l2_error": "||N − u|| / ||u|| over all seeds, u the exact solution: at the nodes with u = v for "
                             f"regression, on a grid {ERROR_REFINEMENT}× finer per axis for a PINN",
             "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
+            "curvature": "quasi-Newton runs only (else null): the curvature pairs s = θ_k − θ_{k−1}, y = ∇L_k − "
+                         "∇L_{k−1} of all seeds, how many broke the curvature condition yᵀs > 0, and in how many "
+                         "seeds (solvers.track_curvature)",
             "status": STATUS_MESSAGES,
         },
+        "curvature": {"pairs": int(np.sum(arrays["curvature_pairs"])), "bad_pairs": int(np.sum(
+            arrays["curvature_bad_pairs"])), "seeds_with_bad_pairs": int(np.sum(arrays["curvature_bad_pairs"] > 0))}
+        if tracked else None,
         "total_iterations": int(np.sum(state["steps"])),
         "wall_seconds": float(sum(p.seconds for p in parts)),
     }

@@ -46,3 +46,9 @@ def lu_solve(a_PxP: jax.Array, b_P: jax.Array) -> jax.Array:
 def symmetric_eigvals(a_PxP: jax.Array) -> jax.Array:
     """Ascending eigenvalues of the symmetric part (A + Aᵀ)/2."""
     return jnp.linalg.eigvalsh(0.5 * (a_PxP + a_PxP.T))
+
+
+@per_matrix_on_multi_cpu
+def symmetric_eigh(a_PxP: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Ascending eigenvalues λ_P and orthonormal eigenvectors V_PxP (columns) of (A + Aᵀ)/2."""
+    return jnp.linalg.eigh(0.5 * (a_PxP + a_PxP.T))

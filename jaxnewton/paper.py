@@ -41,11 +41,18 @@ class Run(NamedTuple):
 
 
 LARGE_SWEEP_SEEDS = 100
+ALL_OPTIMIZERS = ("newton", "sfn", "bfgs", "lbfgs", "lbfgs_gss", "adam", "gd")
 
 RUNS = (
     Run("circle", "circle", 5, quick={"grid": 200}, quick_s=3),
     Run("torus", "torus", 14, quick={"grid": 60}, quick_s=5),
     Run("saddles", "saddles", 5, quick_s=3),
+    # Issue 5 (E9): every optimiser on E3 from the same 16 initial points, the curvature record, the phase map.
+    Run("compare_mlp_tanh", "mlp_tanh", 600, {"optimizers": ALL_OPTIMIZERS, "n_seeds": 16},
+        quick={"max_steps": 300, "first_order_max_steps": 1000}, quick_s=40),
+    Run("mechanism", "mechanism", 240, quick={"max_steps": 300, "stride": 20}, quick_s=20),
+    Run("phase_map", "phase_map", 700, quick={"etas": (0.05, 0.5), "epss": (0.05, 1.0), "max_steps": 300,
+                                              "widths": (5,)}, quick_s=25),
     Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
     Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
         quick_s=28),
@@ -54,7 +61,7 @@ RUNS = (
     Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=12),
     Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=25),
     Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=25),
-    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "adam_max_steps": 3000}, quick_s=30),
+    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=30),
     Run("index_loss", "index_loss", 5, quick_s=5),  # last: it reads the runs above
 )
 

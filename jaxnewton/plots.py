@@ -502,3 +502,87 @@ def index_loss(points: list[dict]) -> plt.Figure:
         ax_net.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+PHASE_PANELS = (  # (title, outcome classes summed) of the phase map's heat maps
+    ("converged, trivial", ("trivial",)),
+    ("converged, non-trivial", ("minimum", "saddle", "other")),
+    ("capped at the trivial point", ("capped_trivial",)),
+    ("capped elsewhere", ("capped",)),
+    ("non-finite", ("nonfinite",)),
+)
+WIDTH_KINDS = (  # (label, colour, outcome strings of a seed sweep's summary counted) of the width bars
+    ("converged trivial", "tab:red", ("trivial",)),
+    ("converged non-trivial", "tab:blue", ("non-trivial minimum", "non-trivial saddle", "non-trivial maximum",
+                                           "non-trivial degenerate")),
+    ("capped at the trivial point", "salmon", ("max_steps at the trivial point",)),
+    ("capped elsewhere", "tab:gray", ("max_steps",)),
+    ("non-finite", "black", ("nonfinite",)),
+)
+
+
+def phase_map(summary: dict) -> plt.Figure:
+    """Fractions of seeds per (η, ε) cell for each kind of endpoint, and the width sweep's endpoints."""
+    etas, epss, n = summary["etas"], summary["epss"], summary["n_seeds"]
+    counts = {k: np.asarray(v, float) for k, v in summary["grid"]["counts"].items()}
+    fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
+    for ax, (title, keys) in zip(axes.flat, PHASE_PANELS):
+        frac = sum(counts[k] for k in keys) / n
+        image = ax.imshow(frac, vmin=0.0, vmax=1.0, cmap="viridis", origin="lower", aspect="auto")
+        for i in range(len(etas)):
+            for j in range(len(epss)):
+                ax.text(j, i, f"{int(round(frac[i, j] * n))}", ha="center", va="center", fontsize=8,
+                        color="white" if frac[i, j] < 0.6 else "black")
+        fig.colorbar(image, ax=ax, shrink=0.8, label="fraction of seeds")
+        ax.set_xticks(range(len(epss)), [f"{e:g}" for e in epss])
+        ax.set_yticks(range(len(etas)), [f"{e:g}" for e in etas])
+        if summary["base_eps"] in epss and summary["base_eta"] in etas:  # the paper's setting
+            ax.add_patch(plt.Rectangle((epss.index(summary["base_eps"]) - 0.5, etas.index(summary["base_eta"]) - 0.5),
+                                       1, 1, fill=False, edgecolor="red", lw=2))
+        ax.set(xlabel="shift ε", ylabel="step relaxation η", title=f"{title} (seeds of {n})")
+    ax = axes.flat[5]
+    widths = summary["widths"]
+    names = list(widths)
+    bottom = np.zeros(len(names))
+    for label, colour, keys in WIDTH_KINDS:
+        values = np.array([sum(widths[w]["outcome_counts"].get(k, 0) for k in keys) for w in names], float)
+        ax.bar([f"{w}\n({widths[w]['n_params']} p.)" for w in names], values, bottom=bottom, color=colour, label=label)
+        bottom += values
+    ax.set(xlabel="hidden width (parameters)", ylabel="seeds",
+           title=f"width sweep at η = {summary['base_eta']:g}, ε = {summary['base_eps']:g}")
+    ax.legend(fontsize=7)
+    fig.suptitle(f"Damped Newton on {summary['base']}: where {n} seeds end, {summary['max_steps']} steps at most "
+                 "(red box: the paper's η, ε)")
+    fig.tight_layout()
+    return fig
+
+
+def mechanism(records: dict, config) -> plt.Figure:
+    """Along each quasi-Newton run: the true Hessian's smallest eigenvalue, and the approximation's."""
+    names = list(records)
+    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 7.5), squeeze=False, sharex=True)
+    for col, name in enumerate(names):
+        r = records[name]
+        live = np.ones(r["steps"].shape, bool)
+        live[:, 1:] = r["steps"][:, 1:] > r["steps"][:, :-1]
+        ax, ax_neg = axes[0, col], axes[1, col]
+        for s in range(r["steps"].shape[0]):
+            steps = r["step"][live[s]]
+            ax.plot(steps, r["true_min"][s, live[s]], color="tab:red", lw=0.7, alpha=0.6)
+            approx = r["approx_min"][s, live[s]]
+            if np.isfinite(approx).any():
+                ax.plot(steps, np.where(np.isfinite(approx), approx, np.nan), color="tab:blue", lw=0.7, alpha=0.6,
+                        ls="--")
+            ax_neg.plot(steps, r["true_neg"][s, live[s]], color="tab:red", lw=0.7, alpha=0.6)
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_yscale("symlog", linthresh=1e-3)
+        ax.plot([], [], color="tab:red", label="λ_min of the true ∇²L")
+        if np.isfinite(r["approx_min"]).any():
+            ax.plot([], [], color="tab:blue", ls="--", label="λ_min of the quasi-Newton B = H⁻¹")
+        bad, pairs = int(np.sum(r["bad_pairs"][:, -1])), int(np.sum(r["pairs"][:, -1]))
+        ax.set(ylabel="smallest eigenvalue", title=f"{name}: yᵀs ≤ 0 in {bad} of {pairs} pairs")
+        ax.legend(fontsize=7)
+        ax_neg.set(xlabel="step", ylabel="negative eigenvalues of ∇²L", title=f"{name}: index of the iterate")
+    fig.suptitle(f"Quasi-Newton on {config.base}: {config.n_seeds} seeds, recorded every {config.stride} steps")
+    fig.tight_layout()
+    return fig

@@ -63,7 +63,7 @@ def test_cli_reports_bad_input_without_running(capsys, tmp_path):
 
 def test_direct_construction_validates():
     with pytest.raises(ValueError, match="solver"):
-        Config(name="x", solver="bfgs")
+        Config(name="x", solver="lbfgs-gss")  # the name is lbfgs_gss
 
 
 def test_landscape_configs_load_and_validate(capsys, tmp_path):
