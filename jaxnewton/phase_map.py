@@ -107,9 +107,8 @@ def run_grid(config: PhaseMapConfig, out: Path, log: Log, progress: Progress | N
 
 def run_widths(config: PhaseMapConfig, out: Path, log: Log, progress: Progress | None = None) -> dict:
     """One seed sweep per width at the base's η and ε, into ``width_<w>/``; their counts."""
-    results = {}
+    results, base = {}, base_of(config)
     for i, width in enumerate(config.widths):
-        base = base_of(config)
         sweep = dataclasses.replace(base, name=f"{base.name}_w{width}", widths=(width,) * len(base.widths))
 
         def sub(fraction: float, text: str, i: int = i, width: int = width) -> None:

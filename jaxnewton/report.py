@@ -11,6 +11,12 @@ is a proportion), and a verdict computed from the numbers:
 * E7's Newton–ADAM comparison: "reproduced" when at least half of Newton's seeds end at the
   trivial point and at least half of ADAM's solve the PDE (relative L2 error ≤ 1e-2), "partly"
   when one of the two holds;
+* E9's optimiser comparison on E3: "reproduced" when BFGS and L-BFGS each end at the trivial
+  point in at most a tenth of the seeds (and Newton more often) and, along their recorded runs,
+  at least half of the seeds met negative curvature of the true Hessian while no pair with
+  yᵀs ≤ 0 entered an approximation and the approximations stayed positive definite; "partly"
+  when one of the two holds;
+* the (η, ε) phase map and width sweep extend the paper, which reports one setting: no verdict;
 * known-answer landscapes (E1, E2): "reproduced" when the stationary points found have the
   paper's labels and undamped Newton reached every kind, "differs" (saying how) otherwise;
 * the toy saddles: "reproduced" when undamped Newton lands on the x² − y² saddle in one step
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from jaxnewton.results import atomic_write_bytes, load_summary
+from jaxnewton.solvers import REFUSES_BAD_PAIRS
 from jaxnewton.stationary import SHORT_NAMES, fraction_text
 
 Summary = dict | None  # a run's summary.json, None when the run is missing or incomplete
@@ -170,6 +177,108 @@ FIELDS_CAPTION = ("One seed (the first that no optimiser ended non-finite), the 
 COMPARISON_CAPTION = ("Left: where each optimiser's seeds ended (trivial, non-trivial by Hessian label, capped, "
                       "nonfinite). Right: every seed's loss history.",
                       "ADAM's losses fall by orders of magnitude; Newton's stay at the loss of the zero function.")
+
+
+# ----------------------------------------------------------------------------- optimisers (E9) and phase map
+
+QUASI_NEWTON_CLAIMED = ("bfgs", "lbfgs")  # the optimisers E9's claim is about
+AVOIDS_SHARE = 0.1  # an optimiser "avoids" the trivial point when at most this share of its seeds end there
+
+
+def _trivial_total(s: dict) -> int:
+    """Seeds ending at the trivial point: converged there, or capped there."""
+    return s["counts"]["trivial"] + s.get("trivial_at_cap", 0)
+
+
+def _optimizer_line(name: str, s: dict) -> str:
+    labels = {k: v - s["trivial_labels"][k] for k, v in s["labels"].items()}
+    found = ", ".join(f"{v} {k}" for k, v in labels.items() if v)
+    c = s["counts"]
+    return (f"{name}: {_trivial_total(s)} trivial ({c['trivial']} converged), "
+            f"{found or 'no'} non-trivial converged, {c['max_steps']} capped, {c['nonfinite']} non-finite; "
+            f"{s['solved']} solved")
+
+
+def e9_cells(summaries: list[Summary]) -> tuple[str, str, str]:
+    """Cells of E9. Outcome: BFGS and L-BFGS each end at the trivial point (converged or capped) in at most
+    ``AVOIDS_SHARE`` of the seeds while Newton does more often. Mechanism: at least half of the seeds met negative
+    curvature of the true Hessian along their runs, while no pair with yᵀs ≤ 0 entered an approximation (it had
+    none, or it refuses them: ``solvers.REFUSES_BAD_PAIRS``) and the approximations recorded stayed positive
+    definite. "reproduced" when both hold, "partly" when one does."""
+    compare, mechanism = summaries
+    if compare is None:
+        return NOT_RUN, NOT_RUN, "—"
+    optimizers = compare["optimizers"]
+    n = compare["n_seeds"]
+    setting = "<br>".join(_optimizer_line(name, s) for name, s in optimizers.items())
+    newton = _trivial_total(optimizers["newton"]) if "newton" in optimizers else n
+    claimed = [o for o in QUASI_NEWTON_CLAIMED if o in optimizers]
+    avoids = bool(claimed) and all(_trivial_total(optimizers[o]) <= AVOIDS_SHARE * n < newton for o in claimed)
+    if mechanism is None:
+        return setting, NOT_RUN, ("outcome " + ("holds" if avoids else "does not hold") + "; mechanism not run")
+    parts, mech_holds = [], True
+    for name, m in mechanism["optimizers"].items():
+        parts.append(f"{name}: {m['seeds_meeting_negative_curvature']}/{m['n_seeds']} seeds met negative curvature "
+                     f"(∇²L indefinite at {m['iterates_true_hessian_indefinite']}/{m['iterates']} recorded iterates, "
+                     f"λ_min down to {m['most_negative_true_eigenvalue']:.2g}); yᵀs ≤ 0 in "
+                     f"{m['bad_curvature_pairs']}/{m['curvature_pairs']} pairs"
+                     + (" (refused)" if m["bad_curvature_pairs"] and name in REFUSES_BAD_PAIRS else "")
+                     + (f"; approximation not positive definite at "
+                        f"{m['iterates_approximation_not_positive_definite']} iterates"
+                        if m["approximation_recorded"] else ""))
+        mech_holds &= (2 * m["seeds_meeting_negative_curvature"] >= m["n_seeds"]
+                       and (m["bad_curvature_pairs"] == 0 or name in REFUSES_BAD_PAIRS)
+                       and m["iterates_approximation_not_positive_definite"] == 0)
+    verdict = {(True, True): "reproduced", (False, False): "differs"}.get((avoids, mech_holds), "partly")
+    if verdict != "reproduced":
+        verdict += (f": outcome {'holds' if avoids else 'does not hold'} (Newton {newton}/{n} trivial), mechanism "
+                    f"{'holds' if mech_holds else 'does not hold'}")
+    return setting, "<br>".join(parts), verdict
+
+
+def phase_map_cells(summaries: list[Summary]) -> tuple[str, str, str]:
+    """Cells of the phase map: the paper's cell (η, ε of the base config), the grid and the widths.
+    No verdict: the paper reports no other setting."""
+    (summary,) = summaries
+    if summary is None:
+        return NOT_RUN, NOT_RUN, "—"
+    counts = summary["grid"]["counts"]
+    etas, epss, n = summary["etas"], summary["epss"], summary["n_seeds"]
+
+    def trivial(i: int, j: int) -> int:
+        return counts["trivial"][i][j] + counts["capped_trivial"][i][j]
+
+    setting = NOT_RUN
+    if summary["base_eta"] in etas and summary["base_eps"] in epss:
+        i, j = etas.index(summary["base_eta"]), epss.index(summary["base_eps"])
+        setting = (f"η = {etas[i]:g}, ε = {epss[j]:g}, {summary['max_steps']} steps: {trivial(i, j)}/{n} at the "
+                   f"trivial point ({counts['trivial'][i][j]} converged)")
+    cells = [(trivial(i, j), etas[i], epss[j]) for i in range(len(etas)) for j in range(len(epss))]
+    most = max(cells)
+    fewest = min(cells)
+    nontrivial = sum(counts[k][i][j] for k in ("minimum", "saddle", "other") for i in range(len(etas))
+                     for j in range(len(epss)))
+    minima = sum(counts["minimum"][i][j] for i in range(len(etas)) for j in range(len(epss)))
+    widths = "; ".join(f"width {w} ({r['n_params']} p.): {r['counts']['trivial'] + r['trivial_at_cap']}/"
+                       f"{r['n_seeds']} trivial" for w, r in summary["widths"].items())
+    large = (f"{len(cells)} cells × {n} seeds: trivial in {fewest[0]}–{most[0]} per cell (most at η = {most[1]:g}, "
+             f"ε = {most[2]:g}; fewest at η = {fewest[1]:g}, ε = {fewest[2]:g}); {nontrivial} non-trivial converged "
+             f"runs of {len(cells) * n}, {minima} of them minima" + (f"<br>{widths}" if widths else ""))
+    return setting, large, "extension (no paper number)"
+
+
+E9_CAPTION = ("Left: where each optimiser's 16 seeds ended (trivial, non-trivial by Hessian label, capped, "
+              "non-finite), all from E3's initial points; a zero-loss fit of this overparameterised network is "
+              "labelled degenerate (≥ 40 zero eigenvalues). Right: every seed's loss history.",
+              "The paper's claim: Newton ends at the trivial point; the quasi-Newton methods do not.")
+MECHANISM_CAPTION = ("Along each quasi-Newton run, every 50 steps: the smallest eigenvalue of the true Hessian (red) "
+                     "and of the quasi-Newton approximation B = H⁻¹ where it is at hand (blue); below, the iterate's "
+                     "number of negative eigenvalues.",
+                     "Red below zero while blue stays above it: the approximation refuses the negative curvature "
+                     "the iterates sit in.")
+PHASE_MAP_CAPTION = ("Damped Newton's endpoints over the (η, ε) grid, as counts of 16 seeds per cell (red box: the "
+                     "paper's η = ε = 5e-2), and over hidden width at the paper's η, ε.",
+                     "Where the trivial panels are bright, damped Newton still finds the trivial saddle.")
 
 
 # ----------------------------------------------------------------------------- landscapes (E1, E2)
@@ -333,6 +442,14 @@ ROWS = (
     Row("E7", "2-D PINN ∇²u + u + v = 0, u = sin(πx) sin(πy), 10 × 10 nodes; Newton vs ADAM",
         "Newton goes trivial; ADAM solves the PDE", ("pinn2d",), pinn2d_cells,
         (Figure("pinn2d", "fields.png", FIELDS_CAPTION), Figure("pinn2d", "comparison.png", COMPARISON_CAPTION))),
+    Row("E9", "every optimiser on E3 from the same 16 initial points; curvature along the quasi-Newton runs",
+        "BFGS / L-BFGS avoid the trivial saddle: their curvature condition keeps the approximation positive definite",
+        ("compare_mlp_tanh", "mechanism"), e9_cells,
+        (Figure("compare_mlp_tanh", "comparison.png", E9_CAPTION), Figure("mechanism", "mechanism.png",
+                                                                          MECHANISM_CAPTION))),
+    Row("PM", "damped Newton on E3 over a grid of (η, ε), and over hidden width",
+        "η = ε = 5e-2 only", ("phase_map",), phase_map_cells,
+        (Figure("phase_map", "phase_map.png", PHASE_MAP_CAPTION),)),
     Row("S", "toy saddles x² − y², x³ − 3xy² (teaching text)",
         "Newton lands on the saddle in one step; GD approaches, then escapes slowly", ("saddles",),
         saddles_cells, (Figure("saddles", "saddles.png", SADDLES_CAPTION),)),

@@ -410,9 +410,9 @@ def lbfgs_gss(loss: LossFn, memory: int, n_eval: int) -> Solver:
         newest = keep(slot, state.newest)
         n_pairs = jnp.where(good, jnp.minimum(state.n_pairs + 1, memory), jnp.where(reset, 0, state.n_pairs))
         y_new = y_mem[newest]
-        gamma = jnp.where(n_pairs > 0, jnp.dot(s_mem[newest], y_new) / jnp.where(n_pairs > 0, jnp.dot(y_new, y_new),
-                                                                                   1.0),
-                          jnp.minimum(1.0, 1.0 / jnp.linalg.norm(grad)))
+        has_pairs = n_pairs > 0
+        yy = jnp.where(has_pairs, jnp.dot(y_new, y_new), 1.0)
+        gamma = jnp.where(has_pairs, jnp.dot(s_mem[newest], y_new) / yy, jnp.minimum(1.0, 1.0 / jnp.linalg.norm(grad)))
         p = lbfgs_direction(grad, s_mem, y_mem, rho_mem, n_pairs, newest, gamma)
         search = golden_section(lambda u: loss(theta - u * p), state.loss, state.step_init, n_eval)
         found = search.u > 0.0
@@ -467,6 +467,7 @@ def track_curvature(solver: Solver) -> Solver:
 
 
 QUASI_NEWTON = ("bfgs", "lbfgs", "lbfgs_gss")
+REFUSES_BAD_PAIRS = ("bfgs", "lbfgs_gss")  # a pair with yᵀs ≤ 0 never enters their approximation (optax's lbfgs stores it)
 NAMES = ("newton", "sfn", *QUASI_NEWTON, "adam", "gd")  # the values of a config's ``solver``
 
 

@@ -177,3 +177,63 @@ def test_network_rows_read_the_paper_setting_from_the_first_seeds(tmp_path):
                                     "optimizers": {"newton": optimiser(3, 4, 0), "adam": optimiser(0, 0, 16)}})
     assert line(results_table(tmp_path), "E7").endswith(
         "| partly: Newton 7/16 at the trivial point, ADAM solved 16/16 |")
+
+
+def fake_optimizer(trivial, at_cap=0, minima=0, n=16):
+    labels = {"minimum": minima, "maximum": 0, "saddle": trivial, "degenerate": 0}
+    return {"n_seeds": n, "labels": labels, "trivial_labels": {**labels, "minimum": 0}, "trivial_at_cap": at_cap,
+            "counts": {"converged": trivial + minima, "max_steps": n - trivial - minima, "nonfinite": 0,
+                       "trivial": trivial}, "solved": minima}
+
+
+def fake_mechanism(seeds_negative, bad, not_pd=0):
+    one = {"n_seeds": 16, "iterates": 100, "iterates_true_hessian_indefinite": 30,
+           "seeds_meeting_negative_curvature": seeds_negative, "most_negative_true_eigenvalue": -2.0,
+           "curvature_pairs": 500, "bad_curvature_pairs": bad, "approximation_recorded": True,
+           "iterates_approximation_not_positive_definite": not_pd}
+    return {"n_seeds": 16, "wall_seconds": 1.0, "optimizers": {"bfgs": one, "lbfgs": {**one,
+                                                                                       "approximation_recorded": False}}}
+
+
+def test_e9_row_verdicts(tmp_path):
+    compare = {"n_seeds": 16, "wall_seconds": 1.0, "optimizers": {
+        "newton": fake_optimizer(4, at_cap=8), "bfgs": fake_optimizer(0, minima=10), "lbfgs": fake_optimizer(1)}}
+    write(tmp_path, "compare_mlp_tanh", compare)
+    assert line(results_table(tmp_path), "E9").endswith("| outcome holds; mechanism not run |")
+    write(tmp_path, "mechanism", fake_mechanism(16, 0))
+    row = line(results_table(tmp_path), "E9")
+    assert row.endswith("| reproduced |")
+    assert "newton: 12 trivial (4 converged)" in row and "bfgs: 0 trivial (0 converged), 10 minimum" in row
+    assert "yᵀs ≤ 0 in 0/500 pairs" in row
+    write(tmp_path, "mechanism", fake_mechanism(16, 3))  # BFGS refuses bad pairs, optax's L-BFGS stores them
+    row = line(results_table(tmp_path), "E9")
+    assert ("bfgs: 16/16 seeds met negative curvature (∇²L indefinite at 30/100 recorded iterates, λ_min down to -2);"
+            " yᵀs ≤ 0 in 3/500 pairs (refused)") in row
+    assert row.endswith(
+        "| partly: outcome holds (Newton 12/16 trivial), mechanism does not hold |")
+    compare["optimizers"]["lbfgs"] = fake_optimizer(2, at_cap=1)  # 3/16 > a tenth
+    write(tmp_path, "compare_mlp_tanh", compare)
+    assert line(results_table(tmp_path), "E9").endswith(
+        "| differs: outcome does not hold (Newton 12/16 trivial), mechanism does not hold |")
+    compare["optimizers"]["lbfgs"] = fake_optimizer(1)
+    write(tmp_path, "compare_mlp_tanh", compare)
+    write(tmp_path, "mechanism", fake_mechanism(7, 0))  # fewer than half the seeds met negative curvature
+    assert line(results_table(tmp_path), "E9").endswith(
+        "| partly: outcome holds (Newton 12/16 trivial), mechanism does not hold |")
+
+
+def test_phase_map_row(tmp_path):
+    grid = {k: [[0, 0], [0, 0]] for k in ("trivial", "minimum", "saddle", "other", "capped_trivial", "capped",
+                                          "nonfinite")}
+    grid["trivial"] = [[3, 1], [0, 2]]
+    grid["capped_trivial"] = [[1, 0], [0, 0]]
+    grid["minimum"] = [[0, 1], [2, 0]]
+    summary = {"n_seeds": 4, "wall_seconds": 1.0, "etas": [0.05, 0.5], "epss": [0.05, 1.0], "base_eta": 0.05,
+               "base_eps": 0.05, "max_steps": 100, "grid": {"counts": grid},
+               "widths": {"5": {"n_params": 45, "n_seeds": 4, "counts": {"trivial": 1}, "trivial_at_cap": 1}}}
+    write(tmp_path, "phase_map", summary)
+    row = line(results_table(tmp_path), "PM")
+    assert "η = 0.05, ε = 0.05, 100 steps: 4/4 at the trivial point (3 converged)" in row
+    assert "trivial in 0–4 per cell (most at η = 0.05, ε = 0.05; fewest at η = 0.5, ε = 0.05)" in row
+    assert "3 non-trivial converged runs of 16, 3 of them minima" in row and "width 5 (45 p.): 2/4 trivial" in row
+    assert row.endswith("| extension (no paper number) |")
