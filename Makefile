@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 ARGS ?=
-OPTIMIZERS := newton,sfn,bfgs,lbfgs,lbfgs_gss,adam,gd
+OPTIMIZERS := newton,sfn,bfgs,lbfgs,lbfgs_gss,adam,gd,bfgs_fixed,bfgs_fixed_unguarded
 
 .PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \

@@ -71,7 +71,9 @@ def solver_settings(config: Config) -> str:
     return {"newton": f"η={config.eta} ε={config.eps}", "sfn": f"η={config.eta} ε={config.eps}",
             "bfgs": "zoom line search", "lbfgs": f"memory {config.memory}, zoom line search",
             "lbfgs_gss": f"memory {config.memory}, {config.gss_evals}-evaluation golden section",
-            "adam": f"lr={config.learning_rate}", "gd": f"α={config.gd_learning_rate}"}[config.solver]
+            "adam": f"lr={config.learning_rate}", "gd": f"α={config.gd_learning_rate}",
+            "bfgs_fixed": f"fixed step η={config.eta}", "bfgs_fixed_unguarded": f"fixed step η={config.eta}, "
+                                                                               "no curvature safeguard"}[config.solver]
 
 
 def make_model(config: Config, in_dim: int) -> Model:

@@ -41,7 +41,7 @@ class Run(NamedTuple):
 
 
 LARGE_SWEEP_SEEDS = 100
-ALL_OPTIMIZERS = ("newton", "sfn", "bfgs", "lbfgs", "lbfgs_gss", "adam", "gd")
+ALL_OPTIMIZERS = ("newton", "sfn", "bfgs", "lbfgs", "lbfgs_gss", "adam", "gd", "bfgs_fixed", "bfgs_fixed_unguarded")
 
 RUNS = (
     Run("circle", "circle", 5, quick={"grid": 200}, quick_s=3),

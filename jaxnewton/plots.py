@@ -560,7 +560,7 @@ def phase_map(summary: dict) -> plt.Figure:
 def mechanism(records: dict, config) -> plt.Figure:
     """Along each quasi-Newton run: the true Hessian's smallest eigenvalue, and the approximation's."""
     names = list(records)
-    fig, axes = plt.subplots(2, len(names), figsize=(5 * len(names), 7.5), squeeze=False, sharex=True)
+    fig, axes = plt.subplots(2, len(names), figsize=(4.3 * len(names), 7.5), squeeze=False, sharex=True)
     for col, name in enumerate(names):
         r = records[name]
         live = np.ones(r["steps"].shape, bool)
@@ -570,14 +570,13 @@ def mechanism(records: dict, config) -> plt.Figure:
             steps = r["step"][live[s]]
             ax.plot(steps, r["true_min"][s, live[s]], color="tab:red", lw=0.7, alpha=0.6)
             approx = r["approx_min"][s, live[s]]
-            if np.isfinite(approx).any():
-                ax.plot(steps, np.where(np.isfinite(approx), approx, np.nan), color="tab:blue", lw=0.7, alpha=0.6,
-                        ls="--")
+            if not np.isnan(approx).all():
+                ax.plot(steps, approx, color="tab:blue", lw=0.7, alpha=0.6, ls="--")
             ax_neg.plot(steps, r["true_neg"][s, live[s]], color="tab:red", lw=0.7, alpha=0.6)
         ax.axhline(0.0, color="black", lw=0.8)
         ax.set_yscale("symlog", linthresh=1e-3)
         ax.plot([], [], color="tab:red", label="λ_min of the true ∇²L")
-        if np.isfinite(r["approx_min"]).any():
+        if not np.isnan(r["approx_min"]).all():
             ax.plot([], [], color="tab:blue", ls="--", label="λ_min of the quasi-Newton B = H⁻¹")
         bad, pairs = int(np.sum(r["bad_pairs"][:, -1])), int(np.sum(r["pairs"][:, -1]))
         ax.set(ylabel="smallest eigenvalue", title=f"{name}: yᵀs ≤ 0 in {bad} of {pairs} pairs")

@@ -11,11 +11,12 @@ is a proportion), and a verdict computed from the numbers:
 * E7's Newton–ADAM comparison: "reproduced" when at least half of Newton's seeds end at the
   trivial point and at least half of ADAM's solve the PDE (relative L2 error ≤ 1e-2), "partly"
   when one of the two holds;
-* E9's optimiser comparison on E3: "reproduced" when BFGS and L-BFGS each end at the trivial
-  point in at most a tenth of the seeds (and Newton more often) and, along their recorded runs,
-  at least half of the seeds met negative curvature of the true Hessian while no pair with
-  yᵀs ≤ 0 entered an approximation and the approximations stayed positive definite; "partly"
-  when one of the two holds;
+* E9's optimiser comparison on E3, three tests (``e9_cells``): the outcome (BFGS and L-BFGS each
+  end at the trivial point in at most a tenth of the seeds, Newton more often), the safeguard
+  record (along their runs the true Hessian had negative curvature while no pair with yᵀs ≤ 0
+  entered an approximation and the approximations stayed positive definite) and the ablation
+  (BFGS at a fixed step without its safeguard goes trivial, with it does not). "reproduced" when
+  all hold, "differs" when the outcome does not, "partly" otherwise;
 * the (η, ε) phase map and width sweep extend the paper, which reports one setting: no verdict;
 * known-answer landscapes (E1, E2): "reproduced" when the stationary points found have the
   paper's labels and undamped Newton reached every kind, "differs" (saying how) otherwise;
@@ -38,7 +39,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from jaxnewton.results import atomic_write_bytes, load_summary
-from jaxnewton.solvers import REFUSES_BAD_PAIRS
+from jaxnewton.solvers import ABLATIONS, REFUSES_BAD_PAIRS
 from jaxnewton.stationary import SHORT_NAMES, fraction_text
 
 Summary = dict | None  # a run's summary.json, None when the run is missing or incomplete
@@ -200,11 +201,19 @@ def _optimizer_line(name: str, s: dict) -> str:
 
 
 def e9_cells(summaries: list[Summary]) -> tuple[str, str, str]:
-    """Cells of E9. Outcome: BFGS and L-BFGS each end at the trivial point (converged or capped) in at most
-    ``AVOIDS_SHARE`` of the seeds while Newton does more often. Mechanism: at least half of the seeds met negative
-    curvature of the true Hessian along their runs, while no pair with yᵀs ≤ 0 entered an approximation (it had
-    none, or it refuses them: ``solvers.REFUSES_BAD_PAIRS``) and the approximations recorded stayed positive
-    definite. "reproduced" when both hold, "partly" when one does."""
+    """Cells of E9, three tests of the paper's claim.
+
+    * Outcome: BFGS and L-BFGS each end at the trivial point (converged or capped) in at most ``AVOIDS_SHARE`` of
+      the seeds while Newton does more often.
+    * Record: along the recorded quasi-Newton runs at least half of the seeds met negative curvature of the true
+      Hessian, while no pair with yᵀs ≤ 0 entered an approximation (it had none, or it refuses them:
+      ``solvers.REFUSES_BAD_PAIRS``) and the approximations recorded stayed positive definite.
+    * Ablation (when ``solvers.ABLATIONS`` ran): BFGS at the fixed step η without its safeguard ends at the trivial
+      point in more than ``AVOIDS_SHARE`` of the seeds while the guarded one does not; if not, the safeguard is
+      not what keeps BFGS away from the trivial point.
+
+    "reproduced" when every test run holds, "differs" when the outcome does not, "partly" otherwise.
+    """
     compare, mechanism = summaries
     if compare is None:
         return NOT_RUN, NOT_RUN, "—"
@@ -214,26 +223,43 @@ def e9_cells(summaries: list[Summary]) -> tuple[str, str, str]:
     newton = _trivial_total(optimizers["newton"]) if "newton" in optimizers else n
     claimed = [o for o in QUASI_NEWTON_CLAIMED if o in optimizers]
     avoids = bool(claimed) and all(_trivial_total(optimizers[o]) <= AVOIDS_SHARE * n < newton for o in claimed)
-    if mechanism is None:
-        return setting, NOT_RUN, ("outcome " + ("holds" if avoids else "does not hold") + "; mechanism not run")
-    parts, mech_holds = [], True
-    for name, m in mechanism["optimizers"].items():
-        parts.append(f"{name}: {m['seeds_meeting_negative_curvature']}/{m['n_seeds']} seeds met negative curvature "
-                     f"(∇²L indefinite at {m['iterates_true_hessian_indefinite']}/{m['iterates']} recorded iterates, "
-                     f"λ_min down to {m['most_negative_true_eigenvalue']:.2g}); yᵀs ≤ 0 in "
-                     f"{m['bad_curvature_pairs']}/{m['curvature_pairs']} pairs"
-                     + (" (refused)" if m["bad_curvature_pairs"] and name in REFUSES_BAD_PAIRS else "")
-                     + (f"; approximation not positive definite at "
-                        f"{m['iterates_approximation_not_positive_definite']} iterates"
-                        if m["approximation_recorded"] else ""))
-        mech_holds &= (2 * m["seeds_meeting_negative_curvature"] >= m["n_seeds"]
-                       and (m["bad_curvature_pairs"] == 0 or name in REFUSES_BAD_PAIRS)
-                       and m["iterates_approximation_not_positive_definite"] == 0)
-    verdict = {(True, True): "reproduced", (False, False): "differs"}.get((avoids, mech_holds), "partly")
-    if verdict != "reproduced":
-        verdict += (f": outcome {'holds' if avoids else 'does not hold'} (Newton {newton}/{n} trivial), mechanism "
-                    f"{'holds' if mech_holds else 'does not hold'}")
-    return setting, "<br>".join(parts), verdict
+    tests = [f"outcome {'holds' if avoids else 'does not hold'} (Newton {newton}/{n} trivial)"]
+    parts, record = [], None
+    if mechanism is not None:
+        record = True
+        for name, m in mechanism["optimizers"].items():
+            parts.append(f"{name}: {m['seeds_meeting_negative_curvature']}/{m['n_seeds']} seeds met negative "
+                         f"curvature (∇²L indefinite at {m['iterates_true_hessian_indefinite']}/{m['iterates']} "
+                         f"recorded iterates, λ_min down to {m['most_negative_true_eigenvalue']:.2g}); yᵀs ≤ 0 in "
+                         f"{m['bad_curvature_pairs']}/{m['curvature_pairs']} pairs"
+                         + (" (refused)" if m["bad_curvature_pairs"] and name in REFUSES_BAD_PAIRS else "")
+                         + (f"; approximation not positive definite at "
+                            f"{m['iterates_approximation_not_positive_definite']} iterates"
+                            if m["approximation_recorded"] else ""))
+            if name not in ABLATIONS:
+                record &= (2 * m["seeds_meeting_negative_curvature"] >= m["n_seeds"]
+                           and (m["bad_curvature_pairs"] == 0 or name in REFUSES_BAD_PAIRS)
+                           and m["iterates_approximation_not_positive_definite"] == 0)
+        tests.append(f"safeguard record {'holds' if record else 'does not hold'}")
+    ablation = None
+    if all(a in optimizers for a in ABLATIONS):
+        guarded, unguarded = (_trivial_total(optimizers[a]) for a in ABLATIONS)
+        ablation = guarded <= AVOIDS_SHARE * n < unguarded
+        indefinite = ""
+        if mechanism is not None and ABLATIONS[1] in mechanism["optimizers"]:
+            m = mechanism["optimizers"][ABLATIONS[1]]
+            indefinite = (f", its matrix indefinite at {m['iterates_approximation_not_positive_definite']}/"
+                          f"{m['iterates']} recorded iterates")
+        tests.append(f"ablation {'holds' if ablation else 'does not hold'}: without its safeguard BFGS at a "
+                     f"fixed step ends at the trivial point in {unguarded}/{n}{indefinite}, with it in {guarded}/{n}")
+    large = "<br>".join(parts) if parts else NOT_RUN
+    if not avoids:
+        verdict = "differs"
+    elif record is not False and ablation is not False:
+        verdict = "reproduced"
+    else:
+        verdict = "partly"
+    return setting, large, verdict if verdict == "reproduced" else f"{verdict}: " + "; ".join(tests)
 
 
 def phase_map_cells(summaries: list[Summary]) -> tuple[str, str, str]:

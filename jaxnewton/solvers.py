@@ -18,6 +18,7 @@ The optimisers (``make_solver`` in ``jaxnewton.experiment`` maps a config's name
 - ``lbfgs_gss``: L-BFGS whose step comes from a fixed-budget golden-section search
   (``golden_section``), the companion paper's L-BFGS-GSS.
 - ``adam`` (optax) and ``gradient_descent``.
+- ``bfgs_fixed_step``: BFGS at a fixed step, with or without its curvature safeguard (an ablation).
 
 ``track_curvature`` wraps a quasi-Newton solver to count the curvature pairs (s, y) its
 updates used and how many broke the curvature condition yᵀs > 0 (issue 5's mechanism check).
@@ -197,7 +198,7 @@ class ScaleByBFGSState(NamedTuple):
     n_skipped: jax.Array  # pairs refused because yᵀs ≤ 0 (or not finite)
 
 
-def scale_by_bfgs() -> optax.GradientTransformation:
+def scale_by_bfgs(guarded: bool = True) -> optax.GradientTransformation:
     """Dense BFGS as an optax transformation over a flat vector: ``updates`` ∇L ↦ H ∇L.
 
     H is updated with the pair s = θ_k − θ_{k−1}, y = ∇L_k − ∇L_{k−1} by the inverse BFGS
@@ -205,7 +206,10 @@ def scale_by_bfgs() -> optax.GradientTransformation:
     only when yᵀs > 0: that curvature condition is what keeps H positive definite. A refused
     pair leaves H unchanged (``n_skipped`` counts them). Before the first accepted pair H is
     min(1, 1/||∇L||) I (optax's L-BFGS start); the first accepted pair rescales it to
-    (yᵀs / yᵀy) I before updating (Nocedal & Wright, eq. 6.20).
+    (|yᵀs| / yᵀy) I before updating (Nocedal & Wright, eq. 6.20).
+
+    ``guarded=False`` is the ablation of that safeguard: every pair with yᵀs ≠ 0 is used, so a
+    pair of negative curvature makes H indefinite (only the first rescaling keeps its sign).
 
     Written here rather than taken from optimistix: optimistix's BFGS is a whole solver with
     its own loop, state and line search, while this is one transformation that chains with
@@ -224,10 +228,10 @@ def scale_by_bfgs() -> optax.GradientTransformation:
         s, y = params - state.params, grad - state.grad
         sy = jnp.dot(y, s)
         has_pair = state.count > 0
-        good = has_pair & jnp.isfinite(sy) & (sy > 0.0)
+        good = has_pair & jnp.isfinite(sy) & ((sy > 0.0) if guarded else (sy != 0.0))
         rho = 1.0 / jnp.where(good, sy, 1.0)
         eye = jnp.eye(params.size, dtype=params.dtype)
-        first = jnp.where(good, sy / jnp.dot(y, y), 1.0) * eye
+        first = jnp.where(good, jnp.abs(sy) / jnp.dot(y, y), 1.0) * eye
         h = jnp.where(state.n_updates == 0, first, state.inv_hessian)
         hy = h @ y
         updated = h - rho * (jnp.outer(s, hy) + jnp.outer(hy, s)) + (rho * rho * jnp.dot(y, hy) + rho) * jnp.outer(s, s)
@@ -252,6 +256,28 @@ def bfgs(loss: LossFn) -> Solver:
       A ``Solver`` whose state is the optax chain's (BFGS state, sign, line-search state).
     """
     return _with_value_fn(loss, optax.chain(scale_by_bfgs(), optax.scale(-1.0), zoom_linesearch()))
+
+
+def bfgs_fixed_step(eta: float, guarded: bool = True) -> Solver:
+    """BFGS without a line search: θ ← θ − η H ∇L, the ablation that tests the curvature safeguard.
+
+    A line search to the strong Wolfe conditions makes every pair satisfy yᵀs > 0, so ``bfgs``
+    never needs its safeguard. With a fixed step, pairs of negative curvature do occur:
+    ``guarded=True`` refuses them (H stays positive definite), ``guarded=False`` uses them
+    (H can become indefinite, as the exact Hessian near a saddle is). Same η as damped Newton.
+
+    Args:
+      eta: the fixed step η.
+      guarded: refuse pairs with yᵀs ≤ 0 (``scale_by_bfgs``).
+    """
+    transformation = optax.chain(scale_by_bfgs(guarded), optax.scale(-eta))
+
+    def update(theta: jax.Array, grad: jax.Array, state: Any, done: jax.Array):
+        with jax.numpy_dtype_promotion("standard"):
+            updates, new_state = transformation.update(grad, state, theta)
+        return theta + updates, new_state
+
+    return Solver(init=transformation.init, update=update)
 
 
 def lbfgs(loss: LossFn, memory: int) -> Solver:
@@ -466,9 +492,11 @@ def track_curvature(solver: Solver) -> Solver:
     return Solver(init=init, update=update)
 
 
-QUASI_NEWTON = ("bfgs", "lbfgs", "lbfgs_gss")
-REFUSES_BAD_PAIRS = ("bfgs", "lbfgs_gss")  # a pair with yᵀs ≤ 0 never enters their approximation (optax's lbfgs stores it)
-NAMES = ("newton", "sfn", *QUASI_NEWTON, "adam", "gd")  # the values of a config's ``solver``
+ABLATIONS = ("bfgs_fixed", "bfgs_fixed_unguarded")  # BFGS at damped Newton's fixed step, with and without safeguard
+QUASI_NEWTON = ("bfgs", "lbfgs", "lbfgs_gss", *ABLATIONS)
+# A pair with yᵀs ≤ 0 never enters their approximation (optax's lbfgs stores it; the unguarded ablation uses it).
+REFUSES_BAD_PAIRS = ("bfgs", "lbfgs_gss", "bfgs_fixed")
+NAMES = ("newton", "sfn", "bfgs", "lbfgs", "lbfgs_gss", "adam", "gd", *ABLATIONS)  # the values of ``solver``
 
 
 def build_solver(name: str, loss: LossFn, *, hessian: Callable[[jax.Array], jax.Array] | None = None,
@@ -478,10 +506,12 @@ def build_solver(name: str, loss: LossFn, *, hessian: Callable[[jax.Array], jax.
 
     Args:
       name: ``newton`` (damped Newton), ``sfn`` (saddle-free Newton), ``bfgs``, ``lbfgs``,
-        ``lbfgs_gss``, ``adam`` or ``gd`` (full-batch gradient descent).
+        ``lbfgs_gss``, ``adam``, ``gd`` (full-batch gradient descent), or the ablations
+        ``bfgs_fixed`` / ``bfgs_fixed_unguarded`` (BFGS at the fixed step η, with and without
+        its curvature safeguard).
       loss: L(θ) of a flat vector.
       hessian: the exact Hessian for ``newton`` and ``sfn`` (``jax.hessian(loss)`` when None).
-      eta, eps: η and ε of ``newton`` and ``sfn``.
+      eta, eps: η and ε of ``newton`` and ``sfn`` (η is also the ablations' fixed step).
       learning_rate: ADAM's step; gd_learning_rate: gradient descent's.
       memory: pairs kept by ``lbfgs`` and ``lbfgs_gss``; gss_evals: ``lbfgs_gss``'s evaluations per step.
     """
@@ -493,6 +523,8 @@ def build_solver(name: str, loss: LossFn, *, hessian: Callable[[jax.Array], jax.
         return track_curvature(bfgs(loss))
     if name == "lbfgs":
         return track_curvature(lbfgs(loss, memory))
+    if name in ABLATIONS:
+        return track_curvature(bfgs_fixed_step(eta, guarded=name == "bfgs_fixed"))
     if name == "lbfgs_gss":
         return track_curvature(lbfgs_gss(loss, memory, gss_evals))
     if name == "adam":

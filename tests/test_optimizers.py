@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from jaxnewton.runner import CONVERGED, STATUS, make_loop
-from jaxnewton.solvers import (GOLDEN, NAMES, CurvatureState, build_solver, damped_newton, golden_section,
-                               gradient_descent, lbfgs_direction, saddle_free_newton, track_curvature)
+from jaxnewton.solvers import (ABLATIONS, GOLDEN, NAMES, CurvatureState, bfgs_fixed_step, build_solver,
+                               damped_newton, golden_section, gradient_descent, lbfgs_direction, saddle_free_newton,
+                               track_curvature)
 
 # Settings per optimiser for the small test problems (first-order ones need many steps on Rosenbrock).
 SETTINGS = dict(eta=1.0, eps=0.0, learning_rate=1e-2, gd_learning_rate=1e-3, memory=10, gss_evals=6)
@@ -36,7 +37,7 @@ def solve(name, loss, theta0, tol=1e-9, **changes):
     return jax.jit(loop.advance)(loop.init(theta0), CAPS.get(name, 2_000))
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", [n for n in NAMES if n not in ABLATIONS])  # ablations: fixed step, not globalised
 @pytest.mark.parametrize("loss, theta0, minimiser", [
     (quadratic, [0.0, 0.0, 0.0], [1.0, -2.0, 0.5]),
     (rosenbrock, [-1.2, 1.0], [1.0, 1.0]),
@@ -172,3 +173,31 @@ def test_vmap_over_seeds_equals_a_per_seed_loop(name):
         assert int(one.steps) == int(batched.steps[s]) and int(one.status) == int(batched.status[s])
         np.testing.assert_allclose(batched.theta[s], one.theta, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(batched.loss[s], one.loss, rtol=1e-9)
+
+
+def test_fixed_step_bfgs_ablations_agree_on_a_convex_quadratic():
+    """Every pair of a convex quadratic has yᵀs > 0, so the safeguard never acts: both reach the minimiser."""
+    states = [solve(name, quadratic, jnp.zeros(3), eta=0.5) for name in ABLATIONS]
+    for state in states:
+        assert STATUS[int(state.status)] == "converged"
+        np.testing.assert_allclose(state.theta, [1.0, -2.0, 0.5], atol=1e-6)
+        assert int(state.solver_state.n_bad) == 0
+    np.testing.assert_array_equal(states[0].theta, states[1].theta)
+
+
+def test_unguarded_bfgs_takes_negative_curvature_into_its_matrix():
+    """On x² − y² a step with a y-component gives a pair of negative curvature: the guarded update
+    refuses it and H stays positive definite; the unguarded one uses it and H becomes indefinite."""
+    grad = jax.grad(saddle)
+    for guarded in (True, False):
+        solver = bfgs_fixed_step(0.1, guarded)
+        theta, state = jnp.asarray([0.1, 0.5]), None
+        state = solver.init(theta)
+        for _ in range(3):
+            theta, state = solver.update(theta, grad(theta), state, jnp.asarray(False))
+        bfgs_state = state[0]
+        lam = np.linalg.eigvalsh(np.asarray(bfgs_state.inv_hessian))
+        if guarded:
+            assert int(bfgs_state.n_skipped) >= 1 and np.all(lam > 0)
+        else:
+            assert int(bfgs_state.n_skipped) == 0 and lam[0] < 0 < lam[-1]

@@ -199,7 +199,7 @@ def test_e9_row_verdicts(tmp_path):
     compare = {"n_seeds": 16, "wall_seconds": 1.0, "optimizers": {
         "newton": fake_optimizer(4, at_cap=8), "bfgs": fake_optimizer(0, minima=10), "lbfgs": fake_optimizer(1)}}
     write(tmp_path, "compare_mlp_tanh", compare)
-    assert line(results_table(tmp_path), "E9").endswith("| outcome holds; mechanism not run |")
+    assert line(results_table(tmp_path), "E9").endswith("| reproduced |")  # only the outcome was run
     write(tmp_path, "mechanism", fake_mechanism(16, 0))
     row = line(results_table(tmp_path), "E9")
     assert row.endswith("| reproduced |")
@@ -209,17 +209,24 @@ def test_e9_row_verdicts(tmp_path):
     row = line(results_table(tmp_path), "E9")
     assert ("bfgs: 16/16 seeds met negative curvature (∇²L indefinite at 30/100 recorded iterates, λ_min down to -2);"
             " yᵀs ≤ 0 in 3/500 pairs (refused)") in row
-    assert row.endswith(
-        "| partly: outcome holds (Newton 12/16 trivial), mechanism does not hold |")
+    assert row.endswith("| partly: outcome holds (Newton 12/16 trivial); safeguard record does not hold |")
+    write(tmp_path, "mechanism", fake_mechanism(7, 0))  # fewer than half the seeds met negative curvature
+    assert line(results_table(tmp_path), "E9").endswith(
+        "| partly: outcome holds (Newton 12/16 trivial); safeguard record does not hold |")
+    write(tmp_path, "mechanism", fake_mechanism(16, 0))
+    compare["optimizers"].update(bfgs_fixed=fake_optimizer(0, minima=14), bfgs_fixed_unguarded=fake_optimizer(1))
+    write(tmp_path, "compare_mlp_tanh", compare)
+    assert line(results_table(tmp_path), "E9").endswith(
+        "| partly: outcome holds (Newton 12/16 trivial); safeguard record holds; ablation does not hold: without its "
+        "safeguard BFGS at a fixed step ends at the trivial point in 1/16, with it in 0/16 |")
+    compare["optimizers"]["bfgs_fixed_unguarded"] = fake_optimizer(9)
+    write(tmp_path, "compare_mlp_tanh", compare)
+    assert line(results_table(tmp_path), "E9").endswith("| reproduced |")
     compare["optimizers"]["lbfgs"] = fake_optimizer(2, at_cap=1)  # 3/16 > a tenth
     write(tmp_path, "compare_mlp_tanh", compare)
     assert line(results_table(tmp_path), "E9").endswith(
-        "| differs: outcome does not hold (Newton 12/16 trivial), mechanism does not hold |")
-    compare["optimizers"]["lbfgs"] = fake_optimizer(1)
-    write(tmp_path, "compare_mlp_tanh", compare)
-    write(tmp_path, "mechanism", fake_mechanism(7, 0))  # fewer than half the seeds met negative curvature
-    assert line(results_table(tmp_path), "E9").endswith(
-        "| partly: outcome holds (Newton 12/16 trivial), mechanism does not hold |")
+        "| differs: outcome does not hold (Newton 12/16 trivial); safeguard record holds; ablation holds: without "
+        "its safeguard BFGS at a fixed step ends at the trivial point in 9/16, with it in 0/16 |")
 
 
 def test_phase_map_row(tmp_path):
