@@ -122,10 +122,16 @@ def true_hessian_spectrum(experiment, theta_SxKxP: np.ndarray, eig_rtol: float) 
     return {"true_min": lam[:, 0].reshape(s, k), "true_neg": np.sum(lam < -threshold, axis=1).reshape(s, k)}
 
 
+def recorded_iterates(steps_SxK: np.ndarray) -> np.ndarray:
+    """Which snapshots hold a new iterate: the first, and each where the seed had moved on (up to its last)."""
+    live = np.ones(steps_SxK.shape, bool)
+    live[:, 1:] = steps_SxK[:, 1:] > steps_SxK[:, :-1]
+    return live
+
+
 def optimizer_summary(arrays: dict) -> dict:
     """What one optimiser's record says, over its seeds and recorded iterates (up to each seed's end)."""
-    live = np.ones(arrays["steps"].shape, bool)  # snapshots where the seed had moved on: up to its last iterate
-    live[:, 1:] = arrays["steps"][:, 1:] > arrays["steps"][:, :-1]
+    live = recorded_iterates(arrays["steps"])
     final_status = [STATUS[i] for i in arrays["final_status"]]
     approx = arrays["approx_min"][live]
     return {

@@ -559,12 +559,12 @@ def phase_map(summary: dict) -> plt.Figure:
 
 def mechanism(records: dict, config) -> plt.Figure:
     """Along each quasi-Newton run: the true Hessian's smallest eigenvalue, and the approximation's."""
+    from jaxnewton.mechanism import recorded_iterates
     names = list(records)
     fig, axes = plt.subplots(2, len(names), figsize=(4.3 * len(names), 7.5), squeeze=False, sharex=True)
     for col, name in enumerate(names):
         r = records[name]
-        live = np.ones(r["steps"].shape, bool)
-        live[:, 1:] = r["steps"][:, 1:] > r["steps"][:, :-1]
+        live = recorded_iterates(r["steps"])
         ax, ax_neg = axes[0, col], axes[1, col]
         for s in range(r["steps"].shape[0]):
             steps = r["step"][live[s]]

@@ -77,6 +77,11 @@ def _counts(summary: dict) -> str:
     return f"{c['trivial']}/{summary['n_seeds']} trivial" + (f" ({extra})" if extra else "")
 
 
+def _trivial_total(s: dict) -> int:
+    """Seeds ending at the trivial point: converged there, or capped there."""
+    return s["counts"]["trivial"] + s.get("trivial_at_cap", 0)
+
+
 def _outcome_counts(outcomes: list[str]) -> str:
     """"3/5 trivial (1 max_steps, 1 non-trivial saddle)" from a summary's per-seed outcomes."""
     others = {o: outcomes.count(o) for o in dict.fromkeys(outcomes) if o != "trivial"}
@@ -138,7 +143,7 @@ def pinn2d_cells(summaries: list[Summary]) -> tuple[str, str, str]:
         return (f"{name}: {_counts(s)}, {s['solved']}/{n} solved, median rel. L2 error "
                 f"{s['rel_l2_error']['median']:.2g}")
 
-    newton_trivial = newton["counts"]["trivial"] + newton.get("trivial_at_cap", 0)
+    newton_trivial = _trivial_total(newton)
     rate = newton["trivial_rate"]
     large = (f"Newton trivial (converged): p = {rate['p']:.2f} [{rate['ci95'][0]:.2f}, {rate['ci95'][1]:.2f}]; "
              f"ADAM relative L2 error {adam['rel_l2_error']['min']:.1g}–{adam['rel_l2_error']['max']:.1g}")
@@ -184,11 +189,6 @@ COMPARISON_CAPTION = ("Left: where each optimiser's seeds ended (trivial, non-tr
 
 QUASI_NEWTON_CLAIMED = ("bfgs", "lbfgs")  # the optimisers E9's claim is about
 AVOIDS_SHARE = 0.1  # an optimiser "avoids" the trivial point when at most this share of its seeds end there
-
-
-def _trivial_total(s: dict) -> int:
-    """Seeds ending at the trivial point: converged there, or capped there."""
-    return s["counts"]["trivial"] + s.get("trivial_at_cap", 0)
 
 
 def _optimizer_line(name: str, s: dict) -> str:
