@@ -112,6 +112,26 @@ def on_angles(solver: Solver) -> Solver:
     return Solver(init=solver.init, update=update)
 
 
+def from_optax(transformation: optax.GradientTransformation, loss: LossFn | None = None) -> Solver:
+    """An optax transformation over the flat θ as a ``Solver``: θ ← θ + updates.
+
+    Args:
+      transformation: maps ∇L to the update.
+      loss: given, the update also receives ``value``, ``grad`` and ``value_fn`` (what optax's line
+        searches need).
+    """
+
+    def update(theta: jax.Array, grad: jax.Array, state: Any, done: jax.Array):
+        extra = {} if loss is None else {"value": loss(theta), "grad": grad, "value_fn": loss}
+        # optax mixes int32 step counts with Python floats (ADAM's bias correction, line searches), which
+        # strict dtype promotion (the tests' setting) rejects; the arithmetic is float64 either way.
+        with jax.numpy_dtype_promotion("standard"):
+            updates, new_state = transformation.update(grad, state, theta, **extra)
+        return theta + updates, new_state
+
+    return Solver(init=transformation.init, update=update)
+
+
 def adam(learning_rate: float) -> Solver:
     """ADAM (Kingma & Ba 2015) from optax, full batch, as a ``Solver``.
 
@@ -121,16 +141,7 @@ def adam(learning_rate: float) -> Solver:
     Returns:
       A ``Solver`` whose state is optax's ``ScaleByAdamState`` (count, mu_P, nu_P).
     """
-    optimizer = optax.adam(learning_rate)
-
-    def update(theta: jax.Array, grad: jax.Array, state: Any, done: jax.Array):
-        # optax mixes its int32 step count with Python floats in the bias correction, which
-        # strict dtype promotion (the tests' setting) rejects; the arithmetic is float64 either way.
-        with jax.numpy_dtype_promotion("standard"):
-            updates, new_state = optimizer.update(grad, state, theta)
-        return theta + updates, new_state
-
-    return Solver(init=optimizer.init, update=update)
+    return from_optax(optax.adam(learning_rate))
 
 
 def saddle_free_newton(
@@ -172,19 +183,6 @@ LINESEARCH_STEPS = 20  # optax.lbfgs's default for its zoom line search; BFGS us
 def zoom_linesearch() -> optax.GradientTransformationExtraArgs:
     """optax's zoom line search (strong Wolfe: sufficient decrease and |φ'(u)| ≤ 0.9 |φ'(0)|), as L-BFGS uses it."""
     return optax.scale_by_zoom_linesearch(max_linesearch_steps=LINESEARCH_STEPS, initial_guess_strategy="one")
-
-
-def _with_value_fn(loss: LossFn, transformation: optax.GradientTransformationExtraArgs) -> Solver:
-    """A ``Solver`` from an optax transformation whose update needs ``value``, ``grad`` and ``value_fn``."""
-
-    def update(theta: jax.Array, grad: jax.Array, state: Any, done: jax.Array):
-        # Standard promotion: optax mixes int32 counters and Python floats (see ``adam``).
-        with jax.numpy_dtype_promotion("standard"):
-            updates, new_state = transformation.update(grad, state, theta, value=loss(theta), grad=grad,
-                                                       value_fn=loss)
-        return theta + updates, new_state
-
-    return Solver(init=transformation.init, update=update)
 
 
 class ScaleByBFGSState(NamedTuple):
@@ -255,7 +253,7 @@ def bfgs(loss: LossFn) -> Solver:
     Returns:
       A ``Solver`` whose state is the optax chain's (BFGS state, sign, line-search state).
     """
-    return _with_value_fn(loss, optax.chain(scale_by_bfgs(), optax.scale(-1.0), zoom_linesearch()))
+    return from_optax(optax.chain(scale_by_bfgs(), optax.scale(-1.0), zoom_linesearch()), loss)
 
 
 def bfgs_fixed_step(eta: float, guarded: bool = True) -> Solver:
@@ -270,14 +268,7 @@ def bfgs_fixed_step(eta: float, guarded: bool = True) -> Solver:
       eta: the fixed step η.
       guarded: refuse pairs with yᵀs ≤ 0 (``scale_by_bfgs``).
     """
-    transformation = optax.chain(scale_by_bfgs(guarded), optax.scale(-eta))
-
-    def update(theta: jax.Array, grad: jax.Array, state: Any, done: jax.Array):
-        with jax.numpy_dtype_promotion("standard"):
-            updates, new_state = transformation.update(grad, state, theta)
-        return theta + updates, new_state
-
-    return Solver(init=transformation.init, update=update)
+    return from_optax(optax.chain(scale_by_bfgs(guarded), optax.scale(-eta)))
 
 
 def lbfgs(loss: LossFn, memory: int) -> Solver:
@@ -290,7 +281,7 @@ def lbfgs(loss: LossFn, memory: int) -> Solver:
       loss: L(θ) of a flat vector.
       memory: the number of curvature pairs kept.
     """
-    return _with_value_fn(loss, optax.lbfgs(memory_size=memory, linesearch=zoom_linesearch()))
+    return from_optax(optax.lbfgs(memory_size=memory, linesearch=zoom_linesearch()), loss)
 
 
 GOLDEN = 0.5 * (3.0 - 5.0 ** 0.5)  # 0.381966…: a golden-section point sits this fraction into the larger segment
