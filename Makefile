@@ -9,7 +9,7 @@ OPTIMIZERS := newton,sfn,bfgs,lbfgs,lbfgs_gss,adam,gd,bfgs_fixed,bfgs_fixed_ungu
 
 .PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
-	mechanism bench clean
+	mechanism paths-toy digits-study landscape bench clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,18 @@ phase-map: $(STAMP)
 # Curvature condition and the true Hessian's smallest eigenvalue along BFGS / L-BFGS / L-BFGS-GSS runs on E3.
 mechanism: $(STAMP)
 	$(PY) -m jaxnewton run mechanism --out results/mechanism $(ARGS)
+
+# FourierPathFinder on the companion paper's 2-D toy landscape, and Newton from each path's top.
+paths-toy: $(STAMP)
+	$(PY) -m jaxnewton run paths_toy --out results/paths_toy $(ARGS)
+
+# The companion paper's L-BFGS-GSS vs mini-batch SGD study on scikit-learn's 8x8 digits.
+digits-study: $(STAMP)
+	$(PY) -m jaxnewton run digits_study --out results/digits_study $(ARGS)
+
+# Paths, saddle checks, symmetry and kernel PCA on E3's end points; reads results/compare_mlp_tanh (make compare).
+landscape: $(STAMP)
+	$(PY) -m jaxnewton run landscape --out results/landscape $(ARGS)
 
 random-hessians: $(STAMP)
 	$(PY) -m jaxnewton run random_hessians --out results/random_hessians

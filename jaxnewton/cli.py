@@ -6,8 +6,11 @@ a ``LandscapeConfig`` a grid of starts (``stationary.run_landscape``), a ``Saddl
 the toy-saddle trajectories (``saddles.run_saddles``), a ``RandomHessiansConfig`` the
 random-matrix counts (``random_hessians.run_random_hessians``), an ``IndexLossConfig`` the
 index-against-loss collection (``index_loss.run_index_loss``), a ``PhaseMapConfig`` damped Newton
-over (η, ε) and widths (``phase_map.run_phase_map``) and a ``MechanismConfig`` the curvature
-record of quasi-Newton runs (``mechanism.run_mechanism``).
+over (η, ε) and widths (``phase_map.run_phase_map``), a ``MechanismConfig`` the curvature
+record of quasi-Newton runs (``mechanism.run_mechanism``), a ``PathsToyConfig`` FourierPathFinder on
+the 2-D toy (``toy_paths.run_paths_toy``), a ``DigitsStudyConfig`` the companion paper's digits study
+(``digits.run_digits_study``) and a ``LandscapeStudyConfig`` the path tools on a comparison's end
+points (``landscape_study.run_landscape_study``).
 """
 
 from __future__ import annotations
@@ -17,8 +20,9 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.config import (SOLVERS, AnyConfig, Config, IndexLossConfig, LandscapeConfig, MechanismConfig,
-                              PhaseMapConfig, RandomHessiansConfig, load_config, override)
+from jaxnewton.config import (SOLVERS, AnyConfig, Config, DigitsStudyConfig, IndexLossConfig, LandscapeConfig,
+                              LandscapeStudyConfig, MechanismConfig, PathsToyConfig, PhaseMapConfig,
+                              RandomHessiansConfig, load_config, override)
 from jaxnewton.results import Log, Progress
 
 
@@ -92,5 +96,14 @@ def run_config(config: AnyConfig, out: Path, log: Log = print, progress: Progres
     if isinstance(config, MechanismConfig):
         from jaxnewton.mechanism import run_mechanism
         return run_mechanism(config, out, log, progress)
+    if isinstance(config, DigitsStudyConfig):
+        from jaxnewton.digits import run_digits_study
+        return run_digits_study(config, out, log, progress)
+    if isinstance(config, LandscapeStudyConfig):
+        from jaxnewton.landscape_study import run_landscape_study
+        return run_landscape_study(config, out, log)
+    if isinstance(config, PathsToyConfig):
+        from jaxnewton.toy_paths import run_paths_toy
+        return run_paths_toy(config, out, log)
     from jaxnewton.saddles import run_saddles
     return run_saddles(config, out, log)

@@ -441,10 +441,152 @@ class MechanismConfig(ConfigBase):
         return {"base_hash": load_config(self.base).hash()}
 
 
+def _require_path_settings(config: ConfigBase) -> None:
+    """The FourierPathFinder fields every path config shares (``jaxnewton.paths.PathSettings``)."""
+    _require(config.n_modes >= 0, "n_modes", config.n_modes, "≥ 0 sine modes (the companion paper: 10)")
+    _require(config.n_points >= 3, "n_points", config.n_points, "≥ 3 sample points (the companion paper: 50)")
+    _require(config.path_learning_rate > 0.0, "path_learning_rate", config.path_learning_rate, "an ADAM step > 0")
+    _require(config.path_steps >= 1, "path_steps", config.path_steps, "an integer ≥ 1")
+
+
+@dataclass(frozen=True)
+class PathsToyConfig(ConfigBase):
+    """FourierPathFinder on the companion paper's 2-D toy landscape (``jaxnewton.toy_paths``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      lams: the segment-penalty weights λ to run (the paper: 10 … 1000 give ≈ 0.64–0.65).
+      n_modes: N_F, sine modes of the path.
+      n_points: M, sample points, ends included (the paper: 100 for the toy).
+      path_learning_rate, path_steps: ADAM on the sine coefficients.
+      newton_steps: the cap of the Newton refinement from the path's top.
+    """
+
+    name: str
+    lams: tuple[float, ...] = (1e-4, 10.0, 100.0, 1000.0)
+    n_modes: int = 10
+    n_points: int = 100
+    path_learning_rate: float = 1e-2
+    path_steps: int = 2000
+    newton_steps: int = 50
+
+    def validate(self) -> None:
+        _require(len(self.lams) >= 1 and all(lam >= 0.0 for lam in self.lams), "lams", self.lams,
+                 "penalty weights ≥ 0, e.g. lams=10,100,1000")
+        _require_path_settings(self)
+        _require(self.newton_steps >= 1, "newton_steps", self.newton_steps, "an integer ≥ 1")
+
+
+@dataclass(frozen=True)
+class DigitsStudyConfig(ConfigBase):
+    """The companion paper's SGD-vs-L-BFGS-GSS study on scikit-learn's 8×8 digits (``jaxnewton.digits``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      hidden: h of the 64-h-h-10 network (tanh, no biases).
+      activation: the hidden activation (``jaxnewton.models.ACTIVATIONS``).
+      test_fraction: the share of the 1 797 digits held out as the test set (stratified).
+      split_seed: the split's random state (fixed: every run sees the same split).
+      n_starts: initial points, shared by both optimisers (the paper: 75).
+      n_keep: solutions kept per set, the lowest loss first (the paper: 48).
+      seed: root seed of the starts, the SGD shuffles and the pairs.
+      memory, gss_evals: L-BFGS-GSS's history and loss evaluations per step search (the paper: 10, ≈ 6).
+      lbfgs_tol: an L-BFGS-GSS run stops at ||∇L||₂ ≤ this.
+      lbfgs_max_steps: its iteration cap.
+      record_every: L-BFGS-GSS iterations between test-loss records (the early-stopping candidates).
+      sgd_learning_rate, sgd_batch, sgd_epochs: mini-batch SGD (the paper: batch 64; rate and epochs not given).
+      n_pairs: random pairs per set for the barrier statistics (the paper: 300).
+      pair_batch: pairs optimised together in one vmapped chunk (and checkpointed together).
+      n_modes, n_points, lam, path_learning_rate, path_steps: FourierPathFinder (``jaxnewton.paths``).
+    """
+
+    name: str
+    hidden: int = 16
+    activation: str = "tanh"
+    test_fraction: float = 0.25
+    split_seed: int = 0
+    n_starts: int = 75
+    n_keep: int = 48
+    seed: int = 0
+    memory: int = 10
+    gss_evals: int = 6
+    lbfgs_tol: float = 1e-5
+    lbfgs_max_steps: int = 1000
+    record_every: int = 5
+    sgd_learning_rate: float = 0.1
+    sgd_batch: int = 64
+    sgd_epochs: int = 300
+    n_pairs: int = 100
+    pair_batch: int = 25
+    n_modes: int = 10
+    n_points: int = 50
+    lam: float = 1e-4
+    path_learning_rate: float = 1e-2
+    path_steps: int = 200
+
+    def validate(self) -> None:
+        _require(self.hidden >= 1, "hidden", self.hidden, "a width ≥ 1, e.g. hidden=16")
+        _require(self.activation in ACTIVATIONS, "activation", self.activation, f"one of {sorted(ACTIVATIONS)}")
+        _require(0.0 < self.test_fraction < 1.0, "test_fraction", self.test_fraction, "a fraction in (0, 1)")
+        _require(2 <= self.n_keep <= self.n_starts, "n_keep", self.n_keep,
+                 f"2 … n_starts = {self.n_starts} solutions (the paper keeps 48 of 75)")
+        _require(self.memory >= 1 and self.gss_evals >= 2, "memory", (self.memory, self.gss_evals),
+                 "memory ≥ 1 and gss_evals ≥ 2")
+        _require(self.lbfgs_tol > 0.0, "lbfgs_tol", self.lbfgs_tol, "a gradient-norm tolerance > 0")
+        _require(self.lbfgs_max_steps >= 1, "lbfgs_max_steps", self.lbfgs_max_steps, "an integer ≥ 1")
+        _require(1 <= self.record_every <= self.lbfgs_max_steps, "record_every", self.record_every,
+                 "an integer in [1, lbfgs_max_steps]")
+        _require(self.sgd_learning_rate > 0.0, "sgd_learning_rate", self.sgd_learning_rate, "a step > 0")
+        _require(self.sgd_batch >= 1, "sgd_batch", self.sgd_batch, "a batch size ≥ 1 (the paper: 64)")
+        _require(self.sgd_epochs >= 1, "sgd_epochs", self.sgd_epochs, "an integer ≥ 1")
+        _require(self.n_pairs >= 1 and self.pair_batch >= 1, "n_pairs", (self.n_pairs, self.pair_batch),
+                 "n_pairs ≥ 1 and pair_batch ≥ 1")
+        _require(self.lam >= 0.0, "lam", self.lam, "a penalty weight ≥ 0 (the paper: 1e-4)")
+        _require_path_settings(self)
+
+
+@dataclass(frozen=True)
+class LandscapeStudyConfig(ConfigBase):
+    """Barriers, saddle checks, symmetry and kernel PCA of E3's solutions (``jaxnewton.landscape_study``).
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      source: the comparison folder under results/ whose end points are read (``make compare``'s).
+      path_optimizers: whose converged non-trivial points form the ``non_trivial`` group.
+      max_pairs: pairs per group at most (all pairs when there are fewer).
+      seed: the pair draws' and the symmetry copy's seed.
+      n_modes, n_points, lam, path_learning_rate, path_steps: FourierPathFinder (``jaxnewton.paths``).
+      newton_steps: the cap of the Newton refinement from each path's top.
+    """
+
+    name: str
+    source: str = "compare_mlp_tanh"
+    path_optimizers: tuple[str, ...] = ("newton", "bfgs", "adam")
+    max_pairs: int = 40
+    seed: int = 0
+    n_modes: int = 10
+    n_points: int = 50
+    lam: float = 1e-4
+    path_learning_rate: float = 1e-2
+    path_steps: int = 1000
+    newton_steps: int = 200
+
+    def validate(self) -> None:
+        _require(bool(self.source) and "/" not in self.source, "source", self.source,
+                 "a comparison folder name under results/, e.g. source=compare_mlp_tanh")
+        _require(len(self.path_optimizers) >= 1 and all(o in SOLVERS for o in self.path_optimizers),
+                 "path_optimizers", self.path_optimizers, f"names from {list(SOLVERS)}")
+        _require(self.max_pairs >= 1, "max_pairs", self.max_pairs, "an integer ≥ 1")
+        _require(self.lam >= 0.0, "lam", self.lam, "a penalty weight ≥ 0 (the companion paper: 1e-4)")
+        _require_path_settings(self)
+        _require(self.newton_steps >= 1, "newton_steps", self.newton_steps, "an integer ≥ 1")
+
+
 CONFIG_TYPES = (Config, LandscapeConfig, SaddlesConfig, RandomHessiansConfig, IndexLossConfig, PhaseMapConfig,
-                MechanismConfig)
+                MechanismConfig, PathsToyConfig, DigitsStudyConfig, LandscapeStudyConfig)
 AnyConfig = (Config | LandscapeConfig | SaddlesConfig | RandomHessiansConfig | IndexLossConfig | PhaseMapConfig
-             | MechanismConfig)
+             | MechanismConfig | PathsToyConfig | DigitsStudyConfig
+             | LandscapeStudyConfig)
 
 
 def _require(ok: bool, field: str, value: Any, want: str) -> None:
@@ -507,6 +649,16 @@ def override(config: AnyConfig, assignments: Iterable[str]) -> AnyConfig:
                              f"Fields: {', '.join(fields)}")
         changes[key] = _parse_value(fields[key], text.strip())
     return dataclasses.replace(config, **changes)
+
+
+def sweep_config_from_json(path: Path) -> Config:
+    """The seed-sweep ``Config`` a results folder's ``config.json`` records (JSON lists back to tuples)."""
+    recorded = json.loads(Path(path).read_text())["config"]
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    unknown = sorted(set(recorded) - set(fields))
+    if unknown:
+        raise ValueError(f"{path} records fields {unknown} that Config does not have: rerun that folder's experiment")
+    return Config(**{k: tuple(v) if fields[k].type.startswith("tuple") else v for k, v in recorded.items()})
 
 
 def load_config(path_or_name: str, smoke: bool = False) -> AnyConfig:

@@ -145,6 +145,44 @@ def make_mlp(
     return Model(init=init, basis=basis, apply=apply, n_basis=widths[-1], activation=act)
 
 
+def make_mlp_classifier(in_dim: int, widths: tuple[int, ...], n_classes: int, activation: str = "tanh") -> Model:
+    """A bias-free MLP with C outputs (logits), as the companion paper's 784-50-50-10 network.
+
+    Args:
+      in_dim: input dimension D.
+      widths: hidden layer widths.
+      n_classes: C, the number of logits.
+      activation: a key of ``ACTIVATIONS``.
+
+    Returns:
+      A ``Model`` whose ``apply`` gives logits ``Q×C``. Parameters:
+      ``{"hidden": [{"w": W_DxH}, ...], "out": W_KxC}``, every matrix ``xavier_uniform``.
+    """
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation={activation!r} is unknown; use one of {sorted(ACTIVATIONS)}")
+    if in_dim < 1 or n_classes < 2 or not widths or any(w < 1 for w in widths):
+        raise ValueError(f"in_dim={in_dim}, widths={widths}, n_classes={n_classes}: use positive sizes, "
+                         "non-empty widths and at least 2 classes")
+    act = ACTIVATIONS[activation]
+    fans = list(zip((in_dim, *widths), (*widths, n_classes)))
+
+    def init(key: jax.Array) -> Params:
+        keys = jax.random.split(key, len(fans))
+        matrices = [xavier_uniform(k, fi, fo) for k, (fi, fo) in zip(keys, fans)]
+        return {"hidden": [{"w": w} for w in matrices[:-1]], "out": matrices[-1]}
+
+    def basis(params: Params, x_QxD: jax.Array) -> jax.Array:
+        h = x_QxD
+        for layer in params["hidden"]:
+            h = act(h @ layer["w"])
+        return h
+
+    def apply(params: Params, x_QxD: jax.Array) -> jax.Array:
+        return basis(params, x_QxD) @ params["out"]
+
+    return Model(init=init, basis=basis, apply=apply, n_basis=widths[-1])
+
+
 def mlp_basis_derivatives(
     activation: Callable[[jax.Array], jax.Array], params: Params, x_QxD: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array]:

@@ -53,6 +53,12 @@ RUNS = (
     Run("mechanism", "mechanism", 240, quick={"max_steps": 300, "stride": 20}, quick_s=20),
     Run("phase_map", "phase_map", 700, quick={"etas": (0.05, 0.5), "epss": (0.05, 1.0), "max_steps": 300,
                                               "widths": (5,)}, quick_s=25),
+    # Issue 8: the landscape between solutions (landscape reads compare_mlp_tanh, so it comes after it).
+    Run("paths_toy", "paths_toy", 16, quick={"lams": (10.0,), "path_steps": 500}, quick_s=7),
+    Run("digits_study", "digits_study", 1150, quick={"n_starts": 12, "n_keep": 8, "lbfgs_max_steps": 50,
+                                                    "sgd_epochs": 10, "n_pairs": 6, "pair_batch": 6,
+                                                    "n_points": 20, "path_steps": 30}, quick_s=46),
+    Run("landscape", "landscape", 260, quick={"max_pairs": 5, "path_steps": 200, "newton_steps": 20}, quick_s=25),
     Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
     Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
         quick_s=28),

@@ -585,3 +585,149 @@ def mechanism(records: dict, config) -> plt.Figure:
     fig.suptitle(f"Quasi-Newton on {config.base}: {config.n_seeds} seeds, recorded every {config.stride} steps")
     fig.tight_layout()
     return fig
+
+
+def paths_toy(landscape, arrays: dict, rows: list[dict]) -> plt.Figure:
+    """The 2-D toy landscape with the straight and the optimised paths, and f along each path."""
+    fig, (ax, ax_f) = plt.subplots(1, 2, figsize=(12, 5))
+    xs, ys = np.linspace(-1.1, 1.0, 220), np.linspace(-1.1, 0.8, 200)
+    grid = np.stack(np.meshgrid(xs, ys), axis=-1).reshape(-1, 2)
+    values = np.asarray(jax.jit(jax.vmap(landscape))(grid)).reshape(len(ys), len(xs))
+    filled = ax.contourf(xs, ys, values, levels=30, cmap="viridis")
+    fig.colorbar(filled, ax=ax, label="f(x, y)")
+    t = np.linspace(0.0, 1.0, arrays["straight"].shape[0])
+    f_of = jax.jit(jax.vmap(landscape))
+    ax.plot(*arrays["straight"].T, color="white", ls="--", lw=1.5, label=f"straight, H = {rows[0]['straight_height']:.3f}")
+    ax_f.plot(t, f_of(arrays["straight"]), color="black", ls="--", label="straight line")
+    colours = plt.get_cmap("autumn")(np.linspace(0.0, 0.8, len(rows)))
+    for i, (row, colour) in enumerate(zip(rows, colours)):
+        path = arrays[f"path_{i}"]
+        ax.plot(*path.T, ".-", color=colour, ms=2.5, lw=1, label=f"λ = {row['lam']:g}, H = {row['optimised_height']:.3f}")
+        ax_f.plot(t, f_of(path), color=colour, label=f"λ = {row['lam']:g}")
+    saddles = {(round(r["saddle_x"], 6), round(r["saddle_y"], 6)): r for r in rows}
+    for (x, y), r in saddles.items():
+        ax.plot(x, y, "X", color="red", ms=10, mec="white")
+        ax.annotate(f"index {r['saddle_index']}, f = {r['saddle_loss']:.4f}", (x, y),
+                    xytext=(8, 8), textcoords="offset points", color="white", fontsize=8)
+        ax_f.axhline(r["saddle_loss"], color="red", lw=0.8, ls=":")
+    ax.plot(*np.stack([arrays["straight"][0], arrays["straight"][-1]]).T, "o", color="white", mec="black")
+    ax.set(xlabel="x", ylabel="y", title="FourierPathFinder on the companion paper's toy landscape")
+    ax.legend(fontsize=7, loc="lower right")
+    ax_f.set(xlabel="t", ylabel="f(θ(t))", title="f along the paths (dotted: the index-1 saddle Newton found)")
+    ax_f.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+SET_STYLES = {"lbfgs_gss_train": ("tab:red", "-"), "lbfgs_gss_test": ("tab:orange", "--"),
+              "sgd_train": ("tab:blue", "-"), "sgd_test": ("tab:cyan", "--")}
+
+
+def _histograms(ax: plt.Axes, arrays: dict, sets: tuple[str, ...], key: str, log_x: bool) -> None:
+    values = {name: arrays[f"{name}_{key}"] for name in sets}
+    finite = np.concatenate([v[np.isfinite(v)] for v in values.values()])
+    low, high = max(finite.min(), 1e-12) if log_x else finite.min(), finite.max()
+    bins = np.geomspace(low, high, 30) if log_x and high > low else np.linspace(low, high, 30)
+    for name, v in values.items():
+        colour, style = SET_STYLES[name]
+        ax.hist(np.clip(v, low, high), bins=bins, histtype="step", color=colour, ls=style, lw=1.5,
+                label=f"{name} (mean {np.mean(v):.3g})")
+    if log_x:
+        ax.set_xscale("log")
+    ax.legend(fontsize=7)
+
+
+def digits_study(summary: dict, arrays: dict, sets: tuple[str, ...]) -> plt.Figure:
+    """Barrier and spread histograms, kernel-PCA maps (raw and canonical weights) and the training curves."""
+    fig, axes = plt.subplots(2, 3, figsize=(16, 9))
+    _histograms(axes[0, 0], arrays, sets, "height", log_x=True)
+    axes[0, 0].set(xlabel="barrier H = max_m L_train on the optimised path", ylabel="pairs",
+                   title=f"barriers ({summary['table'][sets[0]]['n_pairs']} pairs per set)")
+    _histograms(axes[0, 1], arrays, sets, "straight", log_x=True)
+    axes[0, 1].set(xlabel="max L_train on the straight line", ylabel="pairs", title="straight-line barriers")
+    _histograms(axes[0, 2], arrays, sets, "spread", log_x=False)
+    axes[0, 2].set(xlabel="|θ − centroid of its set|", ylabel="solutions", title="spread in parameter space")
+    for ax, key, title in ((axes[1, 0], "kpca_raw", "raw weights"), (axes[1, 1], "kpca_canonical",
+                                                                     "canonical weights (symmetries removed)")):
+        coords = arrays[key]
+        for i, name in enumerate(sets):
+            colour, style = SET_STYLES[name]
+            mine = arrays["kpca_set"] == i
+            ax.scatter(coords[mine, 0], coords[mine, 1], s=14, color=colour,
+                       marker="o" if style == "-" else "^", label=name, alpha=0.8)
+        ax.set(xlabel="kPCA 1", ylabel="kPCA 2", title=f"kernel PCA (RBF, 2σ² = P = {summary['n_params']}), {title}")
+        ax.legend(fontsize=7)
+    ax = axes[1, 2]
+    for name, colour in (("lbfgs_gss", "tab:red"), ("sgd", "tab:blue")):
+        steps = arrays[f"{name}_record_step"]
+        for key, style in (("train", "-"), ("test", "--")):
+            history = arrays[f"{name}_{key}_history"]
+            finite = np.isfinite(history)
+            seen = finite.any(axis=0)  # records after every run had stopped hold no value
+            median = np.nanmedian(np.where(finite, history, np.nan)[:, seen], axis=0)
+            ax.plot(np.maximum(steps[seen], 1), median, color=colour, ls=style, label=f"{name}, {key} loss (median)")
+    ax.set(xscale="log", yscale="log", xlabel="optimiser step (L-BFGS-GSS iteration / SGD mini-batch step)",
+           ylabel="cross-entropy", title="training curves")
+    ax.legend(fontsize=7)
+    fig.suptitle(f"Digits 8×8, MLP 64-h-h-10 without biases ({summary['n_params']} parameters): L-BFGS-GSS vs "
+                 "mini-batch SGD from the same starts")
+    fig.tight_layout()
+    return fig
+
+
+LANDSCAPE_KINDS = ("trivial", "minimum", "saddle", "degenerate", "maximum", "capped at the trivial point",
+                   "capped elsewhere")
+LANDSCAPE_KIND_COLOURS = ("tab:red", "tab:green", "tab:purple", "tab:olive", "black", "tab:orange", "tab:gray")
+
+
+def landscape_study(summary: dict, arrays: dict, optimizers: tuple[str, ...]) -> plt.Figure:
+    """E3's end points: barrier histograms per group (raw and canonical), the symmetry line, and kPCA maps."""
+    fig, axes = plt.subplots(2, 2, figsize=(13, 10))
+    ax = axes[0, 0]
+    styles = {"trivial": "tab:red", "non_trivial": "tab:blue"}
+    values = [arrays[f"{g}_{f}_above"] for g in styles for f in ("raw", "canonical") if f"{g}_{f}_above" in arrays]
+    if values:
+        every = np.concatenate(values)
+        bins = np.geomspace(max(every[every > 0].min(initial=1e-8), 1e-8), max(every.max(), 1e-7), 30)
+        for group, colour in styles.items():
+            for form, style in (("raw", "-"), ("canonical", "--")):
+                key = f"{group}_{form}_above"
+                if key in arrays:
+                    ax.hist(np.clip(arrays[key], bins[0], bins[-1]), bins=bins, histtype="step", color=colour,
+                            ls=style, lw=1.5, label=f"{group}, {form} ends (median {np.median(arrays[key]):.2g})")
+        ax.set_xscale("log")
+        ax.legend(fontsize=7)
+    ax.set(xlabel="barrier above the higher end, H − max(L(θᵃ), L(θᵇ)) (0 drawn at the left edge)", ylabel="pairs",
+           title="FourierPathFinder between E3's end points")
+    ax = axes[0, 1]
+    symmetry = summary["symmetry"]
+    if symmetry.get("available"):
+        t = arrays["symmetry_t"]
+        ax.plot(t, arrays["symmetry_straight"], color="black", label="straight line")
+        ax.plot(t, arrays["symmetry_optimised"], color="tab:blue", label="optimised path")
+        ax.set_yscale("log")
+        ax.legend(fontsize=8)
+        ax.set(title=f"{symmetry['endpoint']} and a permuted, sign-flipped copy: L(midpoint) = "
+                     f"{symmetry['loss_midpoint']:.3g} vs {symmetry['loss_endpoint']:.1e} at the ends")
+    ax.set(xlabel="t", ylabel="L(θ(t))")
+    ax.title.set_fontsize(9)
+    for ax, key, colour_by in ((axes[1, 0], "kpca_raw", "optimizer"), (axes[1, 1], "kpca_canonical", "kind")):
+        coords = arrays[key]
+        if colour_by == "optimizer":
+            cmap = plt.get_cmap("tab10")
+            for i, name in enumerate(optimizers):
+                mine = arrays["kpca_optimizer"] == i
+                if mine.any():
+                    ax.scatter(coords[mine, 0], coords[mine, 1], s=16, color=cmap(i % 10), label=name, alpha=0.8)
+            ax.set_title(f"kernel PCA of every end point, raw weights (2σ² = P = {summary['n_params']}), by optimiser")
+        else:
+            for i, (kind, colour) in enumerate(zip(LANDSCAPE_KINDS, LANDSCAPE_KIND_COLOURS)):
+                mine = arrays["kpca_kind"] == i
+                if mine.any():
+                    ax.scatter(coords[mine, 0], coords[mine, 1], s=16, color=colour, label=kind, alpha=0.8)
+            ax.set_title("kernel PCA, canonical weights, by what the end point is")
+        ax.title.set_fontsize(9)
+        ax.set(xlabel="kPCA 1", ylabel="kPCA 2")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig

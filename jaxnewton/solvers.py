@@ -177,6 +177,34 @@ def saddle_free_newton(
     return Solver(init=init, update=update)
 
 
+def pseudo_inverse_newton(loss: LossFn, rtol: float, hessian: Callable[[jax.Array], jax.Array] | None = None) -> Solver:
+    """Undamped Newton with the Hessian's pseudo-inverse: θ ← θ − H⁺ ∇L.
+
+    H⁺ = V diag(1/λ over |λ| > rtol · max|λ|, else 0) Vᵀ: the Newton step in the span of the
+    non-degenerate eigenvectors, none along (near-)flat directions, where 1/λ would be an
+    unbounded step. Like Newton it is attracted to stationary points of every index; on a
+    non-degenerate H it is Newton's step. Used to refine a path's top to the saddle it crosses.
+
+    Args:
+      loss: L(θ) of a flat vector.
+      rtol: eigenvalues with |λ| ≤ rtol · max|λ| are treated as zero.
+      hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None.
+    """
+    hessian = hessian or jax.hessian(loss)
+
+    def init(theta: jax.Array) -> tuple[()]:
+        return ()
+
+    def update(theta: jax.Array, grad: jax.Array, state: tuple[()], done: jax.Array):
+        eye = jnp.eye(theta.size, dtype=theta.dtype)
+        lam, vectors = symmetric_eigh(jnp.where(done, eye, hessian(theta)))
+        keep = jnp.abs(lam) > rtol * jnp.max(jnp.abs(lam))
+        inverse = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)  # double where: no 1/0 anywhere
+        return theta - vectors @ (inverse * (vectors.T @ grad)), state
+
+    return Solver(init=init, update=update)
+
+
 LINESEARCH_STEPS = 20  # optax.lbfgs's default for its zoom line search; BFGS uses the same
 
 

@@ -1,11 +1,24 @@
 """Test settings: float64 everywhere and strict dtype promotion (no silent up/down-casts)."""
 
+import atexit
+import shutil
+import tempfile
+
 import jax
 import pytest
 
 import jaxnewton  # noqa: F401  (turns on float64)
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+# One session-wide XLA compilation cache, empty at the start of every session: the tests build the same
+# computations (an E3 loop, a diagnosis, a path finder) in many tests from fresh closures, and XLA
+# compiles each identical program once instead of once per test. Nothing persists between sessions.
+_CACHE = tempfile.mkdtemp(prefix="jaxnewton-test-xla-cache-")
+jax.config.update("jax_compilation_cache_dir", _CACHE)
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

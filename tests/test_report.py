@@ -244,3 +244,54 @@ def test_phase_map_row(tmp_path):
     assert "trivial in 0–4 per cell (most at η = 0.05, ε = 0.05; fewest at η = 0.5, ε = 0.05)" in row
     assert "3 non-trivial converged runs of 16, 3 of them minima" in row and "width 5 (45 p.): 2/4 trivial" in row
     assert row.endswith("| extension (no paper number) |")
+
+
+def test_paths_toy_row(tmp_path):
+    saddle = {"index": 1, "loss": 0.62439, "converged": True, "point": [-0.16, -0.07]}
+    summary = {"wall_seconds": 1.0, "straight_height": 1.1018, "optimised_height": {"0.0001": 0.69, "10": 0.645,
+                                                                                     "100": 0.65, "1000": 0.641},
+               "saddles": {"10": saddle, "100": saddle}}
+    write(tmp_path, "paths_toy", summary)
+    row = line(results_table(tmp_path), "PT")
+    assert row.endswith("| reproduced |") and "straight 1.102; optimised 0.645 (λ = 10)" in row
+    assert "λ = 0.0001: 0.690; Newton from every path's top: index [1] at f = 0.6244" in row
+    summary["optimised_height"]["100"] = 0.73
+    write(tmp_path, "paths_toy", summary)
+    assert line(results_table(tmp_path), "PT").endswith(
+        "| partly: straight line reproduced; optimised 0.64–0.73, not 0.64–0.65 (README) |")
+    summary["straight_height"] = 1.2
+    write(tmp_path, "paths_toy", summary)
+    assert line(results_table(tmp_path), "PT").endswith("| differs |")
+
+
+def test_digits_row_verdicts(tmp_path):
+    def entry(train, test, barrier, above, spread):
+        return {"mean_train_loss": train, "mean_test_loss": test, "mean_barrier": barrier,
+                "mean_barrier_above": above, "spread": spread}
+
+    from jaxnewton.digits import findings
+    table = {"lbfgs_gss_train": entry(1e-6, 0.5, 0.02, 0.02, 60.0), "lbfgs_gss_test": entry(0.005, 0.2, 0.04, 0.01, 27.0),
+             "sgd_train": entry(7e-3, 0.1, 0.01, 0.003, 17.0), "sgd_test": entry(0.01, 0.1, 0.012, 0.002, 17.0)}
+    write(tmp_path, "digits_study", {"wall_seconds": 1.0, "table": table, "findings": findings(table)})
+    row = line(results_table(tmp_path), "DS")
+    assert "lbfgs_gss_train: train 1e-06, test 0.5, barrier 0.02 (0.02 above the ends), spread 60" in row
+    assert "early-stopped sets:<br>lbfgs_gss_test:" in row
+    assert "| reproduced (8×8 digits, not MNIST; QN / SGD, end-of-run sets: SGD barriers lower ×2;" in row
+    table["lbfgs_gss_train"] = entry(1e-6, 0.5, 0.005, 0.004, 60.0)  # QN barriers lower than SGD's
+    write(tmp_path, "digits_study", {"wall_seconds": 1.0, "table": table, "findings": findings(table)})
+    assert "| partly: SGD barriers lower fails for the end-of-run sets (QN / SGD" in line(results_table(tmp_path), "DS")
+
+
+def test_landscape_study_row(tmp_path):
+    form = {"median_barrier_above": 0.05, "saddle_index": {"1": 2, "3": 1}}
+    summary = {"wall_seconds": 1.0, "groups": {"trivial": {"n_points": 1, "n_pairs": 0},
+                                               "non_trivial": {"n_points": 4, "n_pairs": 6, "raw": form,
+                                                               "canonical": {**form, "median_barrier_above": 0.07}}},
+               "symmetry": {"available": True, "endpoint": "bfgs/3", "loss_endpoint": 2e-8, "loss_midpoint": 99.0,
+                            "optimised_barrier": 1.5}}
+    write(tmp_path, "landscape", summary)
+    row = line(results_table(tmp_path), "LS")
+    assert "trivial: 1 point(s), no pairs<br>non_trivial (4 points, 6 pairs): median barrier above the ends 0.05 " \
+           "raw, 0.07 canonical; Newton from the tops: indices {'1': 2, '3': 1}" in row
+    assert "bfgs/3 and a symmetric copy: L 2.0e-08 at both ends, 99 at the midpoint (optimised path: 1.5)" in row
+    assert row.endswith("| extension (no paper number) |")
