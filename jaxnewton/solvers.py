@@ -163,7 +163,15 @@ def saddle_free_newton(
     Returns:
       A stateless ``Solver``.
     """
-    hessian = hessian or jax.hessian(loss)
+    return _spectral_solver(hessian or jax.hessian(loss), eta, lambda lam, c: c / (jnp.abs(lam) + eps))
+
+
+def _spectral_solver(hessian: Callable[[jax.Array], jax.Array], eta: float,
+                     coefficients: Callable[[jax.Array, jax.Array], jax.Array]) -> Solver:
+    """θ ← θ − η V f(Λ, Vᵀ∇L) from one ``eigh`` of H = VΛVᵀ; ``coefficients(λ, c)`` is f (stateless).
+
+    A finished seed decomposes the identity instead (double where: its discarded branch stays finite).
+    """
 
     def init(theta: jax.Array) -> tuple[()]:
         return ()
@@ -171,7 +179,7 @@ def saddle_free_newton(
     def update(theta: jax.Array, grad: jax.Array, state: tuple[()], done: jax.Array):
         eye = jnp.eye(theta.size, dtype=theta.dtype)
         lam, vectors = symmetric_eigh(jnp.where(done, eye, hessian(theta)))
-        step = vectors @ ((vectors.T @ grad) / (jnp.abs(lam) + eps))
+        step = vectors @ coefficients(lam, vectors.T @ grad)
         return theta - eta * step, state
 
     return Solver(init=init, update=update)
@@ -190,19 +198,11 @@ def pseudo_inverse_newton(loss: LossFn, rtol: float, hessian: Callable[[jax.Arra
       rtol: eigenvalues with |λ| ≤ rtol · max|λ| are treated as zero.
       hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None.
     """
-    hessian = hessian or jax.hessian(loss)
-
-    def init(theta: jax.Array) -> tuple[()]:
-        return ()
-
-    def update(theta: jax.Array, grad: jax.Array, state: tuple[()], done: jax.Array):
-        eye = jnp.eye(theta.size, dtype=theta.dtype)
-        lam, vectors = symmetric_eigh(jnp.where(done, eye, hessian(theta)))
+    def coefficients(lam: jax.Array, c: jax.Array) -> jax.Array:
         keep = jnp.abs(lam) > rtol * jnp.max(jnp.abs(lam))
-        inverse = jnp.where(keep, 1.0 / jnp.where(keep, lam, 1.0), 0.0)  # double where: no 1/0 anywhere
-        return theta - vectors @ (inverse * (vectors.T @ grad)), state
+        return jnp.where(keep, c / jnp.where(keep, lam, 1.0), 0.0)  # double where: no 1/0 anywhere
 
-    return Solver(init=init, update=update)
+    return _spectral_solver(hessian or jax.hessian(loss), 1.0, coefficients)
 
 
 LINESEARCH_STEPS = 20  # optax.lbfgs's default for its zoom line search; BFGS uses the same
