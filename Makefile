@@ -19,8 +19,10 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Two pytest workers: most of a test's time is single-threaded XLA compilation (TEST_WORKERS=0: one process).
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
 
 mlp: $(STAMP)
 	$(PY) -m jaxnewton run mlp_tanh --out results/mlp_tanh
