@@ -28,7 +28,7 @@ from jaxnewton import __version__
 from jaxnewton.config import DigitsStudyConfig
 from jaxnewton.kpca import kernel_pca
 from jaxnewton.models import make_mlp_classifier
-from jaxnewton.paths import PathSettings, make_path_finder
+from jaxnewton.paths import make_path_finder, random_pairs, settings_of
 from jaxnewton.results import (Log, Progress, checkpoint_dir, load_npz, write_config, write_csv, write_npz,
                                write_summary)
 from jaxnewton.runner import STATUS, make_loop
@@ -208,13 +208,6 @@ def keep_best(losses_S: np.ndarray, n_keep: int) -> np.ndarray:
     return np.sort(order[:n_keep][np.isfinite(losses_S[order[:n_keep]])])
 
 
-def random_pairs(key: jax.Array, n: int, n_pairs: int) -> np.ndarray:
-    """``pairs_Kx2`` of distinct members (i < j), drawn without replacement from the n(n − 1)/2 pairs."""
-    i, j = np.triu_indices(n, k=1)
-    pick = np.asarray(jax.random.choice(key, i.size, (min(n_pairs, i.size),), replace=False))
-    return np.stack([i[pick], j[pick]], axis=1)
-
-
 def spread(thetas_KxP: np.ndarray) -> np.ndarray:
     """|θ_k − centroid| for each member of a set."""
     return np.linalg.norm(thetas_KxP - thetas_KxP.mean(axis=0, keepdims=True), axis=1)
@@ -222,9 +215,7 @@ def spread(thetas_KxP: np.ndarray) -> np.ndarray:
 
 def make_find(study: Study) -> Callable:
     """FourierPathFinder on the training loss with the study's settings, jitted and vmapped over pairs."""
-    c = study.config
-    settings = PathSettings(c.n_modes, c.n_points, c.lam, c.path_learning_rate, c.path_steps)
-    return jax.jit(jax.vmap(make_path_finder(study.train_loss, settings)))
+    return jax.jit(jax.vmap(make_path_finder(study.train_loss, settings_of(study.config))))
 
 
 def set_barriers(study: Study, find: Callable, thetas_KxP: np.ndarray, pairs: np.ndarray, checkpoint: Path,

@@ -31,7 +31,7 @@ from jaxnewton import __version__
 from jaxnewton.config import LandscapeStudyConfig, sweep_config_from_json
 from jaxnewton.experiment import build
 from jaxnewton.kpca import kernel_pca
-from jaxnewton.paths import PathSettings, make_path_finder, make_saddle_check, sample_times
+from jaxnewton.paths import make_path_finder, make_saddle_check, random_pairs, sample_times, settings_of
 from jaxnewton.results import Log, load_npz, load_summary, write_config, write_csv, write_npz, write_summary
 from jaxnewton.symmetry import canonical_flat, random_symmetry, transform
 
@@ -68,15 +68,6 @@ def group_of(point: dict, path_optimizers: tuple[str, ...]) -> str | None:
     return None
 
 
-def all_pairs(n: int, max_pairs: int, key: jax.Array) -> np.ndarray:
-    """Every pair (i < j) of n points, or ``max_pairs`` of them drawn without replacement."""
-    i, j = np.triu_indices(n, k=1)
-    if i.size > max_pairs:
-        pick = np.sort(np.asarray(jax.random.choice(key, i.size, (max_pairs,), replace=False)))
-        i, j = i[pick], j[pick]
-    return np.stack([i, j], axis=1)
-
-
 def run_landscape_study(config: LandscapeStudyConfig, out_dir: Path | str, log: Log = print) -> dict:
     """Barriers, saddle checks, the symmetry line and kPCA of a comparison's E3 end points.
 
@@ -99,8 +90,7 @@ def run_landscape_study(config: LandscapeStudyConfig, out_dir: Path | str, log: 
     problem = build(sweep).problem
     canon = jax.jit(jax.vmap(canonical_flat(problem.unravel, odd=sweep.activation in ("tanh", "sine"))))
     points = read_endpoints(source, optimizers)
-    settings = PathSettings(config.n_modes, config.n_points, config.lam, config.path_learning_rate, config.path_steps)
-    find = jax.jit(jax.vmap(make_path_finder(problem.loss, settings)))
+    find = jax.jit(jax.vmap(make_path_finder(problem.loss, settings_of(config))))
     # E3's Hessians have > 100 of 140 eigenvalues near zero: H⁻¹∇L throws Newton far off (a 5-pair pilot:
     # losses of 7–68 after 2–4 steps), so the refinement steps with the pseudo-inverse at the diagnostics' rtol.
     check = jax.jit(jax.vmap(make_saddle_check(problem.loss, tol=sweep.tol, max_steps=config.newton_steps,
@@ -114,7 +104,7 @@ def run_landscape_study(config: LandscapeStudyConfig, out_dir: Path | str, log: 
             log(f"[{config.name}] {group}: {len(members)} point(s), no pairs")
             continue
         thetas = np.stack([p["theta"] for p in members])
-        pairs = all_pairs(len(members), config.max_pairs, jax.random.fold_in(jax.random.key(config.seed), g))
+        pairs = random_pairs(jax.random.fold_in(jax.random.key(config.seed), g), len(members), config.max_pairs)
         forms = {"raw": thetas, "canonical": np.asarray(canon(jnp.asarray(thetas)))}
         entry = {"n_points": len(members), "n_pairs": int(len(pairs)),
                  "optimizers": {o: sum(p["optimizer"] == o for p in members) for o in optimizers

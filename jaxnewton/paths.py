@@ -27,6 +27,7 @@ from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 
 from jaxnewton.diagnostics import classify_spectrum, hessian_eigvals
@@ -52,6 +53,21 @@ class PathSettings(NamedTuple):
     lam: float = 1e-4
     learning_rate: float = 1e-2
     n_steps: int = 1000
+
+
+def settings_of(config, lam: float | None = None) -> PathSettings:
+    """The ``PathSettings`` of a config with the path fields (n_modes, n_points, lam, path_learning_rate,
+    path_steps); ``lam`` replaces ``config.lam`` when given (the toy runs several)."""
+    return PathSettings(config.n_modes, config.n_points, config.lam if lam is None else lam,
+                        config.path_learning_rate, config.path_steps)
+
+
+def random_pairs(key: jax.Array, n: int, n_pairs: int) -> np.ndarray:
+    """``pairs_Kx2`` of distinct members (i < j) of a set of n, drawn without replacement from the
+    n(n − 1)/2 pairs; all of them (in random order) when there are no more than ``n_pairs``."""
+    i, j = np.triu_indices(n, k=1)
+    pick = np.asarray(jax.random.choice(key, i.size, (min(n_pairs, i.size),), replace=False))
+    return np.stack([i[pick], j[pick]], axis=1)
 
 
 def check_settings(settings: PathSettings) -> None:

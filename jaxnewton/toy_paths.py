@@ -18,7 +18,7 @@ import numpy as np
 
 from jaxnewton import __version__
 from jaxnewton.config import PathsToyConfig
-from jaxnewton.paths import PathSettings, make_path_finder, make_saddle_check, path_points, sample_times
+from jaxnewton.paths import make_path_finder, make_saddle_check, path_points, sample_times, settings_of
 from jaxnewton.results import Log, write_config, write_csv, write_npz, write_summary
 
 TOY_WELLS = jnp.array([[-0.5, -0.5], [0.5, 0.0]])
@@ -33,10 +33,6 @@ def toy_landscape(r: jax.Array) -> jax.Array:
     wells = jnp.sum(jnp.exp(-3.0 * jnp.sum((r - TOY_WELLS) ** 2, axis=1)))
     bumps = jnp.sum(jnp.exp(-15.0 * jnp.sum((r - TOY_BUMPS) ** 2, axis=1)))
     return -wells + bumps + 1.019
-
-
-def settings_of(config: PathsToyConfig, lam: float) -> PathSettings:
-    return PathSettings(config.n_modes, config.n_points, lam, config.path_learning_rate, config.path_steps)
 
 
 def run_paths_toy(config: PathsToyConfig, out_dir: Path | str, log: Log = print) -> dict:

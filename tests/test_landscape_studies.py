@@ -10,8 +10,9 @@ import pytest
 
 from jaxnewton.compare import run_compare
 from jaxnewton.config import DigitsStudyConfig, LandscapeStudyConfig, load_config
-from jaxnewton.digits import SETS, keep_best, load_data, random_pairs, run_digits_study
+from jaxnewton.digits import SETS, keep_best, load_data, run_digits_study
 from jaxnewton.landscape_study import run_landscape_study
+from jaxnewton.paths import random_pairs
 from jaxnewton.toy_paths import run_paths_toy
 
 
