@@ -5,7 +5,6 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 ARGS ?=
-OPTIMIZERS := newton,sfn,bfgs,lbfgs,lbfgs_gss,adam,gd,bfgs_fixed,bfgs_fixed_unguarded
 
 .PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
@@ -52,13 +51,13 @@ pinn1d: $(STAMP)
 pinn2d: $(STAMP)
 	$(PY) -m jaxnewton compare pinn2d --optimizers newton,adam --out results/pinn2d
 
-# E9: every optimiser from the same 16 initial points of E3 (ARGS="--set ..." changes a setting).
+# E9: every registered optimiser (jaxnewton/optim/registry.py) from the same 16 initial points of E3.
 compare: $(STAMP)
-	$(PY) -m jaxnewton compare mlp_tanh --optimizers $(OPTIMIZERS) --seeds 16 --out results/compare_mlp_tanh $(ARGS)
+	$(PY) -m jaxnewton compare mlp_tanh --optimizers all --seeds 16 --out results/compare_mlp_tanh $(ARGS)
 
 # The same comparison on E4-E7 (not part of make paper: each exact-Hessian optimiser costs what the experiment does).
 compare-siren compare-fourier compare-pinn1d compare-pinn2d: compare-%: $(STAMP)
-	$(PY) -m jaxnewton compare $* --optimizers $(OPTIMIZERS) --seeds 16 --out results/compare_$* $(ARGS)
+	$(PY) -m jaxnewton compare $* --optimizers all --seeds 16 --out results/compare_$* $(ARGS)
 
 # Damped Newton over a grid of (eta, eps) and over width on E3.
 phase-map: $(STAMP)

@@ -5,7 +5,7 @@ Runtime:  about 4 s on a 2-core CPU (1000 starts × 3 methods, float64; 1.3 s af
 Paper:    stationary at π/4 (minimum, L = 9 − 4√2) and 5π/4 (maximum, L = 9 + 4√2); Newton finds both.
 """
 
-from jaxnewton.config import LandscapeConfig
+from jaxnewton.studies.basins import LandscapeConfig
 
 
 def get_config(smoke: bool = False) -> LandscapeConfig:

@@ -2,12 +2,12 @@
 digits from the same starts; train / test loss, barriers between solutions, spread, kernel PCA.
 
 Run:      make digits-study      (python -m jaxnewton run digits_study --out results/digits_study)
-Runtime:  see README (2-core CPU, float64); the barriers are most of it.
+Runtime:  about 19–24 min on a 2-core CPU (float64); the barriers are most of it (docs/experiments.md).
 Paper:    SGD solutions are separated by lower barriers; quasi-Newton reaches deeper minima, spread wider,
           that generalise worse (MNIST, 784-50-50-10, 75 starts, best 48 kept, 300 pairs per set).
 """
 
-from jaxnewton.config import DigitsStudyConfig
+from jaxnewton.studies.digits import DigitsStudyConfig
 
 
 def get_config(smoke: bool = False) -> DigitsStudyConfig:

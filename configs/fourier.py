@@ -1,11 +1,11 @@
 """E5: damped Newton on Fourier features γ(x) = [sin(2πBx), cos(2πBx)] into a tanh 20-10-10-1 MLP, v = 2 sin(4πx).
 
 Run:      make fourier        (python -m jaxnewton run fourier --out results/fourier)
-Runtime:  see README (measured on a 2-core CPU, float64).
+Runtime:  about 260 s on a 2-core CPU (float64; docs/experiments.md).
 Paper:    about half the runs trivial; most others fail to converge.
 """
 
-from jaxnewton.config import Config
+from jaxnewton.engine.config import Config
 
 
 def get_config(smoke: bool = False) -> Config:

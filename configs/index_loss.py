@@ -6,7 +6,7 @@ Runtime:  a few seconds: it reads results/<folder>/ of the runs below (run them 
 Claim:    saddles of higher loss have higher index (fraction of negative Hessian eigenvalues).
 """
 
-from jaxnewton.config import IndexLossConfig
+from jaxnewton.studies.index_loss import IndexLossConfig
 
 
 def get_config(smoke: bool = False) -> IndexLossConfig:

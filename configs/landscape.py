@@ -2,11 +2,11 @@
 trivial saddles, and between the non-trivial points Newton, BFGS and ADAM found (from make compare's folder).
 
 Run:      make landscape      (python -m jaxnewton run landscape --out results/landscape); needs make compare
-Runtime:  see README (2-core CPU, float64).
+Runtime:  about 260 s on a 2-core CPU (float64; docs/experiments.md).
 Paper:    not in either paper: the companion paper's tools pointed at the main paper's experiment.
 """
 
-from jaxnewton.config import LandscapeStudyConfig
+from jaxnewton.studies.landscape import LandscapeStudyConfig
 
 
 def get_config(smoke: bool = False) -> LandscapeStudyConfig:

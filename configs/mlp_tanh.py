@@ -5,7 +5,7 @@ Runtime:  65 s for the paper's 10 seeds on a 2-core CPU (float64); 100 seeds (ma
 Paper:    9 of 10 runs converge to the trivial solution; Hessian eigenvalues show a saddle.
 """
 
-from jaxnewton.config import Config
+from jaxnewton.engine.config import Config
 
 
 def get_config(smoke: bool = False) -> Config:
@@ -36,6 +36,6 @@ def get_config(smoke: bool = False) -> Config:
         seed=0,
     )
     if smoke:
-        return Config(**{**config.to_dict(), "n_seeds": 3, "max_steps": 40, "segment_steps": 20,
-                         "history_stride": 5})
+        return Config(**{**config.to_dict(), "n_seeds": 3, "max_steps": 40, "first_order_max_steps": 40,
+                         "segment_steps": 20, "history_stride": 5})
     return config

@@ -6,7 +6,7 @@ Runtime:  about 15 s (2-core CPU, float64).
 Paper:    straight-line height 1.102; optimised ≈ 0.64–0.65 for λ = 10 … 1000 (Yu & Morozov 2026).
 """
 
-from jaxnewton.config import PathsToyConfig
+from jaxnewton.studies.paths_toy import PathsToyConfig
 
 
 def get_config(smoke: bool = False) -> PathsToyConfig:

@@ -1,11 +1,11 @@
-"""Issue 5's phase map: damped Newton on E3 over a grid of (η, ε), and over hidden width at the paper's η, ε.
+"""The phase map: damped Newton on E3 over a grid of (η, ε), and over hidden width at the paper's η, ε.
 
 Run:      make phase-map      (python -m jaxnewton run phase_map --out results/phase_map)
-Runtime:  see README (measured on a 2-core CPU, float64).
+Runtime:  about 640 s on a 2-core CPU (float64): the grid 418 s, the widths 221 s (docs/experiments.md).
 Paper:    η = ε = 5e-2 sends 9 of 10 seeds to the trivial saddle; no other setting is reported.
 """
 
-from jaxnewton.config import PhaseMapConfig
+from jaxnewton.studies.phase_map import PhaseMapConfig
 
 
 def get_config(smoke: bool = False) -> PhaseMapConfig:

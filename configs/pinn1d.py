@@ -1,11 +1,11 @@
 """E6: damped Newton on the 1-D PINN u'' + v = 0, u(0) = u(1) = 0, N = x(1 − x)·MLP, loss ½∫(N'' + v)².
 
 Run:      make pinn1d         (python -m jaxnewton run pinn1d --out results/pinn1d)
-Runtime:  see README (measured on a 2-core CPU, float64).
+Runtime:  about 300 s on a 2-core CPU (float64; docs/experiments.md).
 Paper:    5 of 5 runs trivial; basis functions orthogonal to the second derivative and the source.
 """
 
-from jaxnewton.config import Config
+from jaxnewton.engine.config import Config
 
 
 def get_config(smoke: bool = False) -> Config:

@@ -6,7 +6,7 @@ Runtime:  93 s on a 2-core CPU (float64): 10⁵ matrices of size 140 tested by C
 Paper:    not one of 10⁵ symmetric 140×140 matrices with standard-normal entries is definite.
 """
 
-from jaxnewton.config import RandomHessiansConfig
+from jaxnewton.studies.random_hessians import RandomHessiansConfig
 
 
 def get_config(smoke: bool = False) -> RandomHessiansConfig:

@@ -6,7 +6,7 @@ Teaching text (PAPER.md §3): GD started near the saddle slides along x toward i
 along y; undamped Newton lands on it in one step.
 """
 
-from jaxnewton.config import SaddlesConfig
+from jaxnewton.studies.saddles import SaddlesConfig
 
 
 def get_config(smoke: bool = False) -> SaddlesConfig:

@@ -1,11 +1,11 @@
 """E4: damped Newton on a SIREN 1-10-10-1 (sine activations, ω₀ = 4) fitting v(x) = 2 sin(4πx).
 
 Run:      make siren          (python -m jaxnewton run siren --out results/siren)
-Runtime:  see README (measured on a 2-core CPU, float64).
+Runtime:  about 370 s on a 2-core CPU (float64; docs/experiments.md).
 Paper:    4 of 5 runs trivial; the basis functions are high-frequency and non-redundant.
 """
 
-from jaxnewton.config import Config
+from jaxnewton.engine.config import Config
 
 
 def get_config(smoke: bool = False) -> Config:

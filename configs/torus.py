@@ -8,7 +8,7 @@ Paper:    8 stationary points (2 minima, 2 maxima, 4 saddles); Newton converges 
           toward minima. R, r, e and v are not given in the paper.
 """
 
-from jaxnewton.config import LandscapeConfig
+from jaxnewton.studies.basins import LandscapeConfig
 
 
 def get_config(smoke: bool = False) -> LandscapeConfig:

@@ -7,9 +7,10 @@ So an interrupted ``make paper`` resumes where it stopped (the unfinished run al
 from its own checkpoints), a finished run is never redone, and a changed config reruns only
 that run (and the runs built from it). ``force=True`` (``make paper FORCE=1``) reruns all.
 
-Progress is one overall line (at most every ``progress_every_s`` within a run): run k of n,
-what that run has done, elapsed time and an estimate of the time left (the current run's pace, and for the runs still to come
-their measured 2-core CPU times in ``RUNS`` scaled by how fast this machine has been so far).
+The runs are every study's ``RUNS`` (``studies.registry``), in the registry's order. Progress is one
+overall line (at most every ``progress_every_s`` within a run): run k of n, what that run has done,
+elapsed time and an estimate of the time left (the current run's pace, and for the runs still to come
+their measured 2-core CPU times scaled by how fast this machine has been so far).
 
 ``quick=True`` (``make paper-quick``) applies each run's ``quick`` changes, a shrunk first
 look written to its own results folder, and marks the report as quick.
@@ -20,69 +21,15 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Callable
 
-from jaxnewton.config import AnyConfig, load_config, override
-from jaxnewton.results import Log, load_summary, write_json
-
-
-class Run(NamedTuple):
-    """One run of ``make paper``: a config file, the changes made to it, and its results folder."""
-
-    folder: str  # results/<folder>
-    config: str  # configs/<config>.py
-    expected_s: float  # wall time of the run on the 2-core CPU VM (the ETA's prior)
-    changes: Mapping[str, Any] = {}  # fields changed from the config file (e.g. the larger sweep's n_seeds)
-    quick: Mapping[str, Any] = {}  # further changes for make paper-quick
-    quick_s: float = 0.0  # wall time of the quick run on the 2-core CPU VM
-
-    def prior_s(self, quick: bool) -> float:
-        return self.quick_s if quick else self.expected_s
+from jaxnewton.engine.config import ConfigBase, Run
+from jaxnewton.engine.io import Log, load_summary, write_json
+from jaxnewton.report.document import write_report
+from jaxnewton.studies.registry import ROWS, RUNS, run_config
 
 
-LARGE_SWEEP_SEEDS = 100
-ALL_OPTIMIZERS = ("newton", "sfn", "bfgs", "lbfgs", "lbfgs_gss", "adam", "gd", "bfgs_fixed", "bfgs_fixed_unguarded")
-
-RUNS = (
-    Run("circle", "circle", 5, quick={"grid": 200}, quick_s=3),
-    Run("torus", "torus", 14, quick={"grid": 60}, quick_s=5),
-    Run("saddles", "saddles", 5, quick_s=3),
-    # Issue 5 (E9): every optimiser on E3 from the same 16 initial points, the curvature record, the phase map.
-    Run("compare_mlp_tanh", "mlp_tanh", 600, {"optimizers": ALL_OPTIMIZERS, "n_seeds": 16},
-        quick={"max_steps": 300, "first_order_max_steps": 1000}, quick_s=40),
-    Run("mechanism", "mechanism", 240, quick={"max_steps": 300, "stride": 20}, quick_s=20),
-    Run("phase_map", "phase_map", 700, quick={"etas": (0.05, 0.5), "epss": (0.05, 1.0), "max_steps": 300,
-                                              "widths": (5,)}, quick_s=25),
-    # Issue 8: the landscape between solutions (landscape reads compare_mlp_tanh, so it comes after it).
-    Run("paths_toy", "paths_toy", 16, quick={"lams": (10.0,), "path_steps": 500}, quick_s=7),
-    Run("digits_study", "digits_study", 1150, quick={"n_starts": 12, "n_keep": 8, "lbfgs_max_steps": 50,
-                                                    "sgd_epochs": 10, "n_pairs": 6, "pair_batch": 6,
-                                                    "n_points": 20, "path_steps": 30}, quick_s=46),
-    Run("landscape", "landscape", 260, quick={"max_pairs": 5, "path_steps": 200, "newton_steps": 20}, quick_s=25),
-    Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
-    Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
-        quick_s=28),
-    Run("random_hessians", "random_hessians", 95, quick={"n_matrices": 10_000, "eig_sample": 2_000,
-                                                          "small_samples": 200_000}, quick_s=12),
-    Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=12),
-    Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=25),
-    Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=25),
-    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=30),
-    Run("index_loss", "index_loss", 5, quick_s=5),  # last: it reads the runs above
-)
-
-
-def run_config_of(run: Run, quick: bool = False) -> AnyConfig:
-    """The validated config ``run`` runs (with its quick changes when ``quick``)."""
-    changes = {**run.changes, **(run.quick if quick else {})}
-    return override(load_config(run.config), [f"{k}={_text(v)}" for k, v in changes.items()])
-
-
-def _text(value: Any) -> str:
-    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
-
-
-def is_complete(out: Path, config: AnyConfig) -> bool:
+def is_complete(out: Path, config: ConfigBase) -> bool:
     """Whether ``out`` holds a complete run of ``config``.
 
     Its summary.json must carry the config's hash and, for a run made from other runs (``inputs``:
@@ -103,7 +50,7 @@ def _clock(seconds: float) -> str:
 class _Progress:
     """The overall progress line: run k of n, the run's own progress, elapsed and estimated time left."""
 
-    def __init__(self, pending: list[tuple[Run, AnyConfig]], quick: bool, log: Log, clock: Callable[[], float],
+    def __init__(self, pending: list[tuple[Run, ConfigBase]], quick: bool, log: Log, clock: Callable[[], float],
                  every_s: float):
         self.pending, self.quick, self.log, self.clock, self.every_s = pending, quick, log, clock, every_s
         self.start = self.last = clock()
@@ -150,11 +97,8 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
     Returns:
       ``{folder: "ran" | "skipped"}``.
     """
-    from jaxnewton.cli import run_config
-    from jaxnewton.report import write_report
-
     results = Path(results)
-    configs = [(run, run_config_of(run, quick)) for run in runs]  # every config is validated before anything runs
+    configs = [(run, run.config_of(quick)) for run in runs]  # every config is validated before anything runs
     actions = {run.folder: "skipped" for run, config in configs
                if not force and is_complete(results / run.folder, config)}
     folders = [run.folder for run in runs]
@@ -182,6 +126,5 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
     write_json(results / "paper_run.json", {
         "quick": quick, "force": force, "seconds": clock() - progress.start,
         "runs": {run.folder: {"action": actions[run.folder], "seconds": seconds.get(run.folder)} for run in runs}})
-    log(f"[paper] wrote {write_report(results, quick=quick)} ({_clock(clock() - progress.start)})")
+    log(f"[paper] wrote {write_report(results, ROWS, quick=quick)} ({_clock(clock() - progress.start)})")
     return {run.folder: actions[run.folder] for run in runs}
-

@@ -9,8 +9,8 @@ Every implementation runs the same damped Newton step of the E3 config (140 para
 of steps with the stopping test disabled, so every seed does the same work. All are
 timed in one process, after compiling / warming up, best of ``--repeats``:
 
-- ``jaxnewton``: the batched runner (``jaxnewton.sweep``: jit(shard_map(chunks of
-  vmap(while_loop)))) with the structured exact Hessian of ``jaxnewton.curvature``;
+- ``jaxnewton``: the batched runner (``jaxnewton.engine.sweep``: jit(shard_map(chunks of
+  vmap(while_loop)))) with the structured exact Hessian of ``jaxnewton.core.curvature``;
 - ``jax_loop``: a Python loop over seeds, each running the same loop jitted unbatched;
 - ``torch_loop``: the straightforward PyTorch script, a loop over seeds and steps with
   ``torch.autograd.functional.hessian`` and ``torch.linalg.solve``;
@@ -20,7 +20,7 @@ Also measured in the same run:
 
 - ``matmul_gflops``: the float64 matrix-multiply rate (2n³ / time, n = 2048);
 - ``hessian``: XLA's FLOP and byte counts for one exact Hessian, ``jax.hessian`` vs
-  ``jaxnewton.curvature``, their times at 64 seeds in chunks of 16 (as the runner); ``hessian_gflops``, the
+  ``jaxnewton.core.curvature``, their times at 64 seeds in chunks of 16 (as the runner); ``hessian_gflops``, the
   structured Hessian's own FLOPs / its time; ``hessian_effective_gflops``, jax.hessian's
   FLOP count / the structured time (the rate needed to do jax.hessian's arithmetic that
   fast); and both as fractions of ``matmul_gflops``;
@@ -47,11 +47,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnewton.config import load_config
-from jaxnewton.experiment import build, initial_points, make_solver
-from jaxnewton.results import machine_info, write_json
-from jaxnewton.runner import make_loop
-from jaxnewton.sweep import CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, seed_mesh
+from jaxnewton.engine.build import build, initial_points
+from jaxnewton.engine.config import load_config
+from jaxnewton.engine.io import machine_info, write_json
+from jaxnewton.engine.loop import make_loop
+from jaxnewton.engine.sweep import CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, seed_mesh
+from jaxnewton.optim import registry
 
 IMPLS = ("jaxnewton", "jax_loop", "torch_loop", "torch_func_vmap")
 COLORS = {"jaxnewton": "C0", "jax_loop": "C1", "torch_loop": "C2", "torch_func_vmap": "C3", "jax.hessian (vmapped)": "C4"}
@@ -150,7 +151,7 @@ def make_torch_vmap_run(loss, eta: float, eps: float, device: str = "cpu"):
 def newton_loop(experiment, steps: int):
     config, problem = experiment.config, experiment.problem
     # tol = 0 never stops early: every seed runs exactly `steps` steps.
-    return make_loop(problem.loss, make_solver(config, problem), 0.0, steps, config.history_stride,
+    return make_loop(problem.loss, registry.build_solver(config.solver, problem.loss, problem.hessian, config), 0.0, steps, config.history_stride,
                      config.divergence_factor)
 
 
@@ -205,7 +206,7 @@ def hessian_section(experiment, repeats: int, n_seeds: int = 64) -> dict:
     out = {"seeds": n_seeds}
     chunk = default_chunk(seed_mesh())
     for name, fn in (("autodiff", jax.hessian(problem.loss)), ("structured", problem.hessian)):
-        # As the runner computes them: in chunks of CHUNK seeds on CPU, one vmap elsewhere (jaxnewton.sweep).
+        # As the runner computes them: in chunks of CHUNK seeds on CPU, one vmap elsewhere (jaxnewton.engine.sweep).
         batched = jax.jit(lambda t, fn=fn: jax.lax.map(fn, t, batch_size=chunk) if chunk else jax.vmap(fn)(t))
         # XLA counts a lax.map body once, so FLOPs are counted on one vmapped chunk.
         per_seed = {k: v / CHUNK for k, v in cost(jax.jit(jax.vmap(fn)), theta[:CHUNK]).items()}
@@ -235,7 +236,7 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             problem = experiment.problem
             n_seeds = 8 if n_params <= 500 else 2
             theta = initial_points(experiment, np.arange(n_seeds))
-            solver = make_solver(config, problem)
+            solver = registry.build_solver(config.solver, problem.loss, problem.hessian, config)
             step = jax.jit(jax.vmap(lambda t: solver.update(t, jax.grad(problem.loss)(t), (), False)[0]))
             seconds = best_time(lambda: step(theta).block_until_ready(), repeats)
             impl = "jaxnewton" if hessian == "structured" else "jax.hessian (vmapped)"
@@ -333,7 +334,7 @@ def main() -> None:
     report["hessian"] = hessian_section(experiment, args.repeats)
     structured = report["hessian"]["structured"]
     # Own rate: the structured Hessian's FLOPs / its time. Effective rate: the FLOPs XLA
-    # counts in jax.hessian (the measure of "one exact Hessian") / the same time.
+    # counts in jax.hessian (a measure of "one exact Hessian") / the same time.
     report["hessian_gflops"] = structured["gflops"]
     report["hessian_effective_gflops"] = report["hessian"]["autodiff"]["flops_per_seed"] / structured["ms_per_seed"] / 1e6
     report["hessian_fraction_of_matmul"] = {

@@ -6,7 +6,7 @@ Run:      make paper                (python scripts/paper.py)
           make readme-table         (python scripts/paper.py --readme-only)
 A full run ends by copying the summaries into docs/results and rewriting the README's results
 table from them (make test checks that the two agree).
-Runtime:  see the README's experiment table; E3 at 100 seeds dominates. A run already complete
+Runtime:  docs/experiments.md lists every run's cost; the digits study and E3 at 100 seeds dominate. A run already complete
           for the same config is skipped, so a second `make paper` only rewrites the report.
 """
 
@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 
 from jaxnewton.paper import run_paper
-from jaxnewton.report import update_readme
+from jaxnewton.report.table import update_readme
+from jaxnewton.studies.registry import ROWS
 
 
 def main() -> None:
@@ -30,7 +31,7 @@ def main() -> None:
     if not args.readme_only:
         run_paper(args.results / "quick" if args.quick else args.results, quick=args.quick, force=args.force)
     if not args.quick:
-        update_readme(Path("README.md"), args.results, Path("docs/results"))
+        update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)
         print("README.md's results table rewritten from docs/results")
 
 

@@ -5,9 +5,13 @@ import shutil
 import tempfile
 
 import jax
+import numpy as np
 import pytest
 
 import jaxnewton  # noqa: F401  (turns on float64)
+from jaxnewton.engine.build import build, initial_points
+from jaxnewton.engine.config import load_config
+from jaxnewton.engine.sweep import make_batch_fns
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
@@ -24,7 +28,16 @@ atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 @pytest.fixture(scope="session")
 def e3():
     """The real E3 experiment (paper settings), built once."""
-    from jaxnewton.config import load_config
-    from jaxnewton.experiment import build
-
     return build(load_config("mlp_tanh"))
+
+
+@pytest.fixture(scope="session")
+def e3_fns(e3):
+    """E3's batch functions, jitted once per session: tests that share it share its compiled shapes."""
+    return make_batch_fns(e3.loop, e3.diagnose)
+
+
+@pytest.fixture(scope="session")
+def e3_theta0(e3):
+    """θ₀ of E3's first 100 seeds, ``theta0_SxP``."""
+    return np.asarray(initial_points(e3, np.arange(100)))

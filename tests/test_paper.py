@@ -4,7 +4,9 @@ import json
 
 import pytest
 
-from jaxnewton.paper import RUNS, Run, is_complete, run_config_of, run_paper
+from jaxnewton.engine.config import Run
+from jaxnewton.paper import is_complete, run_paper
+from jaxnewton.studies.registry import RUNS
 
 SMALL = (
     Run("circle", "circle", 1, {"grid": 16, "max_steps": 1000}),
@@ -33,7 +35,7 @@ def test_second_run_reruns_nothing_and_a_changed_config_reruns_only_itself(tmp_p
     assert finished(tmp_path) == first
 
     changed = SMALL[:2] + (SMALL[2]._replace(changes={**SMALL[2].changes, "max_steps": 60}),) + SMALL[3:]
-    assert not is_complete(tmp_path / "mlp_tanh", run_config_of(changed[2]))
+    assert not is_complete(tmp_path / "mlp_tanh", changed[2].config_of())
     # The changed run reruns, and so does the collection made from it; nothing else.
     assert run_paper(tmp_path, changed, log=logs.append) == {"circle": "skipped", "saddles": "skipped",
                                                              "mlp_tanh": "ran", "index_loss": "ran"}
@@ -49,11 +51,11 @@ def test_second_run_reruns_nothing_and_a_changed_config_reruns_only_itself(tmp_p
 
 def test_every_paper_run_has_a_valid_config_and_quick_variant():
     for quick in (False, True):
-        configs = [run_config_of(run, quick) for run in RUNS]
+        configs = [run.config_of(quick) for run in RUNS]
         assert len({r.folder for r in RUNS}) == len(RUNS)
         assert all(c.hash() for c in configs)
     mlp_100 = next(r for r in RUNS if r.folder == "mlp_tanh_100")
-    assert run_config_of(mlp_100).n_seeds == 100 and run_config_of(mlp_100, quick=True).n_seeds < 100
+    assert mlp_100.config_of().n_seeds == 100 and mlp_100.config_of(quick=True).n_seeds < 100
 
 
 def test_a_bad_change_fails_before_anything_runs(tmp_path):

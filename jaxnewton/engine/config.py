@@ -1,0 +1,337 @@
+"""Configuration: frozen dataclasses validated before anything compiles, loaded from config files.
+
+``ConfigBase`` is what every config shares (type checks, range checks, ``to_dict``, ``hash``). ``Config``
+describes one seed sweep of a network (E3–E7): the engine's input (``engine.build``); the other studies
+define their own config dataclasses next to their code (``jaxnewton.studies``). Config files
+(``configs/<experiment>.py``) define ``get_config(smoke=False)`` returning one of them. Command-line
+overrides (``--set field=value``) go through ``override``, which rejects unknown fields (with a
+suggestion) and values of the wrong type, so a typo is an error and never a silent default. A ``Run``
+names a config file, the changes made to it and the results folder it writes (``make paper``'s runs).
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import difflib
+import hashlib
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, NamedTuple
+
+from jaxnewton import __version__
+from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, WEIGHT_INITS
+from jaxnewton.core.problems import HESSIANS
+from jaxnewton.optim import registry
+
+CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
+PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d")
+INPUT_FEATURES = ("none", "fourier")
+
+
+class ConfigBase:
+    """What every config dataclass shares: type checks on construction, ``to_dict``, ``hash``."""
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            _check_type(f.name, getattr(self, f.name), f.type)
+        require(self.name.isidentifier(), "name", self.name, "a Python identifier such as 'mlp_tanh'")
+        self.validate()
+
+    def validate(self) -> None:
+        """Range checks of the subclass; raise ValueError naming the field and what to use."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def depends_on(self) -> dict[str, Any]:
+        """What else the run depends on, hashed with the config (a base config's hash, for example)."""
+        return {}
+
+    def hash(self) -> str:
+        """A short hash of the config, what it depends on and the package version: equal hashes mean equal runs."""
+        payload = json.dumps({"config": self.to_dict(), "version": __version__, **self.depends_on()}, sort_keys=True)
+        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Config(ConfigBase):
+    """Everything that defines a run. Field groups: problem, model, solver, sweep, diagnostics.
+
+    Attributes:
+      name: experiment name; results go to ``results/<name>/`` by default.
+      problem: ``"regression"`` (E3–E5: fit v), ``"poisson_1d"`` (E6: u'' + v = 0 on [0, 1]) or
+        ``"diffusion_reaction_2d"`` (E7: ∇²u + u + v = 0 on [0, 1]²); PINNs have u = 0 on the
+        boundary imposed hard and the strong-form loss ½∫(𝓛[N] + v)² (``core.problems``).
+      n_points: uniform nodes per axis on [0, 1] (ends included), equal quadrature weights 1/Q
+        (Q = n_points, or n_points² in 2-D).
+      target_amplitude, target_wavenumber: A and k. Regression: v(x) = A sin(kπx). PINN: the
+        exact solution u = A Π_d sin(kπx_d), and v is computed from it.
+      widths: hidden layer widths; the output layer is bias-free.
+      activation: hidden activation: ``core.models.ACTIVATIONS`` or ``"sine"`` (sin(ω₀ z), SIREN).
+      omega0: ω₀ of the sine activation and the SIREN init (unused otherwise).
+      weight_init: ``"xavier"`` (PyTorch's ``xavier_uniform_``) or ``"siren"`` (Sitzmann et al. 2020).
+      bias_init: ``"torch_default"`` or ``"zeros"`` (see ``core.models.make_mlp``).
+      input_features: ``"none"`` or ``"fourier"``: γ(x) = [sin(2πBx), cos(2πBx)] feeds the MLP.
+      fourier_features: f, the number of rows of B (γ has 2f entries).
+      fourier_sigma2: σ², the variance of B's entries, B_ij ~ N(0, σ²); B is drawn per seed from
+        the seed's key and saved in ``arrays.npz`` (Tancik et al. 2020's Gaussian mapping).
+      solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L; ``"sfn"``: saddle-free Newton θ ← θ − η (|H| + εI)⁻¹ ∇L;
+        ``"bfgs"``, ``"lbfgs"`` (line search to the strong Wolfe conditions), ``"lbfgs_gss"``
+        (golden-section step); ``"adam"`` (optax, ``learning_rate``); ``"gd"`` (``gd_learning_rate``).
+        ``optim`` has the formulas.
+      hessian: how newton and sfn compute the exact H: ``"structured"`` (``core.curvature``,
+        several times faster on MLPs, regression only) or ``"autodiff"`` (``jax.hessian``).
+        Diagnostics always use ``jax.hessian``, independently of this choice.
+      eta: step relaxation η in (0, 1] (newton and sfn).
+      eps: Hessian shift ε ≥ 0 (newton and sfn).
+      learning_rate: ADAM's step size.
+      gd_learning_rate: gradient descent's step α.
+      memory: curvature pairs kept by lbfgs and lbfgs_gss (the companion paper: 10).
+      gss_evals: loss evaluations of lbfgs_gss's golden-section step search (the companion paper: about 6).
+      optimizers: empty for one sweep with ``solver``; else a comparison (``studies.compare``):
+        one sweep per optimiser named here (values of ``solver``), from the same initial points;
+        ``("all",)`` stands for every registered optimiser (``optim.registry``), in registration order.
+      first_order_max_steps: the iteration cap of adam and gd when it is not ``max_steps`` (0: the
+        same). Their step costs a gradient, hundreds of times less than an exact Newton step.
+      tol: stop when ||∇L||₂ ≤ tol.
+      max_steps: iteration cap; a run that reaches it has status ``max_steps``.
+      n_seeds: number of seeds; seed s uses ``fold_in(key(seed), s)``.
+      seed: root seed.
+      seed_batch: seeds run together in one vmapped batch (and saved as one checkpoint).
+      history_stride: loss and ||∇L|| are recorded every this many steps.
+      segment_steps: steps per compiled segment; progress is printed between segments.
+      divergence_factor: a loss above this times the initial loss counts as a blow-up.
+      eig_rtol: an eigenvalue is near-zero when |λ| ≤ eig_rtol · max|λ|.
+      trivial_loss_ratio: trivial needs L / ||v||² ≥ this ...
+      trivial_output_ratio: ... and ||N|| / ||v|| ≤ this.
+    """
+
+    name: str
+    problem: str = "regression"
+    n_points: int = 100
+    target_amplitude: float = 2.0
+    target_wavenumber: float = 4.0
+    widths: tuple[int, ...] = (10, 10)
+    activation: str = "tanh"
+    omega0: float = 1.0
+    weight_init: str = "xavier"
+    bias_init: str = "torch_default"
+    input_features: str = "none"
+    fourier_features: int = 10
+    fourier_sigma2: float = 1.5
+    solver: str = "newton"
+    hessian: str = "structured"
+    eta: float = 5e-2
+    eps: float = 5e-2
+    learning_rate: float = 1e-3
+    gd_learning_rate: float = 1e-2
+    memory: int = 10
+    gss_evals: int = 6
+    optimizers: tuple[str, ...] = ()
+    first_order_max_steps: int = 0
+    tol: float = 1e-5
+    max_steps: int = 5000
+    n_seeds: int = 10
+    seed: int = 0
+    seed_batch: int = 100
+    history_stride: int = 10
+    segment_steps: int = 250
+    divergence_factor: float = 1e8
+    eig_rtol: float = 1e-6
+    trivial_loss_ratio: float = 0.99
+    trivial_output_ratio: float = 0.1
+
+    def __post_init__(self) -> None:
+        if self.optimizers == ("all",):
+            object.__setattr__(self, "optimizers", registry.names())
+        super().__post_init__()
+
+    def validate(self) -> None:
+        require(self.problem in PROBLEMS, "problem", self.problem, f"one of {list(PROBLEMS)}")
+        require(self.n_points >= 2, "n_points", self.n_points, "an integer ≥ 2")
+        if self.problem != "regression":
+            require(self.hessian == "autodiff", "hessian", self.hessian,
+                     "hessian=autodiff: the structured Hessian is for regression; a PINN's loss has 𝓛[N] in it")
+            require(self.input_features == "none", "input_features", self.input_features,
+                     "none: the PINNs take x itself (Fourier features are a regression experiment, E5)")
+            require(float(self.target_wavenumber).is_integer() and self.target_wavenumber >= 1,
+                     "target_wavenumber", self.target_wavenumber,
+                     "a positive integer, so the exact solution A Π sin(kπx_d) is zero on the boundary")
+        require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), "widths", self.widths,
+                 "a non-empty tuple of positive widths, e.g. widths=10,10")
+        require(self.activation in ACTIVATIONS or self.activation == "sine", "activation", self.activation,
+                 f"one of {sorted(ACTIVATIONS) + ['sine']}")
+        require(self.omega0 > 0.0, "omega0", self.omega0, "a frequency ω₀ > 0")
+        require(self.weight_init in WEIGHT_INITS, "weight_init", self.weight_init, f"one of {list(WEIGHT_INITS)}")
+        require(self.bias_init in BIAS_INITS, "bias_init", self.bias_init, f"one of {list(BIAS_INITS)}")
+        require(self.input_features in INPUT_FEATURES, "input_features", self.input_features,
+                 f"one of {list(INPUT_FEATURES)}")
+        require(self.fourier_features >= 1, "fourier_features", self.fourier_features, "an integer f ≥ 1")
+        require(self.fourier_sigma2 > 0.0, "fourier_sigma2", self.fourier_sigma2, "a variance σ² > 0")
+        require(self.solver in registry.names(), "solver", self.solver, f"one of {list(registry.names())}")
+        require(self.hessian in HESSIANS, "hessian", self.hessian, f"one of {list(HESSIANS)}")
+        require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
+        require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
+        require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step size > 0")
+        require(self.gd_learning_rate > 0.0, "gd_learning_rate", self.gd_learning_rate, "a step size > 0")
+        require(self.memory >= 1, "memory", self.memory, "at least 1 curvature pair (the paper: 10)")
+        require(self.gss_evals >= 2, "gss_evals", self.gss_evals, "at least 2 loss evaluations per step search")
+        known = registry.names()
+        require(all(o in known for o in self.optimizers) and len(set(self.optimizers)) == len(self.optimizers),
+                "optimizers", self.optimizers,
+                f"distinct names from {list(registry.names())}, e.g. optimizers=newton,adam, or all")
+        require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
+        require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        require(self.first_order_max_steps >= 0, "first_order_max_steps", self.first_order_max_steps,
+                 "0 (same as max_steps) or a cap ≥ 1")
+        require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
+        require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
+        require(self.seed_batch >= 1, "seed_batch", self.seed_batch, "an integer ≥ 1")
+        require(self.history_stride >= 1, "history_stride", self.history_stride, "an integer ≥ 1")
+        require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
+        require(self.divergence_factor > 1.0, "divergence_factor", self.divergence_factor, "a factor > 1")
+        require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
+        require(0.0 < self.trivial_loss_ratio <= 1.0, "trivial_loss_ratio", self.trivial_loss_ratio,
+                 "a ratio in (0, 1]")
+        require(0.0 < self.trivial_output_ratio < 1.0, "trivial_output_ratio", self.trivial_output_ratio,
+                 "a ratio in (0, 1)")
+
+    @property
+    def dim(self) -> int:
+        """The input dimension D of the problem."""
+        return 2 if self.problem == "diffusion_reaction_2d" else 1
+
+    @property
+    def batch_size(self) -> int:
+        """Seeds per vmapped batch: never more than there are seeds."""
+        return min(self.seed_batch, self.n_seeds)
+
+
+def require(ok: bool, field: str, value: Any, want: str) -> None:
+    if not ok:
+        raise ValueError(f"config field {field}={value!r} is out of range: use {want}")
+
+
+def _check_type(field: str, value: Any, annotation: str) -> None:
+    expected = {"str": str, "int": int, "float": (int, float), "tuple[int, ...]": tuple,
+                "tuple[float, ...]": tuple, "tuple[str, ...]": tuple}[annotation]
+    if isinstance(value, bool) or not isinstance(value, expected):
+        raise ValueError(f"config field {field}={value!r} has the wrong type: it must be {annotation}")
+    if annotation == "tuple[int, ...]" and not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"config field {field}={value!r} must hold integers only")
+    if annotation == "tuple[float, ...]" and not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+        raise ValueError(f"config field {field}={value!r} must hold numbers only")
+    if annotation == "tuple[str, ...]" and not all(isinstance(v, str) for v in value):
+        raise ValueError(f"config field {field}={value!r} must hold strings only")
+
+
+def _parse_value(field: dataclasses.Field, text: str) -> Any:
+    """Parse ``text`` for ``field``: Python literals, with bare strings allowed for str fields."""
+    if field.type == "str":
+        return text
+    if field.type == "tuple[str, ...]":
+        return tuple(part.strip() for part in text.split(",") if part.strip())
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        raise ValueError(f"--set {field.name}={text!r}: cannot parse the value as {field.type}") from None
+    if field.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if field.type.startswith("tuple["):
+        is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = (value,) if is_number else tuple(value) if isinstance(value, (list, tuple)) else value
+    if field.type == "tuple[float, ...]" and isinstance(value, tuple):
+        value = tuple(float(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value)
+    return value
+
+
+def override(config: ConfigBase, assignments: Iterable[str]) -> ConfigBase:
+    """Apply ``field=value`` strings to a config, validating names and values.
+
+    Raises:
+      ValueError: for a malformed assignment, an unknown field (naming the closest one),
+        or a value that fails the config's checks.
+    """
+    fields = {f.name: f for f in dataclasses.fields(config)}
+    changes: dict[str, Any] = {}
+    for item in assignments:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r}: write it as field=value, e.g. --set eta=0.1")
+        key, text = item.split("=", 1)
+        key = key.strip()
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise ValueError(f"--set {key}: {type(config).__name__} has no field {key!r}.{hint} "
+                             f"Fields: {', '.join(fields)}")
+        changes[key] = _parse_value(fields[key], text.strip())
+    return dataclasses.replace(config, **changes)
+
+
+def sweep_config_from_json(path: Path) -> Config:
+    """The seed-sweep ``Config`` a results folder's ``config.json`` records (JSON lists back to tuples)."""
+    recorded = json.loads(Path(path).read_text())["config"]
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    unknown = sorted(set(recorded) - set(fields))
+    if unknown:
+        raise ValueError(f"{path} records fields {unknown} that Config does not have: rerun that folder's experiment")
+    return Config(**{k: tuple(v) if fields[k].type.startswith("tuple") else v for k, v in recorded.items()})
+
+
+def load_config(path_or_name: str, smoke: bool = False) -> ConfigBase:
+    """Load ``get_config(smoke)`` from a config file path, or by name from ``configs/``.
+
+    Args:
+      path_or_name: ``configs/mlp_tanh.py`` or ``mlp_tanh``.
+      smoke: ask the config for its shrunk-down variant.
+    """
+    path = Path(path_or_name)
+    if not path.suffix:
+        path = CONFIGS_DIR / f"{path_or_name}.py"
+    if not path.is_file():
+        available = sorted(p.stem for p in CONFIGS_DIR.glob("*.py"))
+        raise ValueError(f"config {path_or_name!r} not found; give a path or one of {available}")
+    spec = importlib.util.spec_from_file_location(f"jaxnewton_config_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise ValueError(f"{path} defines no get_config(smoke=False)")
+    config = module.get_config(smoke=smoke)
+    if not isinstance(config, ConfigBase):
+        raise ValueError(f"{path}: get_config must return a config dataclass (a jaxnewton.engine.config.ConfigBase), "
+                         f"not a {type(config).__name__}")
+    return config
+
+
+def base_config(config: ConfigBase) -> Config:
+    """The seed-sweep config ``config.base`` names, checked to be one (the phase map and mechanism build on it)."""
+    base = load_config(config.base)
+    require(isinstance(base, Config), "base", config.base, "the name of a seed-sweep config, e.g. base=mlp_tanh")
+    return base
+
+
+class Run(NamedTuple):
+    """One named run: a config file, the changes made to it, and its results folder (a ``make paper`` run)."""
+
+    folder: str  # results/<folder>
+    config: str  # configs/<config>.py
+    expected_s: float  # wall time of the run on the 2-core CPU VM (make paper's ETA prior)
+    changes: Mapping[str, Any] = {}  # fields changed from the config file (e.g. the larger sweep's n_seeds)
+    quick: Mapping[str, Any] = {}  # further changes for make paper-quick
+    quick_s: float = 0.0  # wall time of the quick run on the 2-core CPU VM
+
+    def prior_s(self, quick: bool) -> float:
+        return self.quick_s if quick else self.expected_s
+
+    def config_of(self, quick: bool = False) -> ConfigBase:
+        """The validated config this run runs (with its quick changes when ``quick``)."""
+        changes = {**self.changes, **(self.quick if quick else {})}
+        return override(load_config(self.config), [f"{k}={_text(v)}" for k, v in changes.items()])
+
+
+def _text(value: Any) -> str:
+    return ",".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)

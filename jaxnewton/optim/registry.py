@@ -1,0 +1,139 @@
+"""One entry per optimiser name: how to build it, what it reads from a config, how to describe it, its flags.
+
+Every list of optimisers elsewhere reads this registry: the config's ``solver`` and ``optimizers``
+checks, ``compare`` (and ``--optimizers all``), ``make paper``, the mechanism record, the report's E9
+row and the tests. A new optimiser is one function in its family module (``newton``, ``quasi_newton``,
+``first_order``) plus one ``register(Optimizer(...))`` entry at the end of this file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, Callable, Iterator, NamedTuple
+
+import jax
+
+from jaxnewton.optim.base import HessianFn, LossFn, Solver
+from jaxnewton.optim.first_order import adam, gradient_descent
+from jaxnewton.optim.newton import damped_newton, saddle_free_newton
+from jaxnewton.optim.quasi_newton import (bfgs, bfgs_fixed_step, bfgs_inverse_hessian, lbfgs, lbfgs_gss,
+                                          lbfgs_gss_inverse_hessian, track_curvature)
+
+CAPS = ("max_steps", "first_order_max_steps")
+
+
+class Optimizer(NamedTuple):
+    """Everything about one optimiser name.
+
+    Attributes:
+      name: the value of a config's ``solver`` (and of ``--optimizers``).
+      title: what it is, in words.
+      build: ``build(loss, hessian, settings) -> Solver``; ``hessian`` is the problem's exact Hessian and
+        ``settings`` the config (it reads only the ``hyperparameters`` fields).
+      hyperparameters: the config fields it reads.
+      describe: ``describe(settings) -> str``, its settings for log lines and legends (default: the fields).
+      cap: the config field that caps its iterations: ``max_steps``, or ``first_order_max_steps`` for the
+        cheap-step optimisers (that field is used when it is set, else ``max_steps``).
+      quasi_newton: a curvature-pair method: wrapped in ``track_curvature``, eligible for the mechanism record.
+      refuses_bad_pairs: a pair with yᵀs ≤ 0 never enters its approximation.
+      ablation: one of the E9 ablation pair (BFGS at a fixed step with and without its safeguard).
+      inverse_hessian: ``inverse_hessian(state) -> H_PxP`` of one seed's own solver state (inside the
+        curvature record), for the mechanism record; None where it is not at hand.
+    """
+
+    name: str
+    title: str
+    build: Callable[[LossFn, HessianFn, Any], Solver]
+    hyperparameters: tuple[str, ...] = ()
+    describe: Callable[[Any], str] | None = None
+    cap: str = "max_steps"
+    quasi_newton: bool = False
+    refuses_bad_pairs: bool = False
+    ablation: bool = False
+    inverse_hessian: Callable[[Any], jax.Array] | None = None
+
+    def settings(self, config: Any) -> str:
+        """Its settings in words (``describe``, or ``field=value`` of each hyperparameter)."""
+        if self.describe is not None:
+            return self.describe(config)
+        return " ".join(f"{field}={getattr(config, field)}" for field in self.hyperparameters)
+
+
+_OPTIMIZERS: dict[str, Optimizer] = {}
+
+
+def register(optimizer: Optimizer) -> Optimizer:
+    """Add ``optimizer`` under its name (a name can be registered once)."""
+    if not optimizer.name.isidentifier() or optimizer.name == "all":
+        raise ValueError(f"optimizer name {optimizer.name!r}: use a Python identifier other than 'all'")
+    if optimizer.name in _OPTIMIZERS:
+        raise ValueError(f"optimizer {optimizer.name!r} is registered already")
+    if optimizer.cap not in CAPS:
+        raise ValueError(f"optimizer {optimizer.name!r}: cap={optimizer.cap!r}, use one of {list(CAPS)}")
+    _OPTIMIZERS[optimizer.name] = optimizer
+    return optimizer
+
+
+@contextlib.contextmanager
+def registered(optimizer: Optimizer) -> Iterator[Optimizer]:
+    """``optimizer`` registered for the duration of a ``with`` block (tests, experiments in a notebook)."""
+    register(optimizer)
+    try:
+        yield optimizer
+    finally:
+        del _OPTIMIZERS[optimizer.name]
+
+
+def names(**flags: bool) -> tuple[str, ...]:
+    """Every registered name in registration order, or those whose flags equal ``flags`` (e.g. ``ablation=True``)."""
+    return tuple(n for n, o in _OPTIMIZERS.items() if all(getattr(o, k) == v for k, v in flags.items()))
+
+
+def get(name: str) -> Optimizer:
+    """The optimiser called ``name``; a ValueError naming the known ones otherwise."""
+    if name not in _OPTIMIZERS:
+        raise ValueError(f"optimizer {name!r} is unknown: use one of {list(_OPTIMIZERS)}")
+    return _OPTIMIZERS[name]
+
+
+def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: Any) -> Solver:
+    """The optimiser ``name`` on ``loss`` with the config ``settings``; quasi-Newton ones are ``track_curvature``d.
+
+    Args:
+      name: a registered name.
+      loss: L(θ) of a flat vector.
+      hessian: the exact Hessian θ ↦ ∇²L(θ) (``jax.hessian(loss)`` when None).
+      settings: an object with the optimiser's ``hyperparameters`` as attributes (a ``Config``).
+    """
+    optimizer = get(name)
+    solver = optimizer.build(loss, hessian or jax.hessian(loss), settings)
+    return track_curvature(solver) if optimizer.quasi_newton else solver
+
+
+def _shift(c: Any) -> str:
+    return f"η={c.eta} ε={c.eps}"
+
+
+register(Optimizer("newton", "damped Newton", lambda loss, h, c: damped_newton(loss, c.eta, c.eps, h),
+                   ("eta", "eps"), _shift))
+register(Optimizer("sfn", "saddle-free Newton", lambda loss, h, c: saddle_free_newton(loss, c.eta, c.eps, h),
+                   ("eta", "eps"), _shift))
+register(Optimizer("bfgs", "BFGS", lambda loss, h, c: bfgs(loss), (), lambda c: "zoom line search",
+                   quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian))
+register(Optimizer("lbfgs", "L-BFGS", lambda loss, h, c: lbfgs(loss, c.memory), ("memory",),
+                   lambda c: f"memory {c.memory}, zoom line search", quasi_newton=True))
+register(Optimizer("lbfgs_gss", "L-BFGS-GSS", lambda loss, h, c: lbfgs_gss(loss, c.memory, c.gss_evals),
+                   ("memory", "gss_evals"),
+                   lambda c: f"memory {c.memory}, {c.gss_evals}-evaluation golden section",
+                   quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=lbfgs_gss_inverse_hessian))
+register(Optimizer("adam", "ADAM", lambda loss, h, c: adam(c.learning_rate), ("learning_rate",),
+                   lambda c: f"lr={c.learning_rate}", cap="first_order_max_steps"))
+register(Optimizer("gd", "gradient descent", lambda loss, h, c: gradient_descent(c.gd_learning_rate),
+                   ("gd_learning_rate",), lambda c: f"α={c.gd_learning_rate}", cap="first_order_max_steps"))
+register(Optimizer("bfgs_fixed", "BFGS at a fixed step", lambda loss, h, c: bfgs_fixed_step(c.eta, guarded=True),
+                   ("eta",), lambda c: f"fixed step η={c.eta}", quasi_newton=True, refuses_bad_pairs=True,
+                   ablation=True, inverse_hessian=bfgs_inverse_hessian))
+register(Optimizer("bfgs_fixed_unguarded", "BFGS at a fixed step without its curvature safeguard",
+                   lambda loss, h, c: bfgs_fixed_step(c.eta, guarded=False), ("eta",),
+                   lambda c: f"fixed step η={c.eta}, no curvature safeguard", quasi_newton=True, ablation=True,
+                   inverse_hessian=bfgs_inverse_hessian))

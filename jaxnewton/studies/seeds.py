@@ -1,0 +1,451 @@
+"""Seed sweeps of the networks (E3–E6, and each optimiser of a comparison): run, results folder, figures, rows.
+
+``run(config, out)`` sweeps every seed of a ``Config`` in batches of ``seed_batch`` (each checkpointed
+after every segment under ``checkpoints/<config hash>/``, so rerunning the same command after an
+interruption resumes and redoes nothing finished), diagnoses every end point, and writes the results
+contract: ``config.json``, ``runs.csv`` (one row per seed), ``arrays.npz`` (leading seed axis),
+``summary.json`` and the figures (loss histories, fits, basis functions, Hessian spectra; fields in 2-D).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Callable
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from jaxnewton import __version__
+from jaxnewton.core.diagnostics import LABELS, Diagnostics
+from jaxnewton.core.stats import wilson_interval
+from jaxnewton.engine.build import (ERROR_REFINEMENT, BatchResult, Experiment, build, make_problem_for,
+                                    run_batch)
+from jaxnewton.engine.config import Config, Run
+from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, write_config, write_csv, write_npz,
+                                 write_summary)
+from jaxnewton.engine.loop import RUNNING, STATUS, STATUS_MESSAGES, RunState
+from jaxnewton.engine.outcomes import TRIVIAL, classify, kind
+from jaxnewton.engine.sweep import make_batch_fns
+from jaxnewton.optim import registry
+from jaxnewton.report.figures import fields_grid, outcome_colour, outcome_legend, save
+from jaxnewton.report.table import NOT_RUN, NOT_RUN_CELLS, Cells, Figure, Row, Summary
+
+CONFIG = Config
+RUNS_COLUMNS = [
+    "seed", "status", "steps", "loss", "grad_norm", "trivial", "label", "n_neg", "n_zero", "n_pos",
+    "loss_ratio", "rel_output_norm", "outer_weight_norm", "max_basis_cosine", "rel_l2_error",
+]
+SOLVED_L2 = 1e-2  # a run "solved" the problem when its relative L2 error against the exact solution is below this
+OUTER_ZERO = 1e-3  # ||θᴼ|| below this counts as the paper's θᴼ = 0 trivial point
+
+
+def selects(config: Config) -> bool:
+    """A ``Config`` without ``optimizers`` is one sweep (with ``optimizers`` it is a comparison)."""
+    return not config.optimizers
+
+
+def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
+    """Sweep every seed of ``config`` and write the results contract into ``out_dir``.
+
+    Args:
+      config: a validated Config.
+      out_dir: the results folder (created if missing).
+      log: where progress lines go.
+      progress: called after every segment with the fraction of the run done and "k/n seeds done".
+
+    Returns:
+      The summary dict (also written to ``summary.json``).
+    """
+    out = Path(out_dir)
+    ckpt_dir = checkpoint_dir(out, config.hash(), log)
+    write_config(out, config)
+
+    experiment = build(config)
+    fns = make_batch_fns(experiment.loop, experiment.diagnose)
+    all_seeds = np.arange(config.n_seeds)
+    batches = [all_seeds[i: i + config.batch_size] for i in range(0, config.n_seeds, config.batch_size)]
+    settings = registry.get(config.solver).settings(config)
+    log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
+        f"{config.problem}, {config.solver} {settings} tol={config.tol} max_steps={config.max_steps}, "
+        f"{len(batches)} batch(es) of ≤{config.batch_size}")
+    parts = []
+    for b, seeds in enumerate(batches):
+        log(f"batch {b + 1}/{len(batches)}")
+
+        def on_segment(s: RunState, b: int = b) -> None:
+            done = sum(len(x) for x in batches[:b]) + int(np.sum(np.asarray(s.status) != RUNNING))
+            progress((b + float(np.max(s.steps)) / config.max_steps) / len(batches),
+                     f"{done}/{config.n_seeds} seeds done")
+
+        parts.append(run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log,
+                               on_segment if progress else None))
+    return write_results(experiment, parts, out, log)
+
+
+def _cat(parts, get) -> np.ndarray:
+    return np.concatenate([np.asarray(get(p)) for p in parts])
+
+
+def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, log: Log) -> dict:
+    """Assemble the batches and write runs.csv, arrays.npz, summary.json and the figures."""
+    config = experiment.config
+    seeds = _cat(parts, lambda p: p.seeds)
+    status = _cat(parts, lambda p: p.state.status)
+    d = {k: _cat(parts, lambda p, k=k: getattr(p.diagnostics, k)) for k in Diagnostics._fields}
+    state = {k: _cat(parts, lambda p, k=k: getattr(p.state, k)) for k in ("theta", "loss", "grad_norm", "steps")}
+    rows = [
+        {
+            "seed": int(seeds[i]), "status": STATUS[status[i]], "steps": int(state["steps"][i]),
+            "loss": state["loss"][i], "grad_norm": state["grad_norm"][i], "trivial": bool(d["trivial"][i]),
+            "label": LABELS[d["label"][i]], "n_neg": int(d["n_neg"][i]), "n_zero": int(d["n_zero"][i]),
+            "n_pos": int(d["n_pos"][i]), "loss_ratio": d["loss_ratio"][i],
+            "rel_output_norm": d["rel_output_norm"][i], "outer_weight_norm": d["outer_weight_norm"][i],
+            "max_basis_cosine": d["max_basis_cosine"][i], "rel_l2_error": d["rel_l2_error"][i],
+        }
+        for i in range(len(seeds))
+    ]
+    write_csv(out / "runs.csv", rows, RUNS_COLUMNS)
+    arrays = {
+        "seed": seeds,
+        "theta0": _cat(parts, lambda p: p.theta0),
+        "theta": state["theta"],
+        "eigvals": d["eigvals"],
+        "basis_cosines": d["basis_cosines"],
+        "history_step": np.arange(experiment.loop.n_history) * config.history_stride,
+        "history_loss": _cat(parts, lambda p: p.state.history_loss),
+        "history_grad_norm": _cat(parts, lambda p: p.state.history_grad_norm),
+    }
+    if config.input_features == "fourier":
+        arrays["fourier_B"] = _cat(parts, lambda p: p.context)  # B_SxFxD: part of each seed's record
+    tracked = registry.get(config.solver).quasi_newton
+    if tracked:  # a quasi-Newton run: the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
+        arrays["curvature_pairs"] = _cat(parts, lambda p: p.state.solver_state.n_pairs)
+        arrays["curvature_bad_pairs"] = _cat(parts, lambda p: p.state.solver_state.n_bad)
+    write_npz(out / "arrays.npz", arrays)
+
+    outcomes = classify(status, d["trivial"], d["label"]).tolist()
+    converged = status == STATUS.index("converged")
+    trivial = converged & d["trivial"]
+    trivial_converged = int(np.sum(trivial))
+    low, high = wilson_interval(trivial_converged, len(seeds))
+    summary = {
+        "experiment": config.name,
+        "config_hash": config.hash(),
+        "version": __version__,
+        "n_seeds": len(seeds),
+        "n_params": experiment.problem.n_params,
+        "counts": {
+            **{name: int(np.sum(status == i)) for i, name in enumerate(STATUS) if name != "running"},
+            "trivial": trivial_converged,
+        },
+        "labels": {name: int(np.sum(converged & (d["label"] == i))) for i, name in enumerate(LABELS)},
+        "trivial_labels": {name: int(np.sum(trivial & (d["label"] == i))) for i, name in enumerate(LABELS)},
+        "trivial_outer_zero": int(np.sum(trivial & (d["outer_weight_norm"] <= OUTER_ZERO))),
+        "trivial_at_cap": int(np.sum((status == STATUS.index("max_steps")) & d["trivial"])),
+        "outcomes": outcomes,
+        "trivial_rate": {"k": trivial_converged, "n": len(seeds), "p": trivial_converged / len(seeds),
+                         "ci95": [low, high]},
+        "rel_l2_error": {"median": float(np.median(d["rel_l2_error"])), "min": float(np.min(d["rel_l2_error"])),
+                         "max": float(np.max(d["rel_l2_error"]))},
+        "solved": int(np.sum(d["rel_l2_error"] <= SOLVED_L2)),
+        "median_loss": float(np.median(state["loss"])),
+        "median_steps": float(np.median(state["steps"])),
+        "definitions": {
+            "counts.trivial": "seeds that converged (||∇L||₂ ≤ tol) to a trivial point",
+            "labels": "Hessian labels of the converged seeds only",
+            "trivial_labels": "Hessian labels of the converged trivial seeds",
+            "trivial_at_cap": "seeds that reached max_steps at a point that meets the trivial rule (not counted "
+                              "as trivial: they are not stationary to the tolerance)",
+            "outcomes": "per seed, in seed order: trivial / non-trivial <label> for a converged seed, else its "
+                        "status (max_steps ending at a point that meets the trivial rule says so)",
+            "trivial_outer_zero": f"converged trivial seeds with ||θᴼ||₂ ≤ {OUTER_ZERO:g} (the paper's θᴼ = 0 "
+                                  "point); the others cancel redundant basis functions",
+            "trivial_rate": "counts.trivial / n_seeds with a 95% Wilson interval",
+            "rel_l2_error": "||N − u|| / ||u|| over all seeds, u the exact solution: at the nodes with u = v for "
+                            f"regression, on a grid {ERROR_REFINEMENT}× finer per axis for a PINN",
+            "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
+            "curvature": "quasi-Newton runs only (else null): the curvature pairs s = θ_k − θ_{k−1}, y = ∇L_k − "
+                         "∇L_{k−1} of all seeds, how many broke the curvature condition yᵀs > 0, and in how many "
+                         "seeds (optim.quasi_newton.track_curvature)",
+            "status": STATUS_MESSAGES,
+        },
+        "curvature": {"pairs": int(np.sum(arrays["curvature_pairs"])), "bad_pairs": int(np.sum(
+            arrays["curvature_bad_pairs"])), "seeds_with_bad_pairs": int(np.sum(arrays["curvature_bad_pairs"] > 0))}
+        if tracked else None,
+        "total_iterations": int(np.sum(state["steps"])),
+        "wall_seconds": float(sum(p.seconds for p in parts)),
+    }
+    write_figures(experiment, arrays, rows, outcomes, out)
+    write_summary(out, summary)
+    log(f"[{config.name}] converged {summary['counts']['converged']}/{len(seeds)}, "
+        f"trivial {trivial_converged}/{len(seeds)} (95% CI {low:.2f}–{high:.2f}), "
+        f"labels {summary['labels']}, {summary['wall_seconds']:.1f} s → {out}")
+    return summary
+
+
+# ----------------------------------------------------------------------------- figures
+
+MAX_PANELS = 12
+
+
+def histories(arrays: dict, outcomes: list[str], tol: float) -> plt.Figure:
+    """Loss and ||∇L|| against step for every seed, coloured by outcome."""
+    fig, (ax_loss, ax_grad) = plt.subplots(1, 2, figsize=(11, 4))
+    step = arrays["history_step"]
+    for i, outcome in enumerate(outcomes):
+        colour = outcome_colour(outcome)
+        ax_loss.semilogy(step, arrays["history_loss"][i], color=colour, lw=0.8, alpha=0.7)
+        ax_grad.semilogy(step, arrays["history_grad_norm"][i], color=colour, lw=0.8, alpha=0.7)
+    ax_grad.axhline(tol, color="k", ls=":", lw=1, label=f"tol = {tol:g}")
+    ax_loss.set(xlabel="Newton step", ylabel="loss L(θ)", title="loss")
+    ax_grad.set(xlabel="Newton step", ylabel="||∇L||₂", title="gradient norm")
+    outcome_legend(ax_loss, outcomes)
+    return fig
+
+
+def _context(arrays: dict, i: int):
+    """Seed i's problem context as saved in arrays.npz (B for Fourier features, else ``()``)."""
+    return arrays["fourier_B"][i] if "fourier_B" in arrays else ()
+
+
+def fits(experiment: Experiment, arrays: dict, rows: list[dict], outcomes: list[str]) -> plt.Figure:
+    """Final N(x) against the target v (regression) or the exact solution u (PINN), up to MAX_PANELS seeds."""
+    pinn = experiment.config.problem != "regression"
+    shown = rows[:MAX_PANELS]
+    cols = min(4, len(shown))
+    nrows = -(-len(shown) // cols)
+    fig, axes = plt.subplots(nrows, cols, figsize=(3.2 * cols, 2.4 * nrows), squeeze=False, sharey=True)
+    for ax in axes.flat[len(shown):]:
+        ax.axis("off")
+    for i, (ax, row) in enumerate(zip(axes.flat, shown)):
+        problem = experiment.problem_for(_context(arrays, i))
+        if pinn:  # the error grid: finer than the collocation nodes
+            x = np.linspace(0.0, 1.0, problem.exact.shape[0])
+            ax.plot(x, np.asarray(problem.exact), "k--", lw=1, label="exact u")
+        else:
+            x = np.linspace(0.0, 1.0, experiment.config.n_points)  # the nodes (problem.x holds γ(x) for E5)
+            ax.plot(x, np.asarray(problem.target), "k--", lw=1, label="target v")
+        ax.plot(x, np.asarray(problem.solution(arrays["theta"][i])), color=outcome_colour(outcomes[i]), lw=1.5,
+                label="N(x)")
+        ax.set_title(f"seed {row['seed']}: {kind(outcomes[i])}, {row['label']}\nL/L(0) = {row['loss_ratio']:.3g}, "
+                     f"rel. L2 error {row['rel_l2_error']:.2g}", fontsize=8)
+    axes.flat[0].legend(fontsize=7)
+    fig.suptitle(f"final {'solutions' if pinn else 'fits'} ({len(shown)} of {len(rows)} seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def basis_functions(experiment: Experiment, arrays: dict, rows: list[dict], outcomes: list[str]) -> plt.Figure:
+    """The basis functions of the first trivial and the first non-trivial converged seed.
+
+    Regression: h_k(x). PINN: L[g h_k](x), each scaled to max 1, what the trivial analysis tests against −v.
+    Drawn on a grid 4× finer than the nodes, so SIREN's and Fourier features' high frequencies show.
+    """
+    config = experiment.config
+    pinn = config.problem != "regression"
+    fine = dataclasses.replace(config, n_points=4 * (config.n_points - 1) + 1)
+    fine_problem_for = make_problem_for(fine)
+
+    def first(trivial: bool) -> int | None:
+        """The first converged seed of the kind, else the first capped one ending at a point of that kind."""
+        wanted = "trivial" if trivial else "non-trivial"
+        return next((i for i, o in enumerate(outcomes) if kind(o) == wanted),
+                    next((i for i, r in enumerate(rows) if r["status"] == "max_steps" and r["trivial"] == trivial),
+                         None))
+
+    picks = {"trivial": first(True), "non-trivial": first(False)}
+    fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+    for ax, (name, i) in zip(axes, picks.items()):
+        if i is None:
+            ax.text(0.5, 0.5, f"no {name} seed, converged or capped, in this run", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_title(name)
+            continue
+        problem = fine_problem_for(_context(arrays, i))
+        x = np.linspace(0.0, 1.0, fine.n_points)  # problem.x holds γ(x) for E5
+        basis_QxK = np.asarray(problem.basis(arrays["theta"][i]))
+        v = np.asarray(problem.target)
+        if pinn:
+            basis_QxK = basis_QxK / np.maximum(np.max(np.abs(basis_QxK), axis=0), 1e-300)
+        ax.plot(x, basis_QxK, lw=1)
+        ax.plot(x, v / np.max(np.abs(v)), "k--", lw=1.5, label=("−v" if pinn else "v") + " / max|v|")
+        status = "" if rows[i]["status"] == "converged" else f" ({rows[i]['status']})"
+        ax.set(xlabel="x", title=f"{name}{status}: seed {rows[i]['seed']}, max |cos| = "
+                                 f"{rows[i]['max_basis_cosine']:.2g}")
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("L[g h_k](x) / max|L[g h_k]|" if pinn else "h_k(x)")
+    return fig
+
+
+def fields(experiment: Experiment, arrays: dict, rows: list[dict], outcomes: list[str]) -> plt.Figure:
+    """2-D problems: the exact solution, and N and N − u of up to 3 seeds, on the error grid."""
+    problem = experiment.problem
+    fig = fields_grid(problem.exact, [
+        (problem.solution(arrays["theta"][i]), f"seed {row['seed']}: N ({kind(outcomes[i])}, {row['label']})",
+         f"N − u, rel. L2 error {row['rel_l2_error']:.2g}") for i, row in enumerate(rows[:3])])
+    fig.tight_layout()
+    return fig
+
+
+def spectrum(arrays: dict, rows: list[dict], eig_rtol: float) -> plt.Figure:
+    """Hessian eigenvalues at the final iterate of every seed (symlog scale)."""
+    eigvals = arrays["eigvals"]
+    fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(rows) + 4), 4))
+    for i, row in enumerate(rows):
+        lam = eigvals[i]
+        threshold = eig_rtol * np.max(np.abs(lam))
+        colours = np.where(lam < -threshold, "tab:red", np.where(lam > threshold, "tab:blue", "tab:gray"))
+        ax.scatter(np.full(lam.shape, i), lam, c=colours, s=6)
+    ax.set_yscale("symlog", linthresh=1e-6)
+    ax.set_xticks(range(len(rows)))
+    ax.set_xticklabels([f"{r['seed']}\n{r['label'][:3]}" for r in rows], fontsize=6)
+    ax.set(xlabel="seed / label", ylabel="eigenvalue of ∇²L",
+           title=f"Hessian spectrum at the final iterate (red < 0, grey near zero: |λ| ≤ {eig_rtol:g}·max|λ|, blue > 0)")
+    return fig
+
+
+def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], outcomes: list[str], out: Path) -> None:
+    """Write a sweep's figures as PNGs into ``out``: histories and spectrum; fits and basis in 1-D, fields in 2-D."""
+    config = experiment.config
+    figures = {
+        "histories": lambda: histories(arrays, outcomes, config.tol),
+        "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol),
+    }
+    if config.dim == 1:
+        figures["fits"] = lambda: fits(experiment, arrays, rows, outcomes)
+        figures["basis"] = lambda: basis_functions(experiment, arrays, rows, outcomes)
+    else:
+        figures["fields"] = lambda: fields(experiment, arrays, rows, outcomes)
+    for name, draw in figures.items():
+        save(draw(), out / f"{name}.png")
+
+
+# ----------------------------------------------------------------------------- report rows
+
+def counts_text(summary: dict) -> str:
+    """"2/10 trivial (8 max_steps; 4 of those at the trivial point)" from a sweep's summary."""
+    c = summary["counts"]
+    extra = ", ".join(f"{c[k]} {k}" for k in ("max_steps", "nonfinite") if c[k])
+    at_cap = summary.get("trivial_at_cap", 0)
+    extra += f"; {at_cap} of those at the trivial point" if at_cap else ""
+    return f"{c['trivial']}/{summary['n_seeds']} trivial" + (f" ({extra})" if extra else "")
+
+
+def trivial_total(summary: dict) -> int:
+    """Seeds ending at the trivial point: converged there, or capped there."""
+    return summary["counts"]["trivial"] + summary.get("trivial_at_cap", 0)
+
+
+def outcome_counts_text(outcomes: list[str]) -> str:
+    """"3/5 trivial (1 max_steps, 1 non-trivial saddle)" from a summary's per-seed outcomes."""
+    others = {o: outcomes.count(o) for o in dict.fromkeys(outcomes) if o != TRIVIAL}
+    extra = ", ".join(f"{n} {o}" for o, n in others.items())
+    return f"{outcomes.count(TRIVIAL)}/{len(outcomes)} trivial" + (f" ({extra})" if extra else "")
+
+
+def _rate(summary: dict) -> tuple[str, float, float]:
+    rate = summary["trivial_rate"]
+    low, high = rate["ci95"]
+    return f"p = {rate['p']:.2f} [{low:.2f}, {high:.2f}]", low, high
+
+
+def sweep_cells(paper_trivial: int, paper_seeds: int) -> Callable[[list[Summary]], Cells]:
+    """Cells of a sweep at the paper's seeds and a larger one, whose result is the share converging trivially.
+
+    Verdict: "reproduced" when the paper's proportion lies inside the larger sweep's 95% Wilson interval.
+    """
+    p_paper = paper_trivial / paper_seeds
+
+    def cells(summaries: list[Summary]) -> Cells:
+        small, large = summaries
+        small_text = counts_text(small) if small else NOT_RUN
+        if large is None:
+            return Cells(small_text, NOT_RUN, "—", small_text)
+        rate, low, high = _rate(large)
+        verdict = "reproduced" if low <= p_paper <= high else (
+            f"differs: paper {p_paper:.2f} outside [{low:.2f}, {high:.2f}]")
+        small_count = f"{small['counts']['trivial']}/{small['n_seeds']} at {small['n_seeds']} seeds; " if small else ""
+        headline = f"{small_count}{large['counts']['trivial']}/{large['n_seeds']} at {large['n_seeds']}, {rate}"
+        return Cells(small_text, f"{counts_text(large)}: {rate}", verdict, headline)
+
+    return cells
+
+
+def first_seeds_cells(paper_trivial: int, paper_seeds: int) -> Callable[[list[Summary]], Cells]:
+    """Cells of one sweep whose first ``paper_seeds`` seeds are the paper's setting (a seed's run does not
+    depend on the sweep it runs in, bit for bit on CPU: ``engine.sweep``), the whole sweep the larger one.
+
+    Seeds that reached the cap at a point meeting the trivial rule are counted beside, never as trivial.
+    """
+    p_paper = paper_trivial / paper_seeds
+
+    def cells(summaries: list[Summary]) -> Cells:
+        (summary,) = summaries
+        if summary is None:
+            return NOT_RUN_CELLS
+        first = summary["outcomes"][:paper_seeds]
+        small = f"seeds 0–{paper_seeds - 1}: {outcome_counts_text(first)}"
+        rate, low, high = _rate(summary)
+        verdict = "reproduced" if low <= p_paper <= high else (
+            f"differs: paper {p_paper:.2f} outside [{low:.2f}, {high:.2f}]")
+        at_cap = summary.get("trivial_at_cap", 0)
+        if at_cap:
+            verdict += f"; {at_cap} more seeds ended at the trivial point without meeting the tolerance"
+        headline = (f"seeds 0–{paper_seeds - 1}: {first.count(TRIVIAL)}/{paper_seeds} trivial; "
+                    f"all {summary['n_seeds']}: {summary['counts']['trivial']}/{summary['n_seeds']}, {rate}")
+        return Cells(small, f"{counts_text(summary)}: {rate}", verdict, headline)
+
+    return cells
+
+
+E3_FIGURES = (
+    ("histories.png", ("Loss and ||∇L||₂ against step for every seed, coloured by outcome (trivial, non-trivial, "
+                       "capped at max_steps, nonfinite).",
+                       "A trivial run's loss plateaus at the loss of the zero function while ||∇L|| falls below "
+                       "the tolerance.")),
+    ("fits.png", ("The final N(x) against the target v for up to 12 seeds.",
+                  "At a trivial point N is close to zero everywhere.")),
+    ("basis.png", ("The last hidden layer's basis functions h_k(x) of the first trivial and the first non-trivial "
+                   "converged seed.",
+                   "The paper finds them mostly constants and sin(πx) + c at the trivial point.")),
+    ("spectrum.png", ("Hessian eigenvalues at the final iterate of every seed (symlog scale).",
+                      "Negative and positive eigenvalues together mark a saddle; the paper's Hessians confirm one.")),
+)
+
+
+PINN_FIGURES = (
+    E3_FIGURES[0],
+    ("fits.png", ("The final N(x) against the exact solution u for up to 12 seeds, on a grid 4× finer than the "
+                  "collocation nodes.", "At a trivial point N is close to zero everywhere.")),
+    ("basis.png", ("L[g h_k] = (g h_k)'' of the first trivial and the first non-trivial converged seed, each scaled "
+                   "to max 1, with −v.", "The paper finds them orthogonal to the source at the trivial point.")),
+    E3_FIGURES[3],
+)
+
+
+def _sweep_figures(folder: str, figures=E3_FIGURES) -> tuple[Figure, ...]:
+    return tuple(Figure(folder, file, caption) for file, caption in figures)
+
+
+ROWS = (
+    Row("E3", "tanh MLP", "tanh MLP 1-10-10-1, v = 2 sin(4πx), η = ε = 5e-2", "9/10 trivial",
+        ("mlp_tanh", "mlp_tanh_100"), sweep_cells(9, 10), _sweep_figures("mlp_tanh") + _sweep_figures("mlp_tanh_100")),
+    Row("E4", "SIREN", "SIREN 1-10-10-1, sin(ω₀ ·), ω₀ = 4, v = 2 sin(4πx), η = 5e-2, ε = 1e-1", "4/5 trivial",
+        ("siren",), first_seeds_cells(4, 5), _sweep_figures("siren")),
+    Row("E5", "Fourier features", "Fourier features (f = 10 rows of B, σ² = 1.5) into a tanh 20-10-10-1 MLP, "
+        "v = 2 sin(4πx)", "about half trivial, most others do not converge", ("fourier",), first_seeds_cells(5, 10),
+        _sweep_figures("fourier")),
+    Row("E6", "1-D PINN", "1-D PINN u'' + v = 0, u = sin(2πx), N = x(1 − x)·MLP 1-10-10-1, η = ε = 5e-2",
+        "5/5 trivial", ("pinn1d",), first_seeds_cells(5, 5), _sweep_figures("pinn1d", PINN_FIGURES)),
+)
+
+LARGE_SWEEP_SEEDS = 100
+RUNS = (
+    Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
+    Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
+        quick_s=28),
+    Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=12),
+    Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=25),
+    Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=25),
+)

@@ -1,0 +1,113 @@
+"""The structured Hessian against jax.hessian (an independent implementation) and analytic facts."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from jax.flatten_util import ravel_pytree
+
+from jaxnewton.core import models
+from jaxnewton.core.curvature import _expand_diagonal, _layout_permutation, activation_derivatives
+from jaxnewton.core.models import fourier_features, make_mlp
+from jaxnewton.core.problems import grid_nodes, make_regression, quadrature_weights, sine_target, uniform_nodes
+
+RTOL = 1e-12  # relative to max|H|: both are exact, so only rounding separates them
+
+
+def regression(in_dim, widths, activation="tanh", n_points=23):
+    model = make_mlp(in_dim, widths, activation)
+    x = jax.random.uniform(jax.random.key(7), (n_points, in_dim), jnp.float64)
+    if in_dim == 1:
+        x = uniform_nodes(n_points)
+    target = sine_target(2.0, 4.0)(x)
+    return make_regression(model, x, target, quadrature_weights(n_points))
+
+
+def assert_hessians_agree(problem, thetas):
+    both = jax.jit(jax.vmap(lambda t: (jax.hessian(problem.loss)(t), problem.hessian(t))))
+    for reference, structured in zip(*both(jnp.stack(thetas))):
+        scale = jnp.max(jnp.abs(reference))
+        assert float(jnp.max(jnp.abs(structured - reference)) / scale) < RTOL
+
+
+@pytest.mark.parametrize("in_dim, widths", [(1, (10, 10)), (1, (5,)), (2, (7, 4, 6)), (3, (3, 8))])
+def test_structured_hessian_equals_jax_hessian(in_dim, widths):
+    problem = regression(in_dim, widths)
+    keys = jax.random.split(jax.random.key(11), 3)
+    theta0 = [problem.init(k) for k in keys]
+    # Also far from initialisation: large weights saturate tanh, where σ'' terms dominate.
+    far = [3.0 * t + jax.random.normal(k, t.shape, jnp.float64) for t, k in zip(theta0, keys)]
+    assert_hessians_agree(problem, theta0 + far)
+
+
+def test_structured_hessian_for_another_activation(monkeypatch):
+    # Nothing in the structured form is specific to tanh: σ' and σ'' come from forward mode.
+    monkeypatch.setitem(models.ACTIVATIONS, "sin", jnp.sin)
+    problem = regression(1, (6, 5), "sin")
+    assert_hessians_agree(problem, [problem.init(jax.random.key(k)) for k in range(2)])
+
+
+def test_structured_hessian_at_zero_readout_is_block_structured(e3):
+    # At θᴼ = 0 (the paper's trivial point), ∂²L/∂θᴵ² = 0 exactly: both terms of the
+    # inner block carry a factor θᴼ. The structured form must reproduce those zeros.
+    theta = jnp.where(e3.problem.outer_mask, 0.0, e3.problem.init(jax.random.key(3)))
+    hessian = jax.jit(e3.problem.hessian)(theta)
+    inner = ~np.asarray(e3.problem.outer_mask)
+    np.testing.assert_array_equal(np.asarray(hessian)[np.ix_(inner, inner)], 0.0)
+    assert_hessians_agree(e3.problem, [theta])
+
+
+def test_e3_problem_uses_structured_hessian(e3):
+    theta = e3.problem.init(jax.random.key(0))
+    assert_hessians_agree(e3.problem, [theta])
+    autodiff = make_regression(make_mlp(1, (10, 10)), e3.problem.x, e3.problem.target, e3.problem.weights,
+                               hessian="autodiff")
+    np.testing.assert_array_equal(*jax.jit(lambda t: (autodiff.hessian(t), jax.hessian(autodiff.loss)(t)))(theta))
+
+
+def test_activation_derivatives_of_tanh_are_analytic():
+    z = jnp.linspace(-4.0, 4.0, 33)
+    a, s, t = activation_derivatives(jnp.tanh, z)
+    np.testing.assert_allclose(a, np.tanh(z), rtol=1e-15)
+    # 1 − tanh² cancels near |z| = 4: compare with an absolute floor of a few ulps.
+    np.testing.assert_allclose(s, 1.0 - np.tanh(z) ** 2, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(t, -2.0 * np.tanh(z) * (1.0 - np.tanh(z) ** 2), rtol=1e-12, atol=1e-15)
+
+
+def test_layout_permutation_maps_ravel_order_to_layer_major():
+    params = make_mlp(2, (3, 4)).init(jax.random.key(0))
+    flat, _ = ravel_pytree(params)
+    perm = _layout_permutation(params)
+    layout = np.concatenate([
+        np.concatenate([np.asarray(layer["w"]), np.asarray(layer["b"])[None]]).ravel()
+        for layer in params["hidden"]
+    ] + [np.asarray(params["out"])])
+    np.testing.assert_array_equal(layout[perm], np.asarray(flat))
+
+
+def test_expand_diagonal_places_a_kronecker_delta():
+    x = jnp.arange(24.0).reshape(2, 3, 4)
+    y = _expand_diagonal(x, (0, 1, 2, 1))
+    expected = np.einsum("ijk,jm->ijkm", np.asarray(x), np.eye(3))
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_structured_hessian_needs_an_mlp():
+    model = make_mlp(1, (4,))._replace(activation=None)
+    x = uniform_nodes(5)
+    with pytest.raises(ValueError, match="hessian='autodiff'"):
+        make_regression(model, x, x[:, 0], quadrature_weights(5))
+    with pytest.raises(ValueError, match="hessian='bfgs' is unknown"):
+        make_regression(model, x, x[:, 0], quadrature_weights(5), hessian="bfgs")
+
+
+def test_structured_hessian_with_sine_and_fourier_features_equals_jax_hessian():
+    key = jax.random.key(2)
+    x = grid_nodes(30, 1)
+    v = jnp.sin(4 * jnp.pi * x[:, 0])
+    w = quadrature_weights(30)
+    siren = make_regression(make_mlp(1, (6, 5), "sine", weight_init="siren", omega0=4.0), x, v, w)
+    gamma = fourier_features(x, jnp.array([[0.7], [-1.9], [2.4]]))
+    fourier = make_regression(make_mlp(6, (5, 4)), gamma, v, w)
+    for problem in (siren, fourier):
+        assert_hessians_agree(problem, [problem.init(key)])

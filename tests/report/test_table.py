@@ -1,0 +1,52 @@
+"""The results tables on synthetic summaries, and the README's table against docs/results."""
+
+import json
+from pathlib import Path
+
+from jaxnewton.report.table import readme_table, readme_table_text, results_table, update_readme, verdict_word
+from jaxnewton.studies.registry import ROWS
+from summaries import fake_sweep, table_line, write
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_missing_experiments_say_not_run(tmp_path):
+    table = results_table(tmp_path, ROWS)
+    assert len(table.splitlines()) == 2 + len(ROWS)
+    for row in ROWS:
+        assert table_line(tmp_path, row.id).endswith("| not run | not run | — |")
+    short = readme_table_text(tmp_path, ROWS).splitlines()
+    assert len(short) == 2 + len(ROWS) and all(line.endswith("| not run | — |") for line in short[2:])
+
+
+def test_verdict_word_is_the_leading_verdict():
+    assert verdict_word("differs: paper 0.90 outside [0.18, 0.35]") == "differs"
+    assert verdict_word("reproduced; 3 more seeds ended at the trivial point") == "reproduced"
+    assert verdict_word("extension (no paper number)") == "extension"
+    assert verdict_word("—") == "—"
+
+
+def test_every_row_id_is_unique_and_every_readme_line_is_short():
+    assert len({row.id for row in ROWS}) == len(ROWS)
+    for line in readme_table_text(ROOT / "docs" / "results", ROWS).splitlines():
+        assert len(line) <= 200, line
+
+
+def test_update_readme_copies_the_summaries_and_rewrites_only_the_table(tmp_path):
+    results, record, readme = tmp_path / "results", tmp_path / "record", tmp_path / "README.md"
+    text = (ROOT / "README.md").read_text()
+    readme.write_text(text)
+    for row in ROWS:
+        for folder in row.folders:
+            write(results, folder, json.loads((ROOT / "docs" / "results" / folder / "summary.json").read_text()))
+    write(results, "mlp_tanh_100", fake_sweep(50, 100, [0.40, 0.60]))
+    update_readme(readme, results, record, ROWS)
+    new = readme.read_text()
+    assert readme_table(new) == readme_table_text(record, ROWS) != readme_table(text)
+    assert "50/100 at 100" in readme_table(new)
+    assert new.replace(readme_table(new), "") == text.replace(readme_table(text), "")
+
+
+def test_readme_results_table_is_the_generated_one():
+    """README.md's table must be what `make readme-table` writes from the committed docs/results summaries."""
+    assert readme_table((ROOT / "README.md").read_text()) == readme_table_text(ROOT / "docs" / "results", ROWS)

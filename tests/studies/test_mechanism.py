@@ -1,0 +1,23 @@
+"""The curvature record along quasi-Newton runs."""
+
+import numpy as np
+
+from jaxnewton.studies import mechanism
+from jaxnewton.studies.mechanism import MechanismConfig
+
+
+def test_mechanism_smoke_records_curvature_and_a_positive_definite_bfgs_matrix(tmp_path):
+    config = MechanismConfig(name="m", n_seeds=2, max_steps=30, stride=10)
+    summary = mechanism.run(config, tmp_path, log=lambda _: None)
+    for name in config.optimizers:
+        s = summary["optimizers"][name]
+        assert s["curvature_pairs"] > 0 and 0 <= s["bad_curvature_pairs"] <= s["curvature_pairs"]
+        with np.load(tmp_path / f"{name}.npz") as a:
+            assert a["true_min"].shape == a["steps"].shape == (2, len(a["step"]))
+            assert list(a["step"][:2]) == [0, 10]
+            if name == "lbfgs":
+                assert np.all(np.isnan(a["approx_min"]))
+            else:  # BFGS keeps H positive definite by refusing bad pairs, and so does L-BFGS-GSS's reset
+                assert np.all(a["approx_min"] > 0)
+                assert s["iterates_approximation_not_positive_definite"] == 0
+    assert (tmp_path / "mechanism.png").stat().st_size > 0

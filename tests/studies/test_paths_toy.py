@@ -1,0 +1,55 @@
+"""The companion paper's 2-D toy."""
+
+import jax
+import pytest
+
+from jaxnewton.engine.config import load_config
+from jaxnewton.studies import paths_toy
+from jaxnewton.studies.paths_toy import TOY_END_A, TOY_END_B, toy_landscape
+from jaxnewton.tools.paths import PathSettings, make_path_finder, make_saddle_check
+from summaries import table_line, write
+
+
+def test_toy_landscape_matches_the_companion_papers_straight_height_and_finds_its_pass():
+    """Straight line: 1.102 (the paper). Optimised: the paper says 0.64–0.65 for λ = 10 … 1000; with the
+    objective as written we get 0.68–0.73 (README: a disagreement). Either way the path's top refines
+    to the one index-1 saddle, at height 0.6244."""
+    check = jax.jit(make_saddle_check(toy_landscape))
+    for lam in (10.0, 100.0, 1000.0):
+        result = jax.jit(make_path_finder(toy_landscape, PathSettings(10, 100, lam, 1e-2, 2000)))(TOY_END_A,
+                                                                                                  TOY_END_B)
+        assert float(result.straight.height) == pytest.approx(1.102, abs=5e-4)
+        assert 0.6244 < float(result.optimised.height) < 0.74
+        saddle = check(result.top_theta)
+        assert bool(saddle.converged) and int(saddle.index) == 1
+        assert float(saddle.loss) == pytest.approx(0.62439, abs=1e-5)
+
+
+def quiet(_):
+    pass
+
+
+def test_smoke_paths_toy_writes_the_summary_keys_the_issue_names(tmp_path):
+    config = load_config("paths_toy", smoke=True)
+    summary = paths_toy.run(config, tmp_path, log=quiet)
+    assert set(summary["optimised_height"]) == {f"{lam:g}" for lam in config.lams}
+    assert summary["straight_height"] == pytest.approx(1.102, abs=3e-3)  # M = 20 samples land near the top
+    assert (tmp_path / "paths_toy.png").exists() and (tmp_path / "paths.csv").exists()
+
+
+def test_paths_toy_row(tmp_path):
+    saddle = {"index": 1, "loss": 0.62439, "converged": True, "point": [-0.16, -0.07]}
+    summary = {"wall_seconds": 1.0, "straight_height": 1.1018, "optimised_height": {"0.0001": 0.69, "10": 0.645,
+                                                                                     "100": 0.65, "1000": 0.641},
+               "saddles": {"10": saddle, "100": saddle}}
+    write(tmp_path, "paths_toy", summary)
+    row = table_line(tmp_path, "PT")
+    assert row.endswith("| reproduced |") and "straight 1.102; optimised 0.645 (λ = 10)" in row
+    assert "λ = 0.0001: 0.690; Newton from every path's top: index [1] at f = 0.6244" in row
+    summary["optimised_height"]["100"] = 0.73
+    write(tmp_path, "paths_toy", summary)
+    assert table_line(tmp_path, "PT").endswith(
+        "| partly: straight line reproduced; optimised 0.64–0.73, not 0.64–0.65 (docs/results.md) |")
+    summary["straight_height"] = 1.2
+    write(tmp_path, "paths_toy", summary)
+    assert table_line(tmp_path, "PT").endswith("| differs |")
