@@ -1,6 +1,7 @@
 """Test settings: float64 everywhere and strict dtype promotion (no silent up/down-casts)."""
 
 import atexit
+import os
 import shutil
 import tempfile
 
@@ -15,14 +16,17 @@ from jaxnewton.engine.sweep import make_batch_fns
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
-# One session-wide XLA compilation cache, empty at the start of every session: the tests build the same
-# computations (an E3 loop, a diagnosis, a path finder) in many tests from fresh closures, and XLA
-# compiles each identical program once instead of once per test. Nothing persists between sessions.
-_CACHE = tempfile.mkdtemp(prefix="jaxnewton-test-xla-cache-")
-jax.config.update("jax_compilation_cache_dir", _CACHE)
+# One XLA compilation cache per test session, shared by the pytest-xdist workers and empty at its start: the
+# tests build the same computations (an E3 loop, a diagnosis, a path finder) in many tests from fresh
+# closures, and XLA compiles each identical program once instead of once per test and worker. The first
+# process to import this file (the controller) creates the folder and removes it at exit; the workers it
+# starts inherit its path through the environment. Nothing persists between sessions.
+if "JAXNEWTON_TEST_XLA_CACHE" not in os.environ:
+    os.environ["JAXNEWTON_TEST_XLA_CACHE"] = tempfile.mkdtemp(prefix="jaxnewton-test-xla-cache-")
+    atexit.register(shutil.rmtree, os.environ["JAXNEWTON_TEST_XLA_CACHE"], ignore_errors=True)
+jax.config.update("jax_compilation_cache_dir", os.environ["JAXNEWTON_TEST_XLA_CACHE"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
-atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -111,13 +111,11 @@ def test_parameter_counts_and_siren_init():
 
 def test_fourier_matrix_is_a_deterministic_function_of_the_seed():
     fourier = build(load_config("fourier"))
-    B_all = np.asarray(fourier.contexts(np.arange(6)))
-    assert B_all.shape == (6, 10, 1)
+    B_all = np.asarray(fourier.contexts(np.arange(400)))
+    assert B_all.shape == (400, 10, 1) and B_all.dtype == np.float64
     np.testing.assert_array_equal(np.asarray(fourier.contexts(np.array([4])))[0], B_all[4])  # not batch-dependent
-    np.testing.assert_array_equal(np.asarray(build(load_config("fourier")).contexts(np.arange(6))), B_all)
-    assert len({tuple(b.ravel()) for b in B_all}) == 6
+    np.testing.assert_array_equal(np.asarray(build(load_config("fourier")).contexts(np.arange(400))), B_all)
+    assert len({tuple(b.ravel()) for b in B_all}) == 400
     # θ₀ is drawn exactly as without features (B comes from its own stream of the key).
     assert not np.allclose(B_all[0, :, 0], initial_points(fourier, np.arange(1))[0, :10])
-    pooled = B_all.ravel()
-    assert abs(np.var(np.asarray(fourier.contexts(np.arange(400))).ravel()) - 1.5) < 0.15  # σ² = 1.5
-    assert pooled.dtype == np.float64
+    assert abs(np.var(B_all.ravel()) - 1.5) < 0.15  # σ² = 1.5

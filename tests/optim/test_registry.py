@@ -32,7 +32,7 @@ def test_vmap_over_seeds_equals_a_per_seed_loop(name):
     reaches 1e-10 at 15 steps and 1e-5 at 25). ``engine.sweep`` computes seeds in fixed
     chunks for that reason, which is bitwise.
     """
-    config = Config(name="tiny", n_points=12, widths=(3, 3), solver=name, max_steps=10, learning_rate=1e-2,
+    config = Config(name="tiny", n_points=12, widths=(3,), solver=name, max_steps=10, learning_rate=1e-2,
                     gd_learning_rate=0.05, tol=1e-12)
     experiment = build(config)
     loop = experiment.loop
