@@ -1,6 +1,10 @@
-"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...]``,
+"""Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...] [--force]``,
 and ``python -m jaxnewton compare CONFIG --optimizers newton,adam [same options]`` (``--optimizers all``:
 every registered optimiser). The config's type picks the study that runs it (``studies.registry``).
+
+Bad input, a results folder that holds another run, and a file-system error end in one line on stderr and
+exit status 2; Ctrl-C ends with exit status 130 (rerun the same command to resume). ``--debug`` shows the
+traceback instead.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.engine.config import Config, load_config, override
+from jaxnewton.engine.config import Config, ConfigBase, load_config, override
 from jaxnewton.optim import registry
 from jaxnewton.studies.registry import run_config
 
@@ -21,6 +25,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="FIELD=VALUE",
                         help="override a config field, e.g. --set eta=0.1 --set widths=20,20 (repeatable)")
     parser.add_argument("--smoke", action="store_true", help="the config's shrunk-down variant (few seeds, few steps)")
+    parser.add_argument("--force", action="store_true",
+                        help="clear the results folder first, whatever run it holds (start over)")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,25 +45,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def configure(args: argparse.Namespace) -> ConfigBase:
+    """The validated config the parsed command line asks for (ValueError otherwise, before anything runs)."""
+    config = load_config(args.config, smoke=args.smoke)
+    if args.command == "compare" and not isinstance(config, Config):
+        raise ValueError(f"{args.config} is a {type(config).__name__}: compare needs a seed-sweep config "
+                         "(a Config, e.g. mlp_tanh or pinn2d)")
+    config = override(config, args.overrides + ([f"optimizers={args.optimizers}"] if args.command == "compare"
+                                                 else []))
+    if args.command == "compare" and not config.optimizers:
+        raise ValueError("--optimizers names no optimiser: give some, e.g. --optimizers newton,adam, or all")
+    if args.seeds is not None:
+        fields = {f.name for f in dataclasses.fields(config)}
+        if "n_seeds" not in fields:
+            raise ValueError(f"{args.config} is a {type(config).__name__}, which has no seeds: drop --seeds"
+                             + (" (set the grid of starts with --set grid=N)" if "grid" in fields else ""))
+        config = dataclasses.replace(config, n_seeds=args.seeds)
+    return config
+
+
+def _line(error: BaseException) -> str:
+    """One line for an error: its message, or for a file-system error what failed on which path."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f": {error.filename}" if error.filename else ""
+        return f"cannot use the results folder: {error.strerror}{where}"
+    return " ".join(str(error).split()) or type(error).__name__
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        config = load_config(args.config, smoke=args.smoke)
-        if args.command == "compare" and not isinstance(config, Config):
-            raise ValueError(f"{args.config} is a {type(config).__name__}: compare needs a seed-sweep config "
-                             "(a Config, e.g. mlp_tanh or pinn2d)")
-        overrides = args.overrides + ([f"optimizers={args.optimizers}"] if args.command == "compare" else [])
-        config = override(config, overrides)
-        if args.command == "compare" and not config.optimizers:
-            raise ValueError("--optimizers names no optimiser: give some, e.g. --optimizers newton,adam, or all")
-        if args.seeds is not None:
-            if "n_seeds" not in {f.name for f in dataclasses.fields(config)}:
-                raise ValueError(f"{args.config} is a {type(config).__name__}, which has no seeds: drop --seeds"
-                                 + (" (set the grid of starts with --set grid=N)"
-                                    if "grid" in {f.name for f in dataclasses.fields(config)} else ""))
-            config = dataclasses.replace(config, n_seeds=args.seeds)
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
+        config = configure(args)
+        run_config(config, args.out or Path("results") / config.name, policy="clear" if args.force else "refuse")
+    except KeyboardInterrupt:
+        if args.debug:
+            raise
+        print("interrupted — rerun the same command to resume", file=sys.stderr)
+        return 130
+    except (ValueError, OSError) as error:
+        if args.debug:
+            raise
+        print(f"error: {_line(error)}", file=sys.stderr)
         return 2
-    run_config(config, args.out or Path("results") / config.name)
     return 0

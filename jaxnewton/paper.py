@@ -1,8 +1,8 @@
 """``make paper``: every experiment in sequence, then ``REPORT.md``.
 
-A run is skipped when its folder already holds a complete result of the same config: a
-``summary.json`` (written last) whose ``config_hash`` (a hash of the config and the package
-version) is the config's, and, for a run built from other runs, whose inputs are unchanged.
+A run is skipped when its folder already holds a complete result of the same config: a manifest
+(``engine.folders``) of the config's hash (a hash of the config and the package version) whose files are
+all present with their checksums, and, for a run built from other runs, whose inputs are unchanged.
 So an interrupted ``make paper`` resumes where it stopped (the unfinished run also resumes
 from its own checkpoints), a finished run is never redone, and a changed config reruns only
 that run (and the runs built from it). ``force=True`` (``make paper FORCE=1``) reruns all.
@@ -18,13 +18,13 @@ look written to its own results folder, and marks the report as quick.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Callable
 
 from jaxnewton.engine.config import ConfigBase, Run
-from jaxnewton.engine.io import Log, load_summary, write_json
+from jaxnewton.engine.folders import load_summary
+from jaxnewton.engine.io import Log, write_json
 from jaxnewton.report.document import write_report
 from jaxnewton.studies.registry import ROWS, RUNS, run_config
 
@@ -35,10 +35,10 @@ def is_complete(out: Path, config: ConfigBase) -> bool:
     Its summary.json must carry the config's hash and, for a run made from other runs (``inputs``:
     ``{folder: finished_at}``, e.g. the index–loss collection), the inputs must be the same runs.
     """
-    summary = load_summary(out.parent, out.name)
-    if summary is None or summary.get("config_hash") != config.hash():
+    summary = load_summary(out, config.hash())
+    if summary is None:
         return False
-    inputs = {f: (load_summary(out.parent, f) or {}).get("finished_at") for f in summary.get("inputs", {})}
+    inputs = {f: (load_summary(out.parent / f) or {}).get("finished_at") for f in summary.get("inputs", {})}
     return inputs == summary.get("inputs", {})
 
 
@@ -89,7 +89,9 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
       results: the folder of results folders (``results``, or ``results/quick`` for quick runs).
       runs: what to run, in order.
       quick: apply each run's quick changes and mark the report as quick.
-      force: rerun complete runs too (their checkpoints and summary are deleted first).
+      force: rerun complete runs too, each into a cleared folder (``engine.folders``, policy ``clear``); without it
+        a folder that holds another config's run is cleared and replaced, and an unfinished run of the same config
+        resumes (policy ``replace``).
       log: where progress lines go.
       clock: seconds, for the elapsed and estimated times.
       progress_every_s: the overall progress line is printed at most this often within a run.
@@ -103,7 +105,7 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
                if not force and is_complete(results / run.folder, config)}
     folders = [run.folder for run in runs]
     for run in runs:  # a run made from other runs reruns when one of those will
-        inputs = (load_summary(results, run.folder) or {}).get("inputs", {})
+        inputs = (load_summary(results / run.folder) or {}).get("inputs", {})
         if run.folder in actions and any(f in folders and f not in actions for f in inputs):
             del actions[run.folder]
     for folder in actions:
@@ -112,13 +114,9 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
     progress = _Progress(pending, quick, log, clock, progress_every_s)
     seconds = {}
     for k, (run, config) in enumerate(pending, 1):
-        out = results / run.folder
-        if force:
-            (out / "summary.json").unlink(missing_ok=True)
-            shutil.rmtree(out / "checkpoints", ignore_errors=True)
         progress.begin(k, run)
         progress(0.0, "starting", always=True)
-        run_config(config, out, log, progress)
+        run_config(config, results / run.folder, log, progress, policy="clear" if force else "replace")
         progress.end()
         seconds[run.folder] = clock() - progress.run_start
         actions[run.folder] = "ran"

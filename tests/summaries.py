@@ -2,16 +2,18 @@
 
 import json
 
+from jaxnewton.engine.folders import write_manifest
 from jaxnewton.report.table import results_table
 from jaxnewton.studies.registry import ROWS
 
 
 def write(results, folder, summary, config=None):
-    """``results/<folder>/summary.json`` (and ``config.json`` when given)."""
+    """A complete results folder ``results/<folder>`` holding ``summary.json`` (and ``config.json`` when given)."""
     (results / folder).mkdir(parents=True, exist_ok=True)
     (results / folder / "summary.json").write_text(json.dumps(summary))
     if config is not None:
         (results / folder / "config.json").write_text(json.dumps(config))
+    write_manifest(results / folder, summary.get("config_hash", "h"))
 
 
 def table_line(results, row_id):

@@ -17,6 +17,7 @@ import difflib
 import hashlib
 import importlib.util
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
@@ -29,14 +30,23 @@ from jaxnewton.optim import registry
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
 PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d")
 INPUT_FEATURES = ("none", "fourier")
+# Hard limits, each a clear error rather than a crash or an exhausted machine.
+MAX_SEEDS = 2 ** 32  # seed s is a uint32 in fold_in
+MAX_STEPS = 2 ** 31 - 2  # step counts are int32
+MAX_SEED_BATCH = 2 ** 16  # a batch of seeds is held in memory
+MAX_HISTORY = 100_000  # recorded history entries per seed
+MAX_NODES = 100_000  # collocation or regression nodes
+AMPLITUDE_RANGE = (1e-100, 1e100)
 
 
 class ConfigBase:
     """What every config dataclass shares: type checks on construction, ``to_dict``, ``hash``."""
 
+    LARGE_INTS = ("n_seeds", "seed")  # integer fields allowed beyond int32 (their own checks bound them)
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
-            _check_type(f.name, getattr(self, f.name), f.type)
+            _check_type(f.name, getattr(self, f.name), f.type, f.name in self.LARGE_INTS)
         require(self.name.isidentifier(), "name", self.name, "a Python identifier such as 'mlp_tanh'")
         self.validate()
 
@@ -152,6 +162,13 @@ class Config(ConfigBase):
     def validate(self) -> None:
         require(self.problem in PROBLEMS, "problem", self.problem, f"one of {list(PROBLEMS)}")
         require(self.n_points >= 2, "n_points", self.n_points, "an integer ≥ 2")
+        require(self.n_points ** self.dim <= MAX_NODES, "n_points", self.n_points,
+                f"at most {MAX_NODES} nodes in all (n_points^{self.dim})")
+        require(AMPLITUDE_RANGE[0] <= abs(self.target_amplitude) <= AMPLITUDE_RANGE[1], "target_amplitude",
+                self.target_amplitude, f"a non-zero amplitude with {AMPLITUDE_RANGE[0]:g} ≤ |A| ≤ "
+                f"{AMPLITUDE_RANGE[1]:g} (beyond, A² under- or overflows float64)")
+        require(0.0 < self.target_wavenumber <= 1e6, "target_wavenumber", self.target_wavenumber,
+                "a wavenumber 0 < k ≤ 1e6")
         if self.problem != "regression":
             require(self.hessian == "autodiff", "hessian", self.hessian,
                      "hessian=autodiff: the structured Hessian is for regression; a PINN's loss has 𝓛[N] in it")
@@ -169,12 +186,14 @@ class Config(ConfigBase):
         require(self.bias_init in BIAS_INITS, "bias_init", self.bias_init, f"one of {list(BIAS_INITS)}")
         require(self.input_features in INPUT_FEATURES, "input_features", self.input_features,
                  f"one of {list(INPUT_FEATURES)}")
-        require(self.fourier_features >= 1, "fourier_features", self.fourier_features, "an integer f ≥ 1")
+        require(1 <= self.fourier_features <= 1000, "fourier_features", self.fourier_features, "an integer 1 ≤ f ≤ 1000")
         require(self.fourier_sigma2 > 0.0, "fourier_sigma2", self.fourier_sigma2, "a variance σ² > 0")
         require(self.solver in registry.names(), "solver", self.solver, f"one of {list(registry.names())}")
         require(self.hessian in HESSIANS, "hessian", self.hessian, f"one of {list(HESSIANS)}")
         require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
         require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
+        require(self.eps > 0.0 or self.solver != "sfn" and "sfn" not in self.optimizers, "eps", self.eps,
+                "a shift > 0 for saddle-free Newton: with ε = 0 a zero eigenvalue of |H| is an infinite step")
         require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step size > 0")
         require(self.gd_learning_rate > 0.0, "gd_learning_rate", self.gd_learning_rate, "a step size > 0")
         require(self.memory >= 1, "memory", self.memory, "at least 1 curvature pair (the paper: 10)")
@@ -183,14 +202,21 @@ class Config(ConfigBase):
         require(all(o in known for o in self.optimizers) and len(set(self.optimizers)) == len(self.optimizers),
                 "optimizers", self.optimizers,
                 f"distinct names from {list(registry.names())}, e.g. optimizers=newton,adam, or all")
-        require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
-        require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
-        require(self.first_order_max_steps >= 0, "first_order_max_steps", self.first_order_max_steps,
-                 "0 (same as max_steps) or a cap ≥ 1")
-        require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
+        require(0.0 < self.tol < self.loss_scale, "tol", self.tol,
+                f"a gradient-norm tolerance > 0 and below the loss scale {self.loss_scale:.3g} (the loss of the zero "
+                "function): above it a run stops before it starts")
+        require(1 <= self.max_steps <= MAX_STEPS, "max_steps", self.max_steps, f"an integer in [1, {MAX_STEPS}]")
+        require(0 <= self.first_order_max_steps <= MAX_STEPS, "first_order_max_steps", self.first_order_max_steps,
+                f"0 (same as max_steps) or a cap in [1, {MAX_STEPS}]")
+        require(1 <= self.n_seeds <= MAX_SEEDS, "n_seeds", self.n_seeds,
+                f"1 … {MAX_SEEDS} seeds (seed s's key is fold_in(key(seed), s) with s a uint32)")
         require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
-        require(self.seed_batch >= 1, "seed_batch", self.seed_batch, "an integer ≥ 1")
+        require(1 <= self.seed_batch <= MAX_SEED_BATCH, "seed_batch", self.seed_batch,
+                f"an integer in [1, {MAX_SEED_BATCH}] (a batch is held in memory)")
         require(self.history_stride >= 1, "history_stride", self.history_stride, "an integer ≥ 1")
+        require(max(self.max_steps, self.first_order_max_steps) // self.history_stride <= MAX_HISTORY,
+                "history_stride", self.history_stride,
+                f"a stride that records at most {MAX_HISTORY} steps per seed (raise it, or lower the caps)")
         require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
         require(self.divergence_factor > 1.0, "divergence_factor", self.divergence_factor, "a factor > 1")
         require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
@@ -209,13 +235,28 @@ class Config(ConfigBase):
         """Seeds per vmapped batch: never more than there are seeds."""
         return min(self.seed_batch, self.n_seeds)
 
+    @property
+    def loss_scale(self) -> float:
+        """The loss of the zero function for a unit-mean-square sine: s · A_f² / 2^D, with A_f the amplitude of what
+        is fitted (A for regression; A (D (kπ)² − c) for a PINN) and s = 1 or ½ (``core.problems``)."""
+        if self.problem == "regression":
+            return 0.5 * self.target_amplitude ** 2
+        reaction = 1.0 if self.problem == "diffusion_reaction_2d" else 0.0
+        source = self.target_amplitude * (self.dim * (self.target_wavenumber * math.pi) ** 2 - reaction)
+        return 0.5 * source ** 2 / 2 ** self.dim
+
 
 def require(ok: bool, field: str, value: Any, want: str) -> None:
     if not ok:
         raise ValueError(f"config field {field}={value!r} is out of range: use {want}")
 
 
-def _check_type(field: str, value: Any, annotation: str) -> None:
+INT_LIMIT = 2 ** 31 - 1  # integer fields are counts, steps and sizes: int32 in the compiled loops
+
+
+def _check_type(field: str, value: Any, annotation: str, large: bool = False) -> None:
+    """The field's type, and what every field of that type must satisfy: finite numbers, and integers within int32
+    (``large``: within int64)."""
     expected = {"str": str, "int": int, "float": (int, float), "tuple[int, ...]": tuple,
                 "tuple[float, ...]": tuple, "tuple[str, ...]": tuple}[annotation]
     if isinstance(value, bool) or not isinstance(value, expected):
@@ -227,6 +268,13 @@ def _check_type(field: str, value: Any, annotation: str) -> None:
         raise ValueError(f"config field {field}={value!r} must hold numbers only")
     if annotation == "tuple[str, ...]" and not all(isinstance(v, str) for v in value):
         raise ValueError(f"config field {field}={value!r} must hold strings only")
+    numbers = value if annotation.startswith("tuple[") and annotation != "tuple[str, ...]" else (
+        (value,) if annotation in ("int", "float") else ())
+    if not all(math.isfinite(v) for v in numbers):
+        raise ValueError(f"config field {field}={value!r} is not finite: use finite numbers")
+    limit = 2 ** 62 if large else INT_LIMIT
+    if annotation in ("int", "tuple[int, ...]") and not all(abs(v) <= limit for v in numbers):
+        raise ValueError(f"config field {field}={value!r} is out of range: use integers of magnitude ≤ {limit}")
 
 
 def _parse_value(field: dataclasses.Field, text: str) -> Any:
@@ -290,17 +338,22 @@ def load_config(path_or_name: str, smoke: bool = False) -> ConfigBase:
       smoke: ask the config for its shrunk-down variant.
     """
     path = Path(path_or_name)
-    if not path.suffix:
-        path = CONFIGS_DIR / f"{path_or_name}.py"
+    if not path.suffix:  # a name, or a path written without its .py
+        path = Path(f"{path_or_name}.py") if Path(f"{path_or_name}.py").is_file() else CONFIGS_DIR / f"{path_or_name}.py"
     if not path.is_file():
         available = sorted(p.stem for p in CONFIGS_DIR.glob("*.py"))
         raise ValueError(f"config {path_or_name!r} not found; give a path or one of {available}")
-    spec = importlib.util.spec_from_file_location(f"jaxnewton_config_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if not hasattr(module, "get_config"):
-        raise ValueError(f"{path} defines no get_config(smoke=False)")
-    config = module.get_config(smoke=smoke)
+    try:
+        spec = importlib.util.spec_from_file_location(f"jaxnewton_config_{path.stem}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        if not hasattr(module, "get_config"):
+            raise ValueError(f"{path} defines no get_config(smoke=False)")
+        config = module.get_config(smoke=smoke)
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") if str(path) not in str(error) else error
+    except Exception as error:  # the config file is the user's code: any error there is bad input
+        raise ValueError(f"{path} failed: {type(error).__name__}: {error}") from error
     if not isinstance(config, ConfigBase):
         raise ValueError(f"{path}: get_config must return a config dataclass (a jaxnewton.engine.config.ConfigBase), "
                          f"not a {type(config).__name__}")

@@ -1,22 +1,27 @@
 """Atomic file writers and run metadata for the results contract.
 
-Every file is written to a temporary name in the same folder and renamed into place,
-so an interrupted run never leaves a half-written file that looks whole.
+Every file is written to a temporary name in the same folder (hidden: ``.<name>.<random>.tmp``) and
+renamed into place, so an interrupted run never leaves a half-written file that looks whole. JSON is
+strict (no NaN or Infinity): a non-finite number is written as null, and the dictionary it sits in says
+which and why under ``nonfinite``. Large per-seed tables and arrays can be written row block by row block
+(``RowWriter``), so writing them needs no more memory than one block.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
 import json
+import math
 import os
 import platform
-import shutil
 import subprocess
 import tempfile
+import zipfile
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping
+from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 
 import jax
 import numpy as np
@@ -27,12 +32,15 @@ Log = Callable[[str], None]  # where a runner's progress lines go
 Progress = Callable[[float, str], None]  # (fraction of the run done, what is done in words), after each segment
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def atomic_file(path: Path, mode: str = "wb") -> Iterator[IO]:
+    """A file object on a hidden temporary name, renamed to ``path`` when the block ends without an error."""
+    path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
+        with os.fdopen(fd, mode) as f:
+            yield f
         os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
         os.replace(tmp, path)
     except BaseException:
@@ -40,21 +48,52 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (``atomic_file``)."""
+    with atomic_file(path) as f:
+        f.write(data)
+
+
+def strict_json(obj: Any) -> Any:
+    """``obj`` with every non-finite float replaced by None; each dict that held one says which under ``nonfinite``."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        out = {k: strict_json(v) for k, v in obj.items()}
+        bad = {k: f"{v} (not a finite number: written as null)" for k, v in obj.items()
+               if isinstance(v, float) and not math.isfinite(v)}
+        return {**out, "nonfinite": bad} if bad else out
+    if isinstance(obj, (list, tuple)):
+        return [strict_json(v) for v in obj]
+    return obj
+
+
 def write_json(path: Path, obj: Any) -> None:
-    """Write ``obj`` as indented JSON, atomically."""
-    atomic_write_bytes(Path(path), (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+    """Write ``obj`` as indented strict JSON (``strict_json``), atomically."""
+    text = json.dumps(strict_json(obj), indent=2, sort_keys=False, allow_nan=False)
+    atomic_write_bytes(Path(path), (text + "\n").encode())
+
+
+def read_json(path: Path) -> Any:
+    """The JSON in ``path``, or None when it is missing or not JSON (a file cut short by a kill is never renamed in,
+    but a folder may hold anything)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def write_summary(out: Path, summary: dict) -> None:
-    """``out/summary.json``, stamped with ``finished_at`` (UTC). Written last: its presence marks a complete run."""
+    """``out/summary.json``, stamped with ``finished_at`` (UTC). A run is complete only once ``engine.folders`` seals
+    it with its manifest, after this."""
     summary["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
     write_json(Path(out) / "summary.json", summary)
 
 
-def load_summary(results: Path, folder: str) -> dict | None:
-    """``results/<folder>/summary.json``, or None when the run is missing or unfinished (the summary is written last)."""
-    path = Path(results) / folder / "summary.json"
-    return json.loads(path.read_text()) if path.exists() else None
+def read_summary(folder: Path) -> dict | None:
+    """``folder/summary.json`` as it is, or None: for a record of summaries (``docs/results``), not for results
+    folders (``engine.folders.load_summary`` checks that a run is complete)."""
+    return read_json(Path(folder) / "summary.json")
 
 
 def write_csv(path: Path, rows: Iterable[Mapping[str, Any]], columns: list[str]) -> None:
@@ -73,6 +112,55 @@ def _csv_value(value: Any) -> Any:
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value)).lower()
     return value
+
+
+class RowWriter:
+    """``runs.csv`` and ``arrays.npz`` written a block of rows at a time, atomically, in bounded memory.
+
+    ``add(rows, arrays)`` appends a block: ``rows`` (dicts with the ``columns``) go to the CSV at once; ``arrays``
+    (each with a leading row axis) are kept on disk as one temporary ``.npy`` per key and block; ``close(extra)``
+    writes the ``.npz`` (the blocks' arrays concatenated, plus ``extra`` arrays), reading one block at a time,
+    and renames both files into place. Until then neither exists under its name.
+    """
+
+    def __init__(self, csv_path: Path, npz_path: Path, columns: list[str]):
+        self.npz_path, self.blocks, self.columns = Path(npz_path), [], columns
+        self._csv = atomic_file(csv_path, "w")
+        self._file = self._csv.__enter__()
+        self._writer = csv.DictWriter(self._file, fieldnames=columns, lineterminator="\n")
+        self._writer.writeheader()
+        self._parts = tempfile.TemporaryDirectory(dir=self.npz_path.parent, prefix=f".{self.npz_path.name}.",
+                                                  suffix=".tmp")
+
+    def add(self, rows: Iterable[Mapping[str, Any]], arrays: Mapping[str, np.ndarray]) -> None:
+        for row in rows:
+            self._writer.writerow({k: _csv_value(row[k]) for k in self.columns})
+        block = len(self.blocks)
+        for key, value in arrays.items():
+            np.save(Path(self._parts.name) / f"{block}_{key}.npy", np.asarray(value), allow_pickle=False)
+        self.blocks.append(list(arrays))
+
+    def close(self, extra: Mapping[str, np.ndarray] | None = None) -> None:
+        try:
+            with atomic_file(self.npz_path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED, allowZip64=True) as z:
+                for key in self.blocks[0] if self.blocks else []:
+                    parts = [np.load(Path(self._parts.name) / f"{b}_{key}.npy", mmap_mode="r")
+                             for b in range(len(self.blocks))]
+                    header = {"descr": np.lib.format.dtype_to_descr(parts[0].dtype), "fortran_order": False,
+                              "shape": (sum(len(p) for p in parts), *parts[0].shape[1:])}
+                    with z.open(f"{key}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array_header_1_0(member, header)
+                        for part in parts:
+                            member.write(np.ascontiguousarray(part).tobytes())
+                for key, value in (extra or {}).items():
+                    with z.open(f"{key}.npy", "w", force_zip64=True) as member:
+                        np.lib.format.write_array(member, np.asarray(value), allow_pickle=False)
+            self._csv.__exit__(None, None, None)
+        except BaseException as error:
+            self._csv.__exit__(type(error), error, error.__traceback__)
+            raise
+        finally:
+            self._parts.cleanup()
 
 
 def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
@@ -94,18 +182,13 @@ def write_config(out: Path, config: Any) -> None:
                                            "machine": machine_info()})
 
 
-def checkpoint_dir(out: Path, config_hash: str, log: Callable[[str], None]) -> Path:
-    """``out/checkpoints/<config_hash>/``, created; checkpoints of any other config hash are deleted (logged).
+CHECKPOINTS = "checkpoints"
 
-    A checkpoint is only ever resumed by the config that wrote it: a changed setting starts over.
-    """
-    checkpoints = Path(out) / "checkpoints"
-    current = checkpoints / config_hash
-    if checkpoints.exists():
-        for stale in checkpoints.iterdir():
-            if stale.name != config_hash:
-                log(f"removing checkpoints of a different config: {stale}")
-                shutil.rmtree(stale)
+
+def checkpoint_dir(out: Path, config_hash: str) -> Path:
+    """``out/checkpoints/<config_hash>/``, created. A checkpoint is only ever resumed by the config that wrote it:
+    ``engine.folders`` refuses (or clears) a folder that holds another config's run before anything is written."""
+    current = Path(out) / CHECKPOINTS / config_hash
     current.mkdir(parents=True, exist_ok=True)
     return current
 

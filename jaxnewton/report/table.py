@@ -14,7 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from jaxnewton.engine.io import atomic_write_bytes, load_summary
+from jaxnewton.engine.folders import load_summary
+from jaxnewton.engine.io import atomic_write_bytes, read_summary
 
 Summary = dict | None  # a run's summary.json, None when the run is missing or incomplete
 NOT_RUN = "not run"
@@ -75,9 +76,10 @@ def verdict_word(verdict: str) -> str:
     return next((word for word in VERDICTS if verdict.startswith(word)), verdict)
 
 
-def row_cells(results: Path, row: Row) -> Cells:
-    """The row's cells from the summaries under ``results``."""
-    return row.cells([load_summary(results, f) for f in row.folders])
+def row_cells(results: Path, row: Row, record: bool = False) -> Cells:
+    """The row's cells from the complete runs under ``results`` (``record``: from a folder of bare summaries)."""
+    read = read_summary if record else load_summary
+    return row.cells([read(Path(results) / f) for f in row.folders])
 
 
 HEADER = ("| # | experiment | paper | this project, paper's setting | this project, larger sweep (95% CI) | verdict |\n"
@@ -94,11 +96,11 @@ def results_table(results: Path, rows: tuple[Row, ...]) -> str:
     return "\n".join(lines)
 
 
-def readme_table_text(results: Path, rows: tuple[Row, ...]) -> str:
-    """The README's short table: one line per experiment, its headline and the verdict's word."""
+def readme_table_text(record: Path, rows: tuple[Row, ...]) -> str:
+    """The README's short table from the record of summaries (``docs/results``): a line per experiment."""
     lines = [SHORT_HEADER]
     for row in rows:
-        cells = row_cells(results, row)
+        cells = row_cells(record, row, record=True)
         lines.append(f"| {row.id} | {row.name} | {row.paper} | {cells.headline} | {verdict_word(cells.verdict)} |")
     return "\n".join(lines)
 
@@ -119,7 +121,7 @@ def update_readme(readme: Path, results: Path, record: Path, rows: tuple[Row, ..
 
     ``record`` (``docs/results``) is committed, so ``make test`` can regenerate the table and compare.
     """
-    missing = [f for row in rows for f in row.folders if load_summary(results, f) is None]
+    missing = [f for row in rows for f in row.folders if load_summary(Path(results) / f) is None]
     if missing:
         raise ValueError(f"no complete run in {', '.join(str(Path(results) / f) for f in missing)}: "
                          "run `make paper` before `make readme-table`")

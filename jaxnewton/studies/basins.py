@@ -23,8 +23,8 @@ from matplotlib.colors import to_rgb
 
 from jaxnewton import __version__
 from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigvals
-from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import Log, Progress, checkpoint_dir, write_config, write_csv, write_npz, write_summary
+from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, require
+from jaxnewton.engine.io import Log, Progress, checkpoint_dir, write_csv, write_npz, write_summary
 from jaxnewton.engine.loop import CONVERGED, RUNNING, STATUS, STATUS_MESSAGES, RunState, make_loop
 from jaxnewton.engine.sweep import init_batch, make_batch_fns, run_checkpointed
 from jaxnewton.optim.base import Solver, on_angles
@@ -35,6 +35,7 @@ from jaxnewton.report.table import NOT_RUN_CELLS, Cells, Figure, Row, Summary
 from jaxnewton.tools.landscapes import Landscape, check_torus, elliptic_torus, unit_circle
 
 LANDSCAPES = ("circle", "torus")
+MAX_STARTS = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -84,12 +85,14 @@ class LandscapeConfig(ConfigBase):
                 check_torus(self.R, self.r, self.e, self.target)
             except ValueError as error:
                 raise ValueError(f"config fields R, r, e, target: {error}") from None
-        require(self.grid >= 2, "grid", self.grid, "an integer ≥ 2 (starts per axis)")
+        dim = 1 if self.problem == "circle" else 2
+        require(2 <= self.grid and self.grid ** dim <= MAX_STARTS, "grid", self.grid,
+                f"an integer ≥ 2 with grid^{dim} ≤ {MAX_STARTS} starts (every start is held in memory)")
         require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
         require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
         require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step > 0")
         require(self.tol > 0.0, "tol", self.tol, "a gradient-norm tolerance > 0")
-        require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        require(1 <= self.max_steps <= MAX_STEPS, "max_steps", self.max_steps, f"an integer in [1, {MAX_STEPS}]")
         require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
         require(0.0 < self.merge_tol < 1.0, "merge_tol", self.merge_tol, "a distance in (0, 1)")
         require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
@@ -303,9 +306,8 @@ def run(config: LandscapeConfig, out_dir: Path | str, log: Log = print, progress
       The summary dict (also written to ``summary.json``).
     """
     out = Path(out_dir)
-    ckpt_dir = checkpoint_dir(out, config.hash(), log)
+    ckpt_dir = checkpoint_dir(out, config.hash())
     landscape = make_landscape(config)
-    write_config(out, config)
     starts = start_grid(landscape, config.grid)
     log(f"[{config.name}] {landscape.name}: {len(starts)} starts ({config.grid} per axis), methods {', '.join(METHODS)}; "
         f"damped η={config.eta} ε={config.eps}, GD α={config.learning_rate}, tol={config.tol}, "

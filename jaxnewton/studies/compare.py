@@ -21,7 +21,8 @@ from jaxnewton import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import Config, Run
-from jaxnewton.engine.io import Log, Progress, load_npz, write_config, write_csv, write_summary
+from jaxnewton.engine.folders import run_in_folder
+from jaxnewton.engine.io import Log, Progress, load_npz, write_csv, write_summary
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import fields_grid, save
 from jaxnewton.report.table import NOT_RUN, NOT_RUN_CELLS, Cells, Figure, Row, Summary
@@ -76,14 +77,13 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
       The summary dict (also written to ``summary.json``).
     """
     out = Path(out_dir)
-    write_config(out, config)
     summaries, n = {}, len(config.optimizers)
     for i, optimizer in enumerate(config.optimizers):
         def sub_progress(fraction: float, text: str, i: int = i, optimizer: str = optimizer) -> None:
             progress((i + fraction) / n, f"{optimizer} ({i + 1}/{n}): {text}")
 
-        summaries[optimizer] = seeds.run(optimizer_config(config, optimizer), out / optimizer, log,
-                                              sub_progress if progress else None)
+        summaries[optimizer] = run_in_folder(seeds.run, optimizer_config(config, optimizer), out / optimizer, log,
+                                             sub_progress if progress else None, policy="replace")
     rows = [comparison_row(opt, summaries[opt]) for opt in config.optimizers]
     write_csv(out / "comparison.csv", rows, COLUMNS)
     arrays = {opt: load_npz(out / opt / "arrays.npz") for opt in config.optimizers}

@@ -29,7 +29,7 @@ from jax.flatten_util import ravel_pytree
 from jaxnewton import __version__
 from jaxnewton.core.models import ACTIVATIONS, make_mlp_classifier
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_config, write_csv, write_npz,
+from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,
                                  write_summary)
 from jaxnewton.engine.loop import STATUS, make_loop
 from jaxnewton.optim.quasi_newton import lbfgs_gss
@@ -91,6 +91,7 @@ class DigitsStudyConfig(ConfigBase):
         require(self.hidden >= 1, "hidden", self.hidden, "a width ≥ 1, e.g. hidden=16")
         require(self.activation in ACTIVATIONS, "activation", self.activation, f"one of {sorted(ACTIVATIONS)}")
         require(0.0 < self.test_fraction < 1.0, "test_fraction", self.test_fraction, "a fraction in (0, 1)")
+        require(self.n_starts <= 10_000, "n_starts", self.n_starts, "at most 10 000 starts (trained together)")
         require(2 <= self.n_keep <= self.n_starts, "n_keep", self.n_keep,
                  f"2 … n_starts = {self.n_starts} solutions (the paper keeps 48 of 75)")
         require(self.memory >= 1 and self.gss_evals >= 2, "memory", (self.memory, self.gss_evals),
@@ -367,8 +368,7 @@ def run(config: DigitsStudyConfig, out_dir: Path | str, log: Log = print, progre
     """
     out = Path(out_dir)
     start_time = time.perf_counter()
-    checkpoint = checkpoint_dir(out, config.hash(), log)
-    write_config(out, config)
+    checkpoint = checkpoint_dir(out, config.hash())
     study = setup(config)
     log(f"[{config.name}] digits: {len(study.data.y_train)} train / {len(study.data.y_test)} test, MLP "
         f"64-{config.hidden}-{config.hidden}-10 ({study.n_params} parameters), {config.n_starts} starts")

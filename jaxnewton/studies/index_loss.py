@@ -23,7 +23,8 @@ import numpy as np
 
 from jaxnewton import __version__
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import Log, Progress, load_summary, write_config, write_csv, write_summary
+from jaxnewton.engine.folders import load_summary
+from jaxnewton.engine.io import Log, Progress, write_csv, write_summary
 from jaxnewton.report.figures import save
 from jaxnewton.report.table import NOT_RUN_CELLS, Cells, Figure, Row, Summary
 from jaxnewton.studies.basins import METHODS
@@ -83,7 +84,7 @@ def collect(results: Path, folders: tuple[str, ...]) -> tuple[list[dict], dict[s
     points, skipped = [], {}
     for name in folders:
         folder = Path(results) / name
-        summary = load_summary(results, name)
+        summary = load_summary(folder)
         if summary is None or not (folder / "config.json").exists():
             skipped[name] = "no complete run"
             continue
@@ -127,7 +128,6 @@ def run(config: IndexLossConfig, out_dir: Path | str, log: Log = print, progress
     """
     start = time.perf_counter()
     out = Path(out_dir)
-    write_config(out, config)
     points, skipped = collect(out.parent, config.folders)
     for name, why in skipped.items():
         log(f"[{config.name}] skipping {name}: {why}")
@@ -137,7 +137,7 @@ def run(config: IndexLossConfig, out_dir: Path | str, log: Log = print, progress
         "experiment": config.name,
         "config_hash": config.hash(),
         "version": __version__,
-        "inputs": {f: load_summary(out.parent, f).get("finished_at") for f in config.folders if f not in skipped},
+        "inputs": {f: load_summary(out.parent / f).get("finished_at") for f in config.folders if f not in skipped},
         "skipped": skipped,
         "n_points": {f: len(p) for f, p in by_folder.items()},
         "spearman": {f: spearman(p) for f, p in by_folder.items()},

@@ -32,7 +32,8 @@ from jax.flatten_util import ravel_pytree
 from jaxnewton import __version__
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import ConfigBase, Run, require, sweep_config_from_json
-from jaxnewton.engine.io import (Log, Progress, load_npz, load_summary, write_config, write_csv, write_npz,
+from jaxnewton.engine.folders import load_summary
+from jaxnewton.engine.io import (Log, Progress, load_npz, write_csv, write_npz,
                                  write_summary)
 from jaxnewton.engine.outcomes import CAPPED_TRIVIAL, TRIVIAL, outcome
 from jaxnewton.optim import registry
@@ -131,14 +132,14 @@ def run(config: LandscapeStudyConfig, out_dir: Path | str, log: Log = print, pro
     out = Path(out_dir)
     start_time = time.perf_counter()
     source = out.parent / config.source
-    if not (source / "config.json").exists():
+    source_summary = load_summary(source)
+    if source_summary is None or not (source / "config.json").exists():
         raise ValueError(f"{source} is not a finished comparison: run `make compare` first")
     sweep = sweep_config_from_json(source / "config.json")
     optimizers = sweep.optimizers or (sweep.solver,)
     missing = [o for o in config.path_optimizers if o not in optimizers]
     if missing:
         raise ValueError(f"path_optimizers {missing} are not in {source}'s optimizers {list(optimizers)}")
-    write_config(out, config)
     problem = build(sweep).problem
     canon = jax.jit(jax.vmap(canonical_flat(problem.unravel, odd=sweep.activation in ("tanh", "sine"))))
     points = read_endpoints(source, optimizers)
@@ -213,7 +214,7 @@ def run(config: LandscapeStudyConfig, out_dir: Path | str, log: Log = print, pro
     write_csv(out / "pairs.csv", rows, list(rows[0]) if rows else ["group"])
     summary = {
         "experiment": config.name, "config_hash": config.hash(), "version": __version__, "source": config.source,
-        "inputs": {config.source: (load_summary(out.parent, config.source) or {}).get("finished_at")},
+        "inputs": {config.source: source_summary.get("finished_at")},
         "n_params": problem.n_params, "optimizers": list(optimizers), "groups": summary_groups, "symmetry": symmetry,
         "definitions": {
             "trivial": "end points (any optimiser, converged or capped) that meet the trivial rule",

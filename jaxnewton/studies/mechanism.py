@@ -33,12 +33,14 @@ from jaxnewton import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.linalg import symmetric_eigvals
 from jaxnewton.engine.build import build, initial_points
-from jaxnewton.engine.config import ConfigBase, Run, base_config, load_config, require
-from jaxnewton.engine.io import Log, Progress, write_config, write_npz, write_summary
+from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, base_config, load_config, require
+from jaxnewton.engine.io import Log, Progress, write_npz, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS
 from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import save
+
+MAX_RECORDED = 1_000_000  # recorded iterates (θ each) held in memory
 
 
 @dataclass(frozen=True)
@@ -66,9 +68,11 @@ class MechanismConfig(ConfigBase):
         quasi_newton = registry.names(quasi_newton=True)
         require(len(self.optimizers) >= 1 and all(o in quasi_newton for o in self.optimizers), "optimizers",
                 self.optimizers, f"names from {list(quasi_newton)}")
-        require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
-        require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        require(1 <= self.max_steps <= MAX_STEPS, "max_steps", self.max_steps, f"an integer in [1, {MAX_STEPS}]")
         require(1 <= self.stride <= self.max_steps, "stride", self.stride, "an integer in [1, max_steps]")
+        snapshots = self.max_steps // self.stride + 1
+        require(1 <= self.n_seeds and self.n_seeds * snapshots <= MAX_RECORDED, "n_seeds", self.n_seeds,
+                f"at least 1 seed, and n_seeds · (max_steps / stride + 1) ≤ {MAX_RECORDED} recorded iterates")
 
     def depends_on(self) -> dict[str, Any]:
         return {"base_hash": load_config(self.base).hash()}
@@ -185,7 +189,6 @@ def optimizer_summary(arrays: dict) -> dict:
 def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Follow every optimiser of ``config``; write ``<optimizer>.npz``, ``summary.json`` and ``mechanism.png``."""
     out = Path(out_dir)
-    write_config(out, config)
     records, summaries, start = {}, {}, time.perf_counter()
     n = len(config.optimizers)
     problem = build(base_config(config)).problem  # the Hessian is the same function for every optimiser

@@ -20,7 +20,7 @@ import numpy as np
 
 from jaxnewton import __version__
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import Log, Progress, write_config, write_csv, write_npz, write_summary
+from jaxnewton.engine.io import Log, Progress, write_csv, write_npz, write_summary
 from jaxnewton.report.figures import save
 from jaxnewton.report.table import NOT_RUN_CELLS, Cells, Figure, Row, Summary
 from jaxnewton.tools.paths import (make_path_finder, make_saddle_check, path_points, require_path_settings,
@@ -80,7 +80,6 @@ def run(config: PathsToyConfig, out_dir: Path | str, log: Log = print, progress:
     """
     out = Path(out_dir)
     start_time = time.perf_counter()
-    write_config(out, config)
     check = jax.jit(make_saddle_check(toy_landscape, max_steps=config.newton_steps))
     # λ is an argument of find, not a constant of it: one compilation serves every λ.
     find = jax.jit(make_path_finder(toy_landscape, settings_of(config, config.lams[0])))

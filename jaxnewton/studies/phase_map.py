@@ -26,8 +26,9 @@ import numpy as np
 
 from jaxnewton import __version__
 from jaxnewton.engine.build import build, initial_points, run_rows
-from jaxnewton.engine.config import Config, ConfigBase, Run, base_config, load_config, require
-from jaxnewton.engine.io import Log, Progress, checkpoint_dir, write_config, write_npz, write_summary
+from jaxnewton.engine.config import MAX_STEPS, Config, ConfigBase, Run, base_config, load_config, require
+from jaxnewton.engine.folders import run_in_folder
+from jaxnewton.engine.io import Log, Progress, checkpoint_dir, write_npz, write_summary
 from jaxnewton.engine.loop import make_context_loop
 from jaxnewton.engine.outcomes import AT_TRIVIAL, CAPPED_TRIVIAL, KIND, TRIVIAL, classify
 from jaxnewton.engine.sweep import make_batch_fns
@@ -67,8 +68,10 @@ class PhaseMapConfig(ConfigBase):
                  "step relaxations in (0, 1], e.g. etas=0.05,0.1,0.5")
         require(len(self.epss) >= 1 and all(e >= 0.0 for e in self.epss), "epss", self.epss,
                  "shifts ≥ 0, e.g. epss=0.01,0.05,1")
-        require(self.n_seeds >= 1, "n_seeds", self.n_seeds, "at least 1 seed")
-        require(self.max_steps >= 1, "max_steps", self.max_steps, "an integer ≥ 1")
+        rows = len(self.etas) * len(self.epss)
+        require(1 <= self.n_seeds and rows * self.n_seeds <= MAX_GRID_ROWS, "n_seeds", self.n_seeds,
+                f"at least 1 seed, and at most {MAX_GRID_ROWS // rows} for {rows} cells (the grid is one batch)")
+        require(1 <= self.max_steps <= MAX_STEPS, "max_steps", self.max_steps, f"an integer in [1, {MAX_STEPS}]")
         require(all(w >= 1 for w in self.widths), "widths", self.widths, "positive widths, e.g. widths=5,10,20")
 
     def depends_on(self) -> dict[str, Any]:
@@ -78,6 +81,7 @@ class PhaseMapConfig(ConfigBase):
 CONFIG = PhaseMapConfig
 
 
+MAX_GRID_ROWS = 100_000  # (cells × seeds) rows run as one checkpointed batch
 CLASSES = {  # the grid's outcome classes, coarser than engine.outcomes (CLASS_OF maps one to the other)
     "trivial": "converged to a trivial point",
     "minimum": "converged to a non-trivial minimum",
@@ -129,7 +133,7 @@ def run_grid(config: PhaseMapConfig, out: Path, log: Log, progress: Progress | N
             done = int(np.sum(np.asarray(state.status) != 0))
             progress(0.9 * done / len(theta0), f"grid: {done}/{len(theta0)} runs done")
 
-    ckpt = checkpoint_dir(out, config.hash(), log) / "grid.npz"
+    ckpt = checkpoint_dir(out, config.hash()) / "grid.npz"
     state, d, seconds = run_rows(fns, theta0, (rows_eta, rows_eps), ckpt, base.max_steps, base.segment_steps,
                                  "  grid", log, on_segment)
     shape = (n_e, n_p, n_s)
@@ -155,7 +159,8 @@ def run_widths(config: PhaseMapConfig, out: Path, log: Log, progress: Progress |
         def sub(fraction: float, text: str, i: int = i, width: int = width) -> None:
             progress(0.9 + 0.1 * (i + fraction) / len(config.widths), f"width {width}: {text}")
 
-        summary = seeds.run(sweep, out / f"width_{width}", log, sub if progress else None)
+        summary = run_in_folder(seeds.run, sweep, out / f"width_{width}", log, sub if progress else None,
+                                policy="replace")
         outcomes = summary["outcomes"]
         results[str(width)] = {
             "n_params": summary["n_params"], "n_seeds": summary["n_seeds"], "counts": summary["counts"],
@@ -174,7 +179,6 @@ def run(config: PhaseMapConfig, out_dir: Path | str, log: Log = print, progress:
       The summary dict.
     """
     out = Path(out_dir)
-    write_config(out, config)
     grid = run_grid(config, out, log, progress)
     widths = run_widths(config, out, log, progress)
     base = base_of(config)

@@ -35,12 +35,13 @@ import numpy as np
 from jaxnewton import __version__
 from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_config, write_csv, write_npz,
+from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,
                                  write_summary)
 from jaxnewton.report.figures import save
 from jaxnewton.report.table import NOT_RUN_CELLS, Cells, Figure, Row, Summary
 
 ENSEMBLES = ("goe", "mirror")
+MAX_CHUNK_ENTRIES = 2.5e8  # 2 GB of float64 per compiled chunk
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,9 @@ class RandomHessiansConfig(ConfigBase):
     seed: int = 0
 
     def validate(self) -> None:
-        require(self.size >= 1, "size", self.size, "an integer ≥ 1")
-        require(self.n_matrices >= 1, "n_matrices", self.n_matrices, "an integer ≥ 1")
+        require(1 <= self.size <= 4096, "size", self.size, "an integer in [1, 4096]")
+        require(1 <= self.n_matrices <= 10 ** 8, "n_matrices", self.n_matrices,
+                "an integer in [1, 10⁸] (every matrix's verdict is held in memory)")
         require(self.ensemble in ENSEMBLES, "ensemble", self.ensemble, f"one of {list(ENSEMBLES)}")
         require(0 <= self.eig_sample <= self.n_matrices, "eig_sample", self.eig_sample,
                  "an integer in [0, n_matrices]")
@@ -85,8 +87,11 @@ class RandomHessiansConfig(ConfigBase):
         require(len(set(self.small_sizes)) == len(self.small_sizes), "small_sizes", self.small_sizes,
                  "distinct sizes")
         require(self.small_samples >= 1, "small_samples", self.small_samples, "an integer ≥ 1")
-        require(self.chunk >= 1, "chunk", self.chunk, "an integer ≥ 1")
-        require(self.small_chunk >= 1, "small_chunk", self.small_chunk, "an integer ≥ 1")
+        require(1 <= self.chunk and self.chunk * self.size ** 2 <= MAX_CHUNK_ENTRIES, "chunk", self.chunk,
+                f"an integer ≥ 1 with chunk · size² ≤ {MAX_CHUNK_ENTRIES:.1e} (a chunk of matrices is in memory)")
+        require(1 <= self.small_chunk and self.small_chunk * max(self.small_sizes) ** 2 <= MAX_CHUNK_ENTRIES,
+                "small_chunk", self.small_chunk,
+                f"an integer ≥ 1 with small_chunk · max(small_sizes)² ≤ {MAX_CHUNK_ENTRIES:.1e}")
 
 
 CONFIG = RandomHessiansConfig
@@ -226,8 +231,7 @@ def run(config: RandomHessiansConfig, out_dir: Path | str, log: Log = print, pro
       The summary dict (also written to ``summary.json``).
     """
     out = Path(out_dir)
-    checkpoint = checkpoint_dir(out, config.hash(), log) / "state.npz"
-    write_config(out, config)
+    checkpoint = checkpoint_dir(out, config.hash()) / "state.npz"
     n, N, S = config.size, config.n_matrices, config.eig_sample
     root = jax.random.key(config.seed)
     large_key = jax.random.fold_in(root, LARGE_STREAM)

@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any, Callable, NamedTuple
 
 from jaxnewton.engine.config import ConfigBase, Run
+from jaxnewton.engine.folders import Policy, run_in_folder
 from jaxnewton.engine.io import Log, Progress
 from jaxnewton.report.table import Row
 from jaxnewton.studies import (basins, compare, digits, index_loss, landscape, mechanism, paths_toy, phase_map,
@@ -50,6 +51,11 @@ def study_of(config: ConfigBase) -> Study:
     raise ValueError(f"no study runs a {type(config).__name__}: register its module in jaxnewton.studies.registry")
 
 
-def run_config(config: ConfigBase, out: Path, log: Log = print, progress: Progress | None = None) -> dict:
-    """Run a validated config with its study; returns its summary."""
-    return study_of(config).run(config, Path(out), log, progress)
+def run_config(config: ConfigBase, out: Path, log: Log = print, progress: Progress | None = None,
+               policy: Policy = "refuse") -> dict:
+    """Run a validated config with its study into the results folder ``out``; returns its summary.
+
+    The folder is locked, claimed and sealed by ``engine.folders.run_in_folder``: ``policy`` says what happens to a
+    folder that holds another config's run (``refuse``, ``replace``) or to any previous content (``clear``).
+    """
+    return run_in_folder(study_of(config).run, config, Path(out), log, progress, policy)

@@ -24,7 +24,7 @@ import numpy as np
 from jaxnewton import __version__
 from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import Log, Progress, write_config, write_csv, write_npz, write_summary
+from jaxnewton.engine.io import Log, Progress, write_csv, write_npz, write_summary
 from jaxnewton.optim.base import Solver
 from jaxnewton.optim.first_order import gradient_descent
 from jaxnewton.optim.newton import damped_newton
@@ -126,7 +126,6 @@ def run(config: SaddlesConfig, out_dir: Path | str, log: Log = print, progress: 
     """
     out = Path(out_dir)
     start_time = time.perf_counter()
-    write_config(out, config)
     summary = {"experiment": config.name, "config_hash": config.hash(), "version": __version__, "landscapes": {}}
     arrays, rows, drawn = {}, [], {}
     for landscape in (saddle(), monkey_saddle()):

@@ -17,13 +17,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxnewton import __version__
-from jaxnewton.core.diagnostics import LABELS, Diagnostics
+from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.build import (ERROR_REFINEMENT, BatchResult, Experiment, build, make_problem_for,
                                     run_batch)
 from jaxnewton.engine.config import Config, Run
-from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, write_config, write_csv, write_npz,
-                                 write_summary)
+from jaxnewton.engine.io import Log, Progress, RowWriter, checkpoint_dir, load_npz, write_npz, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS, STATUS_MESSAGES, RunState
 from jaxnewton.engine.outcomes import TRIVIAL, classify, kind
 from jaxnewton.engine.sweep import make_batch_fns
@@ -48,6 +47,10 @@ def selects(config: Config) -> bool:
 def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Sweep every seed of ``config`` and write the results contract into ``out_dir``.
 
+    Seeds run in batches of ``config.batch_size``, drawn as they are needed (seed s from ``fold_in(key(seed),
+    s)``); each finished batch is written to ``checkpoints/<hash>/result_<b>.npz`` and dropped from memory, so
+    the sweep holds one batch whatever ``n_seeds`` is, and a rerun skips the batches already finished.
+
     Args:
       config: a validated Config.
       out_dir: the results folder (created if missing).
@@ -58,99 +61,122 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
       The summary dict (also written to ``summary.json``).
     """
     out = Path(out_dir)
-    ckpt_dir = checkpoint_dir(out, config.hash(), log)
-    write_config(out, config)
-
+    ckpt_dir = checkpoint_dir(out, config.hash())
     experiment = build(config)
     fns = make_batch_fns(experiment.loop, experiment.diagnose)
-    all_seeds = np.arange(config.n_seeds)
-    batches = [all_seeds[i: i + config.batch_size] for i in range(0, config.n_seeds, config.batch_size)]
+    size, n_batches = config.batch_size, -(-config.n_seeds // config.batch_size)
     settings = registry.get(config.solver).settings(config)
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
         f"{config.problem}, {config.solver} {settings} tol={config.tol} max_steps={config.max_steps}, "
-        f"{len(batches)} batch(es) of ≤{config.batch_size}")
-    parts = []
-    for b, seeds in enumerate(batches):
-        log(f"batch {b + 1}/{len(batches)}")
+        f"{n_batches} batch(es) of ≤{size}")
+    for b in range(n_batches):
+        if _result_path(ckpt_dir, b).exists():
+            continue
+        log(f"batch {b + 1}/{n_batches}")
 
         def on_segment(s: RunState, b: int = b) -> None:
-            done = sum(len(x) for x in batches[:b]) + int(np.sum(np.asarray(s.status) != RUNNING))
-            progress((b + float(np.max(s.steps)) / config.max_steps) / len(batches),
-                     f"{done}/{config.n_seeds} seeds done")
+            done = b * size + int(np.sum(np.asarray(s.status) != RUNNING))
+            progress((b + float(np.max(s.steps)) / config.max_steps) / n_batches, f"{done}/{config.n_seeds} seeds done")
 
-        parts.append(run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log,
-                               on_segment if progress else None))
-    return write_results(experiment, parts, out, log)
-
-
-def _cat(parts, get) -> np.ndarray:
-    return np.concatenate([np.asarray(get(p)) for p in parts])
+        seeds = np.arange(b * size, min((b + 1) * size, config.n_seeds))
+        part = run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log, on_segment if progress else None)
+        write_npz(_result_path(ckpt_dir, b), batch_record(config, part))
+        (ckpt_dir / f"batch_{b:04d}.npz").unlink(missing_ok=True)  # the result holds everything still needed
+    return write_results(experiment, [_result_path(ckpt_dir, b) for b in range(n_batches)], out, log)
 
 
-def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, log: Log) -> dict:
-    """Assemble the batches and write runs.csv, arrays.npz, summary.json and the figures."""
-    config = experiment.config
-    seeds = _cat(parts, lambda p: p.seeds)
-    status = _cat(parts, lambda p: p.state.status)
-    d = {k: _cat(parts, lambda p, k=k: getattr(p.diagnostics, k)) for k in Diagnostics._fields}
-    state = {k: _cat(parts, lambda p, k=k: getattr(p.state, k)) for k in ("theta", "loss", "grad_norm", "steps")}
-    rows = [
-        {
-            "seed": int(seeds[i]), "status": STATUS[status[i]], "steps": int(state["steps"][i]),
-            "loss": state["loss"][i], "grad_norm": state["grad_norm"][i], "trivial": bool(d["trivial"][i]),
-            "label": LABELS[d["label"][i]], "n_neg": int(d["n_neg"][i]), "n_zero": int(d["n_zero"][i]),
-            "n_pos": int(d["n_pos"][i]), "loss_ratio": d["loss_ratio"][i],
-            "rel_output_norm": d["rel_output_norm"][i], "outer_weight_norm": d["outer_weight_norm"][i],
-            "max_basis_cosine": d["max_basis_cosine"][i], "rel_l2_error": d["rel_l2_error"][i],
-        }
-        for i in range(len(seeds))
-    ]
-    write_csv(out / "runs.csv", rows, RUNS_COLUMNS)
-    arrays = {
-        "seed": seeds,
-        "theta0": _cat(parts, lambda p: p.theta0),
-        "theta": state["theta"],
-        "eigvals": d["eigvals"],
-        "basis_cosines": d["basis_cosines"],
-        "history_step": np.arange(experiment.loop.n_history) * config.history_stride,
-        "history_loss": _cat(parts, lambda p: p.state.history_loss),
-        "history_grad_norm": _cat(parts, lambda p: p.state.history_grad_norm),
-    }
+def _result_path(ckpt_dir: Path, b: int) -> Path:
+    return ckpt_dir / f"result_{b:04d}.npz"
+
+
+def batch_record(config: Config, part: BatchResult) -> dict[str, np.ndarray]:
+    """What ``write_results`` reads of a finished batch: per-seed arrays (leading seed axis) and its seconds."""
+    state = part.state
+    record = {"seed": part.seeds, "theta0": part.theta0, "seconds": np.asarray(part.seconds),
+              **{k: getattr(state, k) for k in ("theta", "loss", "grad_norm", "steps", "status", "history_loss",
+                                                "history_grad_norm")},
+              **{f"diagnostics_{k}": v for k, v in part.diagnostics._asdict().items()}}
     if config.input_features == "fourier":
-        arrays["fourier_B"] = _cat(parts, lambda p: p.context)  # B_SxFxD: part of each seed's record
-    tracked = registry.get(config.solver).quasi_newton
-    if tracked:  # a quasi-Newton run: the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
-        arrays["curvature_pairs"] = _cat(parts, lambda p: p.state.solver_state.n_pairs)
-        arrays["curvature_bad_pairs"] = _cat(parts, lambda p: p.state.solver_state.n_bad)
-    write_npz(out / "arrays.npz", arrays)
+        record["fourier_B"] = part.context  # B_SxFxD: part of each seed's record
+    if registry.get(config.solver).quasi_newton:  # the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
+        record["curvature_pairs"], record["curvature_bad_pairs"] = state.solver_state.n_pairs, state.solver_state.n_bad
+    return {k: np.asarray(v) for k, v in record.items()}
 
-    outcomes = classify(status, d["trivial"], d["label"]).tolist()
+
+FIGURE_SEEDS = 256  # the histories and spectra figures draw the first this many seeds of larger sweeps
+SUMMARY_COLUMNS = ("status", "steps", "loss", "diagnostics_trivial", "diagnostics_label", "diagnostics_outer_weight_norm",
+                   "diagnostics_rel_l2_error")
+
+
+def write_results(experiment: Experiment, results: list[Path], out: Path, log: Log) -> dict:
+    """Write runs.csv, arrays.npz, summary.json and the figures from the batches' records, one batch at a time.
+
+    Memory: one batch's arrays, the first ``FIGURE_SEEDS`` seeds' for the figures, and a few numbers per seed
+    for the summary (its medians and per-seed outcomes).
+    """
+    config = experiment.config
+    tracked = registry.get(config.solver).quasi_newton
+    writer = RowWriter(out / "runs.csv", out / "arrays.npz", RUNS_COLUMNS)
+    columns = {k: [] for k in (*SUMMARY_COLUMNS, *(("curvature_pairs", "curvature_bad_pairs") if tracked else ()))}
+    figure_arrays, figure_rows, seconds = {}, [], 0.0
+    for path in results:
+        r = load_npz(path)
+        seconds += float(r["seconds"])
+        rows = [
+            {
+                "seed": int(r["seed"][i]), "status": STATUS[r["status"][i]], "steps": int(r["steps"][i]),
+                "loss": r["loss"][i], "grad_norm": r["grad_norm"][i], "trivial": bool(r["diagnostics_trivial"][i]),
+                "label": LABELS[r["diagnostics_label"][i]], "n_neg": int(r["diagnostics_n_neg"][i]),
+                "n_zero": int(r["diagnostics_n_zero"][i]), "n_pos": int(r["diagnostics_n_pos"][i]),
+                "loss_ratio": r["diagnostics_loss_ratio"][i], "rel_output_norm": r["diagnostics_rel_output_norm"][i],
+                "outer_weight_norm": r["diagnostics_outer_weight_norm"][i],
+                "max_basis_cosine": r["diagnostics_max_basis_cosine"][i], "rel_l2_error": r["diagnostics_rel_l2_error"][i],
+            }
+            for i in range(len(r["seed"]))
+        ]
+        arrays = {"seed": r["seed"], "theta0": r["theta0"], "theta": r["theta"], "eigvals": r["diagnostics_eigvals"],
+                  "basis_cosines": r["diagnostics_basis_cosines"], "history_loss": r["history_loss"],
+                  "history_grad_norm": r["history_grad_norm"],
+                  **{k: r[k] for k in ("fourier_B", "curvature_pairs", "curvature_bad_pairs") if k in r}}
+        writer.add(rows, arrays)
+        for k in columns:
+            columns[k].append(r[k])
+        room = FIGURE_SEEDS - len(figure_rows)
+        if room > 0:
+            figure_rows += rows[:room]
+            for k, v in arrays.items():
+                figure_arrays[k] = np.concatenate([figure_arrays[k], v[:room]]) if k in figure_arrays else v[:room]
+    history_step = np.arange(experiment.loop.n_history) * config.history_stride
+    writer.close({"history_step": history_step})
+    c = {k: np.concatenate(v) for k, v in columns.items()}
+    status, trivial_flag, label = c["status"], c["diagnostics_trivial"], c["diagnostics_label"]
+    n_seeds = len(status)
+    outcomes = classify(status, trivial_flag, label).tolist()
     converged = status == STATUS.index("converged")
-    trivial = converged & d["trivial"]
+    trivial = converged & trivial_flag
     trivial_converged = int(np.sum(trivial))
-    low, high = wilson_interval(trivial_converged, len(seeds))
+    low, high = wilson_interval(trivial_converged, n_seeds)
+    error = c["diagnostics_rel_l2_error"]
     summary = {
         "experiment": config.name,
         "config_hash": config.hash(),
         "version": __version__,
-        "n_seeds": len(seeds),
+        "n_seeds": n_seeds,
         "n_params": experiment.problem.n_params,
         "counts": {
             **{name: int(np.sum(status == i)) for i, name in enumerate(STATUS) if name != "running"},
             "trivial": trivial_converged,
         },
-        "labels": {name: int(np.sum(converged & (d["label"] == i))) for i, name in enumerate(LABELS)},
-        "trivial_labels": {name: int(np.sum(trivial & (d["label"] == i))) for i, name in enumerate(LABELS)},
-        "trivial_outer_zero": int(np.sum(trivial & (d["outer_weight_norm"] <= OUTER_ZERO))),
-        "trivial_at_cap": int(np.sum((status == STATUS.index("max_steps")) & d["trivial"])),
+        "labels": {name: int(np.sum(converged & (label == i))) for i, name in enumerate(LABELS)},
+        "trivial_labels": {name: int(np.sum(trivial & (label == i))) for i, name in enumerate(LABELS)},
+        "trivial_outer_zero": int(np.sum(trivial & (c["diagnostics_outer_weight_norm"] <= OUTER_ZERO))),
+        "trivial_at_cap": int(np.sum((status == STATUS.index("max_steps")) & trivial_flag)),
         "outcomes": outcomes,
-        "trivial_rate": {"k": trivial_converged, "n": len(seeds), "p": trivial_converged / len(seeds),
-                         "ci95": [low, high]},
-        "rel_l2_error": {"median": float(np.median(d["rel_l2_error"])), "min": float(np.min(d["rel_l2_error"])),
-                         "max": float(np.max(d["rel_l2_error"]))},
-        "solved": int(np.sum(d["rel_l2_error"] <= SOLVED_L2)),
-        "median_loss": float(np.median(state["loss"])),
-        "median_steps": float(np.median(state["steps"])),
+        "trivial_rate": {"k": trivial_converged, "n": n_seeds, "p": trivial_converged / n_seeds, "ci95": [low, high]},
+        "rel_l2_error": {"median": float(np.median(error)), "min": float(np.min(error)), "max": float(np.max(error))},
+        "solved": int(np.sum(error <= SOLVED_L2)),
+        "median_loss": float(np.median(c["loss"])),
+        "median_steps": float(np.median(c["steps"])),
         "definitions": {
             "counts.trivial": "seeds that converged (||∇L||₂ ≤ tol) to a trivial point",
             "labels": "Hessian labels of the converged seeds only",
@@ -170,16 +196,16 @@ def write_results(experiment: Experiment, parts: list[BatchResult], out: Path, l
                          "seeds (optim.quasi_newton.track_curvature)",
             "status": STATUS_MESSAGES,
         },
-        "curvature": {"pairs": int(np.sum(arrays["curvature_pairs"])), "bad_pairs": int(np.sum(
-            arrays["curvature_bad_pairs"])), "seeds_with_bad_pairs": int(np.sum(arrays["curvature_bad_pairs"] > 0))}
-        if tracked else None,
-        "total_iterations": int(np.sum(state["steps"])),
-        "wall_seconds": float(sum(p.seconds for p in parts)),
+        "curvature": {"pairs": int(np.sum(c["curvature_pairs"])), "bad_pairs": int(np.sum(c["curvature_bad_pairs"])),
+                      "seeds_with_bad_pairs": int(np.sum(c["curvature_bad_pairs"] > 0))} if tracked else None,
+        "total_iterations": int(np.sum(c["steps"])),
+        "wall_seconds": seconds,
     }
-    write_figures(experiment, arrays, rows, outcomes, out)
+    figure_arrays["history_step"] = history_step
+    write_figures(experiment, figure_arrays, figure_rows, outcomes[:FIGURE_SEEDS], out)
     write_summary(out, summary)
-    log(f"[{config.name}] converged {summary['counts']['converged']}/{len(seeds)}, "
-        f"trivial {trivial_converged}/{len(seeds)} (95% CI {low:.2f}–{high:.2f}), "
+    log(f"[{config.name}] converged {summary['counts']['converged']}/{n_seeds}, "
+        f"trivial {trivial_converged}/{n_seeds} (95% CI {low:.2f}–{high:.2f}), "
         f"labels {summary['labels']}, {summary['wall_seconds']:.1f} s → {out}")
     return summary
 

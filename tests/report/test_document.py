@@ -2,6 +2,7 @@
 
 import datetime
 
+from jaxnewton.engine.folders import write_manifest
 from jaxnewton.report.document import write_report
 from jaxnewton.report.table import results_table
 from jaxnewton.studies.registry import ROWS
@@ -20,6 +21,7 @@ def test_report_has_captions_settings_machine_and_quick_banner(tmp_path):
         for figure in E3.figures:
             if figure.folder == folder:
                 (tmp_path / folder / figure.file).write_bytes(b"png")
+        write_manifest(tmp_path / folder, "h")  # the figures are files of the run too
     now = datetime.datetime(2026, 1, 2, tzinfo=datetime.timezone.utc)
     text = write_report(tmp_path, ROWS, now=now).read_text()
     assert "Quick run" not in text and "2026-01-02T00:00:00+00:00" in text

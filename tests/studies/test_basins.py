@@ -10,8 +10,8 @@ import pytest
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.engine.config import load_config
 from jaxnewton.optim.newton import damped_newton
-from jaxnewton.studies import basins
 from jaxnewton.studies.basins import METHODS, deduplicate, start_grid
+from jaxnewton.studies.registry import run_config
 from jaxnewton.tools.landscapes import elliptic_torus, unit_circle
 from known_answers import theta2_roots
 from summaries import table_line, write
@@ -22,13 +22,13 @@ PNG = b"\x89PNG\r\n\x1a\n"
 @pytest.fixture(scope="module")
 def circle(tmp_path_factory):
     out = tmp_path_factory.mktemp("circle")
-    return basins.run(load_config("circle", smoke=True), out, log=lambda _: None), out
+    return run_config(load_config("circle", smoke=True), out, log=lambda _: None), out
 
 
 @pytest.fixture(scope="module")
 def torus(tmp_path_factory):
     out = tmp_path_factory.mktemp("torus")
-    return basins.run(load_config("torus", smoke=True), out, log=lambda _: None), out
+    return run_config(load_config("torus", smoke=True), out, log=lambda _: None), out
 
 
 def test_e1_finds_exactly_the_minimum_and_the_maximum(circle):
@@ -124,9 +124,9 @@ def test_landscape_results_contract(torus):
 
 def test_landscape_run_resumes_from_its_checkpoints(tmp_path):
     config = load_config("circle", smoke=True)
-    first = basins.run(config, tmp_path, log=lambda _: None)
+    first = run_config(config, tmp_path, log=lambda _: None)
     logs = []
-    second = basins.run(config, tmp_path, log=logs.append)
+    second = run_config(config, tmp_path, log=logs.append)
     assert any("resumed" in line for line in logs)
     assert first["stationary_points"] == second["stationary_points"]
     assert first["basin_fractions"] == second["basin_fractions"]

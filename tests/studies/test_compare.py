@@ -10,7 +10,7 @@ from jaxnewton.engine.config import Config, load_config, override
 from jaxnewton.optim import registry
 from jaxnewton.optim.first_order import gradient_descent
 from jaxnewton.optim.registry import Optimizer
-from jaxnewton.studies import compare
+from jaxnewton.studies.registry import run_config
 from summaries import fake_sweep, table_line, write
 
 
@@ -38,7 +38,7 @@ def test_a_toy_optimiser_registered_here_runs_in_compare_from_the_same_starts(tm
     with registry.registered(toy):
         assert Config(name="x", optimizers=("all",)).optimizers[-1] == "toy_gd"  # --optimizers all includes it
         config = override(load_config("mlp_tanh", smoke=True), ["optimizers=gd,toy_gd", "first_order_max_steps=7"])
-        summary = compare.run(config, tmp_path, log=lambda _: None)
+        summary = run_config(config, tmp_path, log=lambda _: None)
     assert "toy_gd" not in registry.names()
     with np.load(tmp_path / "gd" / "arrays.npz") as gd, np.load(tmp_path / "toy_gd" / "arrays.npz") as toy_arrays:
         np.testing.assert_array_equal(gd["theta0"], toy_arrays["theta0"])

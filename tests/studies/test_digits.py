@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from jaxnewton.engine.config import load_config
-from jaxnewton.studies import digits
 from jaxnewton.studies.digits import SETS, DigitsStudyConfig, keep_best, load_data
+from jaxnewton.studies.registry import run_config
 from jaxnewton.tools.paths import random_pairs
 from summaries import table_line, write
 
@@ -36,7 +36,7 @@ def test_keep_best_and_random_pairs():
 
 def test_smoke_digits_study_writes_every_set_and_resumes_from_its_checkpoints(tmp_path):
     config = load_config("digits_study", smoke=True)
-    summary = digits.run(config, tmp_path, log=quiet)
+    summary = run_config(config, tmp_path, log=quiet)
     assert list(summary["table"]) == list(SETS)
     for row in summary["table"].values():
         assert row["n"] == config.n_keep and row["n_pairs"] == config.n_pairs
@@ -45,7 +45,7 @@ def test_smoke_digits_study_writes_every_set_and_resumes_from_its_checkpoints(tm
     with (tmp_path / "solutions.csv").open() as f:
         assert len(list(csv.DictReader(f))) == len(SETS) * config.n_keep
     logs = []
-    again = digits.run(config, tmp_path, log=logs.append)
+    again = run_config(config, tmp_path, log=logs.append)
     assert any("reusing the finished training" in line for line in logs)
     assert again["table"] == summary["table"]
     with pytest.raises(ValueError, match="n_keep"):

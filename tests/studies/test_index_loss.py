@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from jaxnewton.studies import index_loss
+from jaxnewton.engine.folders import write_manifest
 from jaxnewton.studies.index_loss import IndexLossConfig
+from jaxnewton.studies.registry import run_config
 from summaries import table_line, write
 
 RUNS = [  # seed, status, loss, loss_ratio, label, trivial, n_neg, n_zero, n_pos
@@ -40,6 +41,13 @@ def make_results(tmp_path):
     (land / "summary.json").write_text(json.dumps({"experiment": "torus", "stationary_points": points,
                                                    "finished_at": "t2"}))
     (land / "config.json").write_text(json.dumps({"config": {"target": [0.0, 2.0]}}))
+    for folder in (sweep, land):
+        write_manifest(folder, "h")  # complete runs, as a sealed folder is
+    half = tmp_path / "half"  # a folder whose manifest no longer matches its files is not a run to collect
+    half.mkdir()
+    (half / "summary.json").write_text((land / "summary.json").read_text())
+    write_manifest(half, "h")
+    (half / "summary.json").write_text("{}")
 
 
 def ranks(x):
@@ -48,11 +56,11 @@ def ranks(x):
 
 def test_collects_converged_seeds_and_landscape_points(tmp_path):
     make_results(tmp_path)
-    summary = index_loss.run(IndexLossConfig(name="index_loss", folders=("sweep", "land", "absent")),
-                             tmp_path / "index_loss", log=lambda _: None)
+    summary = run_config(IndexLossConfig(name="index_loss", folders=("sweep", "land", "absent", "half")),
+                         tmp_path / "index_loss", log=lambda _: None)
     with (tmp_path / "index_loss" / "index_points.csv").open() as f:
         rows = list(csv.DictReader(f))
-    assert summary["skipped"] == {"absent": "no complete run"}
+    assert summary["skipped"] == {"absent": "no complete run", "half": "no complete run"}
     assert summary["n_points"] == {"sweep": 3, "land": 4} and len(rows) == 7
     assert summary["inputs"] == {"sweep": "t1", "land": "t2"}
     sweep = [r for r in rows if r["folder"] == "sweep"]

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from jaxnewton.engine.config import load_config
-from jaxnewton.studies import compare, landscape
 from jaxnewton.studies.landscape import LandscapeStudyConfig
+from jaxnewton.studies.registry import run_config
 from summaries import table_line, write
 
 
@@ -22,13 +22,13 @@ def comparison(tmp_path_factory):
     results = tmp_path_factory.mktemp("results")
     config = dataclasses.replace(load_config("mlp_tanh"), n_seeds=3, max_steps=1500, segment_steps=1500,
                                  optimizers=("bfgs",))
-    compare.run(config, results / "compare_mlp_tanh", log=quiet)
+    run_config(config, results / "compare_mlp_tanh", log=quiet)
     return results
 
 
 def test_smoke_landscape_study_on_a_real_comparison(comparison):
     config = dataclasses.replace(load_config("landscape", smoke=True), path_optimizers=("bfgs",))
-    summary = landscape.run(config, comparison / "landscape", log=quiet)
+    summary = run_config(config, comparison / "landscape", log=quiet)
     assert summary["groups"]["non_trivial"]["n_pairs"] >= 1  # the paths, saddle checks and forms ran
     rows = {}
     for optimizer in ("bfgs",):
@@ -52,7 +52,7 @@ def test_smoke_landscape_study_on_a_real_comparison(comparison):
 
 def test_landscape_study_says_what_to_run_when_its_source_is_missing(tmp_path):
     with pytest.raises(ValueError, match="make compare"):
-        landscape.run(LandscapeStudyConfig(name="landscape"), tmp_path / "landscape", log=quiet)
+        run_config(LandscapeStudyConfig(name="landscape"), tmp_path / "landscape", log=quiet)
     with pytest.raises(ValueError, match="path_optimizers"):
         LandscapeStudyConfig(name="landscape", path_optimizers=("nope",))
 

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from jaxnewton.studies import mechanism
 from jaxnewton.studies.mechanism import MechanismConfig
+from jaxnewton.studies.registry import run_config
 
 
 def test_mechanism_smoke_records_curvature_and_a_positive_definite_bfgs_matrix(tmp_path):
     config = MechanismConfig(name="m", n_seeds=2, max_steps=30, stride=10)
-    summary = mechanism.run(config, tmp_path, log=lambda _: None)
+    summary = run_config(config, tmp_path, log=lambda _: None)
     for name in config.optimizers:
         s = summary["optimizers"][name]
         assert s["curvature_pairs"] > 0 and 0 <= s["bad_curvature_pairs"] <= s["curvature_pairs"]

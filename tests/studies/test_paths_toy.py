@@ -4,8 +4,8 @@ import jax
 import pytest
 
 from jaxnewton.engine.config import load_config
-from jaxnewton.studies import paths_toy
 from jaxnewton.studies.paths_toy import TOY_END_A, TOY_END_B, toy_landscape
+from jaxnewton.studies.registry import run_config
 from jaxnewton.tools.paths import PathSettings, make_path_finder, make_saddle_check
 from summaries import table_line, write
 
@@ -31,7 +31,7 @@ def quiet(_):
 
 def test_smoke_paths_toy_writes_the_summary_keys_the_issue_names(tmp_path):
     config = load_config("paths_toy", smoke=True)
-    summary = paths_toy.run(config, tmp_path, log=quiet)
+    summary = run_config(config, tmp_path, log=quiet)
     assert set(summary["optimised_height"]) == {f"{lam:g}" for lam in config.lams}
     assert summary["straight_height"] == pytest.approx(1.102, abs=3e-3)  # M = 20 samples land near the top
     assert (tmp_path / "paths_toy.png").exists() and (tmp_path / "paths.csv").exists()

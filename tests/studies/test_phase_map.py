@@ -15,9 +15,9 @@ from jaxnewton.engine.build import (
 from jaxnewton.engine.config import Config, load_config
 from jaxnewton.engine.loop import STATUS, make_context_loop
 from jaxnewton.optim.newton import damped_newton
-from jaxnewton.studies import phase_map
 from jaxnewton.studies.mechanism import MechanismConfig
 from jaxnewton.studies.phase_map import CLASSES, PhaseMapConfig, nested_vmap_run, outcome_classes
+from jaxnewton.studies.registry import run_config
 from summaries import table_line, write
 
 
@@ -33,7 +33,7 @@ def test_outcome_classes_cover_every_combination():
 
 def test_smoke_phase_map_counts_every_seed_once_and_matches_its_width_sweep(tmp_path):
     config = load_config("phase_map", smoke=True)
-    summary = phase_map.run(config, tmp_path, log=lambda _: None)
+    summary = run_config(config, tmp_path, log=lambda _: None)
     counts = np.array([summary["grid"]["counts"][k] for k in CLASSES])  # outcome class × η × ε
     np.testing.assert_array_equal(counts.sum(axis=0), config.n_seeds)
     with np.load(tmp_path / "grid.npz", allow_pickle=False) as grid:
@@ -53,7 +53,7 @@ def test_smoke_phase_map_counts_every_seed_once_and_matches_its_width_sweep(tmp_
 def test_nested_vmap_over_grid_and_seeds_equals_the_flattened_runner(tmp_path):
     """run_grid flattens (cell, seed) into rows with an (η, ε) context; jax.vmap(jax.vmap(...)) agrees."""
     config = PhaseMapConfig(name="pm", etas=(0.05, 0.5), epss=(0.05, 1.0), n_seeds=2, max_steps=15, widths=())
-    phase_map.run(config, tmp_path, log=lambda _: None)
+    run_config(config, tmp_path, log=lambda _: None)
     experiment = build(Config(**{**load_config("mlp_tanh").to_dict(), "n_seeds": 2, "max_steps": 15}))
     problem = experiment.problem
     loop = make_context_loop(lambda c: (problem.loss, damped_newton(problem.loss, c[0], c[1], problem.hessian)),

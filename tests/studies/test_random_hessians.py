@@ -11,8 +11,8 @@ import pytest
 from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.config import load_config, override
 from jaxnewton.engine.io import load_npz
-from jaxnewton.studies import random_hessians
 from jaxnewton.studies.random_hessians import definiteness, fit_rate, make_small_count, matrices
+from jaxnewton.studies.registry import run_config
 from summaries import table_line, write
 
 GOE_2X2_PD = (2 - math.sqrt(2)) / 4  # ∫ over λ₁, λ₂ > 0 of the 2×2 GOE joint density |λ₁ − λ₂| e^{−(λ₁² + λ₂²)/2}
@@ -116,8 +116,8 @@ def tiny(**changes):
 
 
 def test_chunked_sampler_gives_the_same_counts_as_one_batch(tmp_path):
-    one = random_hessians.run(tiny(chunk=400, small_chunk=3000), tmp_path / "one", log=lambda _: None)
-    many = random_hessians.run(tiny(chunk=7, small_chunk=333), tmp_path / "many", log=lambda _: None)
+    one = run_config(tiny(chunk=400, small_chunk=3000), tmp_path / "one", log=lambda _: None)
+    many = run_config(tiny(chunk=7, small_chunk=333), tmp_path / "many", log=lambda _: None)
     assert one["n_positive_definite"] > 0  # at n = 3 about 2.5% are positive definite: the test sees some
     for key in ("n_positive_definite", "n_negative_definite", "small_n", "eig_sample"):
         assert one[key] == many[key], key
@@ -129,7 +129,7 @@ def test_chunked_sampler_gives_the_same_counts_as_one_batch(tmp_path):
 def test_smoke_run_contract_and_resume(tmp_path):
     config = load_config("random_hessians", smoke=True)
     logs = []
-    summary = random_hessians.run(config, tmp_path, log=logs.append)
+    summary = run_config(config, tmp_path, log=logs.append)
     for name in ("config.json", "small_n.csv", "arrays.npz", "summary.json", "random_hessians.png"):
         assert (tmp_path / name).stat().st_size > 0
     on_disk = json.loads((tmp_path / "summary.json").read_text())
@@ -140,7 +140,7 @@ def test_smoke_run_contract_and_resume(tmp_path):
     assert set(on_disk["small_n"][0]) >= {"n", "p_positive_definite", "ci_low", "ci_high", "samples"}
     assert on_disk["eig_sample"]["cholesky_agrees_with_eigvalsh"] == config.eig_sample
     (tmp_path / "summary.json").unlink()
-    again = random_hessians.run(config, tmp_path, log=logs.append)
+    again = run_config(config, tmp_path, log=logs.append)
     assert any("resumed: 300/300" in line for line in logs)
     assert {k: again[k] for k in ("small_n", "n_positive_definite")} == {k: summary[k] for k in
                                                                           ("small_n", "n_positive_definite")}

@@ -10,7 +10,7 @@ from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigval
 from jaxnewton.engine.config import load_config
 from jaxnewton.optim.first_order import gradient_descent
 from jaxnewton.optim.newton import damped_newton
-from jaxnewton.studies import saddles as saddles_study
+from jaxnewton.studies.registry import run_config
 from jaxnewton.studies.saddles import trajectory
 from jaxnewton.tools.landscapes import monkey_saddle, saddle
 from summaries import table_line, write
@@ -54,7 +54,7 @@ def test_escaped_path_stays_finite():
 
 
 def test_saddles_run_writes_figure_and_summary(tmp_path):
-    summary = saddles_study.run(load_config("saddles", smoke=True), tmp_path, log=lambda _: None)
+    summary = run_config(load_config("saddles", smoke=True), tmp_path, log=lambda _: None)
     assert (tmp_path / "saddles.png").read_bytes()[:8] == PNG
     assert summary["landscapes"]["saddle"]["origin_label"] == "saddle"
     assert summary["landscapes"]["monkey_saddle"]["origin_label"] == "degenerate"

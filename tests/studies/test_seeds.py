@@ -8,7 +8,7 @@ import pytest
 
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import load_config
-from jaxnewton.studies import seeds
+from jaxnewton.studies.registry import run_config
 from jaxnewton.studies.seeds import RUNS_COLUMNS
 from summaries import fake_sweep, table_line, write
 
@@ -23,7 +23,7 @@ def smoke():
 
 def test_smoke_run_writes_the_contract(smoke, tmp_path):
     logs = []
-    summary = seeds.run(smoke, tmp_path, log=logs.append)
+    summary = run_config(smoke, tmp_path, log=logs.append)
     for name in CONTRACT:
         assert (tmp_path / name).stat().st_size > 0, name
     for name in CONTRACT[4:]:
@@ -53,7 +53,7 @@ class Interrupt(Exception):
 
 def test_interrupted_run_resumes_to_the_same_result(smoke, tmp_path):
     reference = tmp_path / "reference"
-    seeds.run(smoke, reference, log=lambda _: None)
+    run_config(smoke, reference, log=lambda _: None)
 
     interrupted = tmp_path / "interrupted"
     seen = []
@@ -64,10 +64,10 @@ def test_interrupted_run_resumes_to_the_same_result(smoke, tmp_path):
             raise Interrupt
 
     with pytest.raises(Interrupt):
-        seeds.run(smoke, interrupted, log=stop_after_first_segment)
+        run_config(smoke, interrupted, log=stop_after_first_segment)
     assert not (interrupted / "summary.json").exists()  # nothing half-done looks whole
     logs = []
-    seeds.run(smoke, interrupted, log=logs.append)
+    run_config(smoke, interrupted, log=logs.append)
     assert any("resumed" in line for line in logs)
     with np.load(reference / "arrays.npz") as a, np.load(interrupted / "arrays.npz") as b:
         for key in a.files:
@@ -77,7 +77,7 @@ def test_interrupted_run_resumes_to_the_same_result(smoke, tmp_path):
 @pytest.mark.parametrize("name", ["siren", "fourier", "pinn1d"])
 def test_smoke_run_of_each_network_config(name, tmp_path):
     config = load_config(name, smoke=True)
-    summary = seeds.run(config, tmp_path, log=lambda _: None)
+    summary = run_config(config, tmp_path, log=lambda _: None)
     for file in ("config.json", "runs.csv", "arrays.npz", "summary.json", "fits.png", "basis.png"):
         assert (tmp_path / file).stat().st_size > 0, file
     with np.load(tmp_path / "arrays.npz") as arrays:

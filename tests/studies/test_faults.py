@@ -1,0 +1,116 @@
+"""Fault injection: a sweep killed (SIGKILL) at chosen and at random moments, then rerun, ends bitwise equal to an
+uninterrupted run, and no killed folder ever passes for a complete run (``make paper``'s check)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from jaxnewton.engine.config import load_config, override
+from jaxnewton.engine.io import load_npz
+from jaxnewton.paper import is_complete
+
+TINY = textwrap.dedent("""
+    from jaxnewton.engine.config import Config
+
+    def get_config(smoke=False):  # 3 seeds in 2 batches, 4 segments each: every kind of file is written
+        return Config(name="tiny", n_points=12, widths=(3,), n_seeds=3, seed_batch=2, max_steps=40,
+                      segment_steps=10, history_stride=5)
+""")
+# Runs the CLI and kills itself with SIGKILL just before (or after) a file named TARGET is renamed into place.
+KILLER = textwrap.dedent("""
+    import os, signal, sys
+    target, when = sys.argv[1], sys.argv[2]
+    rename = os.replace
+
+    def replace(src, dst, *args, **kwargs):
+        hit = os.path.basename(str(dst)) == target
+        if hit and when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        rename(src, dst, *args, **kwargs)
+        if hit and when == "after":
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    os.replace = replace
+    from jaxnewton.cli import main
+    sys.exit(main(sys.argv[3:]))
+""")
+# In the order a run writes them: a segment checkpoint, a finished batch, the second batch, then the outputs.
+TARGETS = [("batch_0000.npz", "before"), ("result_0000.npz", "before"), ("runs.csv", "before"),
+           ("arrays.npz", "before"), ("spectrum.png", "before"), ("summary.json", "before"), ("config.json", "before"),
+           ("manifest.json", "before")]
+RANDOM_TRIALS = 2
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("faults")
+    (root / "tiny.py").write_text(TINY)
+    (root / "killer.py").write_text(KILLER)
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(root / "xla"), JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+               JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+    return root, env
+
+
+def cli(root, env, out, *extra, target="none", when="never"):
+    command = [sys.executable, str(root / "killer.py"), target, when, "run", str(root / "tiny.py"), "--out", str(out),
+               *extra]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+def assert_equal_runs(a, b):
+    assert (a / "runs.csv").read_bytes() == (b / "runs.csv").read_bytes()
+    first, second = load_npz(a / "arrays.npz"), load_npz(b / "arrays.npz")
+    assert set(first) == set(second)
+    for key in first:
+        np.testing.assert_array_equal(first[key], second[key])
+    keep = lambda s: {k: v for k, v in s.items() if k not in ("wall_seconds", "finished_at")}  # noqa: E731
+    assert keep(json.loads((a / "summary.json").read_text())) == keep(json.loads((b / "summary.json").read_text()))
+
+
+@pytest.mark.slow
+def test_killed_at_every_kind_of_write_and_at_random_then_rerun_ends_bitwise_equal(setup):
+    root, env = setup
+    config = load_config(str(root / "tiny.py"))
+    reference, out = root / "reference", root / "killed"
+    assert cli(root, env, reference).returncode == 0 and is_complete(reference, config)
+    for target, when in TARGETS:
+        killed = cli(root, env, out, target=target, when=when)
+        assert killed.returncode == -signal.SIGKILL, (target, killed.stderr[-2000:])
+        assert not is_complete(out, config), target  # killed before the manifest: never complete
+    killed = cli(root, env, out, target="manifest.json", when="after")  # killed just after: complete, and equal
+    assert killed.returncode == -signal.SIGKILL and is_complete(out, config)
+    assert_equal_runs(out, reference)
+    rng = np.random.default_rng(0)
+    for trial in range(RANDOM_TRIALS):
+        folder = root / f"random_{trial}"
+        process = subprocess.Popen([sys.executable, str(root / "killer.py"), "none", "never", "run",
+                                    str(root / "tiny.py"), "--out", str(folder)], env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(rng.uniform(1.0, 6.0))
+        process.send_signal(signal.SIGKILL)
+        finished = process.wait() == 0
+        assert is_complete(folder, config) == finished
+        assert cli(root, env, folder).returncode == 0
+        assert_equal_runs(folder, reference)
+
+
+@pytest.mark.slow
+def test_a_forced_rerun_killed_midway_leaves_no_run_complete(setup):
+    root, env = setup
+    old = load_config(str(root / "tiny.py"))
+    new = override(old, ["n_seeds=2"])
+    out = root / "mixed"
+    assert cli(root, env, out).returncode == 0 and is_complete(out, old)
+    killed = cli(root, env, out, "--set", "n_seeds=2", "--force", target="summary.json", when="before")
+    assert killed.returncode == -signal.SIGKILL
+    assert not is_complete(out, old) and not is_complete(out, new)
+    refused = cli(root, env, out)  # the old config finds the new one's unfinished run: refused in one line
+    assert refused.returncode == 2 and "--force" in refused.stderr and "\n" not in refused.stderr.strip()
+    assert cli(root, env, out, "--set", "n_seeds=2").returncode == 0 and is_complete(out, new)
