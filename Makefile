@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 ARGS ?=
 
-.PHONY: setup test paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
+.PHONY: setup test test-fast paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
 	mechanism paths-toy digits-study landscape bench clean
 
@@ -22,6 +22,10 @@ $(STAMP): pyproject.toml
 TEST_WORKERS ?= 2
 test: $(STAMP)
 	$(PY) -m pytest -q $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
+
+# The numerical tests without the end-to-end tier (tests marked slow: real runs, subprocesses, kills).
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow" $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS))
 
 mlp: $(STAMP)
 	$(PY) -m jaxnewton run mlp_tanh --out results/mlp_tanh

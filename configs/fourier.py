@@ -37,5 +37,5 @@ def get_config(smoke: bool = False) -> Config:
     )
     if smoke:
         return Config(**{**config.to_dict(), "n_seeds": 2, "max_steps": 20, "segment_steps": 10,
-                         "history_stride": 5})
+                         "history_stride": 5, "widths": (5,), "fourier_features": 4, "n_points": 30})
     return config

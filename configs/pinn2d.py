@@ -38,5 +38,5 @@ def get_config(smoke: bool = False) -> Config:
     )
     if smoke:
         return Config(**{**config.to_dict(), "n_seeds": 2, "max_steps": 10, "first_order_max_steps": 10,
-                         "segment_steps": 5, "history_stride": 5, "n_points": 5})
+                         "segment_steps": 5, "history_stride": 5, "n_points": 5, "widths": (4,)})
     return config

@@ -34,5 +34,5 @@ def get_config(smoke: bool = False) -> Config:
     )
     if smoke:
         return Config(**{**config.to_dict(), "n_seeds": 2, "max_steps": 20, "segment_steps": 10,
-                         "history_stride": 5})
+                         "history_stride": 5, "widths": (6,), "n_points": 30})
     return config

@@ -84,6 +84,7 @@ def test_file_system_errors_and_interrupts_are_one_line(capsys, tmp_path, monkey
         main(["run", "saddles", "--smoke", "--out", str(tmp_path / "s"), "--debug"])
 
 
+@pytest.mark.slow
 def test_a_folder_of_another_run_is_refused_then_replaced_with_force(capsys, tmp_path):
     out = str(tmp_path / "s")
     assert main(["run", "saddles", "--smoke", "--out", out]) == 0

@@ -21,6 +21,7 @@ def finished(results):
             + str((results / r.folder / "summary.json").stat().st_mtime_ns) for r in SMALL}
 
 
+@pytest.mark.slow
 def test_second_run_reruns_nothing_and_a_changed_config_reruns_only_itself(tmp_path):
     logs = []
     assert run_paper(tmp_path, SMALL, log=logs.append, progress_every_s=0) == {r.folder: "ran" for r in SMALL}

@@ -90,6 +90,8 @@ def clear(out: Path) -> None:
 def locked(out: Path) -> Iterator[Path]:
     """Hold the OS lock of the results folder ``out`` (created if missing) for the block."""
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"{out} is a file, not a folder: choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     with open(out / LOCK, "a+") as lock:
         try:

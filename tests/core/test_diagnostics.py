@@ -57,13 +57,13 @@ def test_constructed_trivial_point_is_flagged_and_is_a_saddle(e3):
     problem = e3.problem
     # Stationary: Σ_q sin(4π q/99) = 0 by the symmetry q → 99 − q, so constants are ⊥ v.
     assert float(jnp.linalg.norm(jax.grad(problem.loss)(theta))) < 1e-13
-    d = e3.diagnose(theta)
+    d = jax.jit(e3.diagnose)(theta)
     assert bool(d.trivial)
     assert float(d.loss_ratio) == pytest.approx(1.0, abs=1e-14)
     assert float(d.rel_output_norm) == 0.0 and float(d.outer_weight_norm) == 0.0
     assert float(d.max_basis_cosine) < 1e-13
     # Paper: H = [[2G, B], [Bᵀ, 0]] at θᴼ = 0, indefinite. Inner-inner block exactly zero.
-    hessian = jax.hessian(problem.loss)(theta)
+    hessian = jax.jit(jax.hessian(problem.loss))(theta)
     inner = ~np.asarray(problem.outer_mask)
     assert float(jnp.max(jnp.abs(hessian[np.ix_(inner, inner)]))) == 0.0
     assert LABELS[int(d.label)] == "saddle" and int(d.n_neg) >= 1
@@ -78,7 +78,7 @@ def test_good_fit_is_not_trivial(e3):
     theta = ravel_pytree(params)[0]
     h = e3.problem.basis(theta)
     params["out"] = jnp.linalg.lstsq(h, e3.problem.target)[0]
-    d = e3.diagnose(ravel_pytree(params)[0])
+    d = jax.jit(e3.diagnose)(ravel_pytree(params)[0])
     assert float(d.loss_ratio) < 0.2  # the construction is a decent fit ...
     assert not bool(d.trivial)  # ... and the detector does not call it trivial
 
@@ -88,7 +88,7 @@ def test_pinn_relative_error_and_trivial_measures_at_known_points():
     exactly would have error 0: checked by building the error from the exact solution itself."""
     experiment = build(load_config("pinn1d"))
     problem = experiment.problem
-    d = experiment.diagnose(jnp.zeros(problem.n_params))
+    d = jax.jit(experiment.diagnose)(jnp.zeros(problem.n_params))
     assert d.loss_ratio == pytest.approx(1.0, abs=1e-15)
     assert d.rel_output_norm == 0.0 and d.rel_l2_error == pytest.approx(1.0, abs=1e-15)
     assert bool(d.trivial)

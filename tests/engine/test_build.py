@@ -35,8 +35,7 @@ def test_fourier_sweep_equals_a_per_seed_loop():
 
     The unbatched, separately jitted loop sums in another order, so agreement is to rounding
     amplified by a few Newton steps (as test_runner's E3 check, rtol 1e-8)."""
-    config = Config(name="f", input_features="fourier", fourier_features=3, widths=(4, 3), n_points=20,
-                    max_steps=4)
+    config = Config(name="f", input_features="fourier", fourier_features=3, widths=(3,), n_points=20, max_steps=4)
     experiment = build(config)
     seeds = np.arange(3)
     theta0, B = initial_points(experiment, seeds), np.asarray(experiment.contexts(seeds))

@@ -60,6 +60,7 @@ def test_direct_construction_validates():
         Config(name="x", solver="lbfgs-gss")  # the name is lbfgs_gss
 
 
+@pytest.mark.slow
 def test_landscape_configs_load_and_validate(capsys, tmp_path):
     torus = load_config("torus")
     assert (torus.R, torus.r, torus.e, torus.target) == (2.0, 1.0, 0.6, (0.0, 0.0, 0.5))

@@ -18,15 +18,14 @@ SCRIPT = textwrap.dedent("""
     import sys
     import jax
     import numpy as np
-    from jaxnewton.engine.config import load_config
-    from jaxnewton.engine.build import build, seed_keys
+    from jaxnewton.engine.config import load_config, override
+    from jaxnewton.engine.build import build, initial_points
     from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns
 
     def run(out):
-        e3 = build(load_config("mlp_tanh"))
+        e3 = build(override(load_config("mlp_tanh"), ["widths=4", "n_points=20"]))  # small: the devices are the point
         fns = make_batch_fns(e3.loop, e3.diagnose)
-        theta0 = jax.jit(jax.vmap(e3.problem.init))(seed_keys(0, np.arange(12)))  # jitted: faster than eager here
-        state = init_batch(fns, theta0)
+        state = init_batch(fns, initial_points(e3, np.arange(12)))
         status = state.status.copy()
         status[:4] = {converged}  # finished by hand: compaction must leave them alone
         state = state._replace(status=status)

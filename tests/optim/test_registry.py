@@ -1,13 +1,13 @@
 """Every registered optimiser on problems with known answers, and vmapped like a loop."""
 
+from types import SimpleNamespace
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from jaxnewton.engine.build import build, initial_points
-from jaxnewton.engine.config import Config
-from jaxnewton.engine.loop import STATUS
+from jaxnewton.engine.loop import STATUS, make_loop
 from jaxnewton.optim import registry
 from known_answers import quadratic, rosenbrock, solve
 
@@ -25,22 +25,27 @@ def test_every_optimiser_reaches_the_minimiser(name, loss, theta0, minimiser):
 
 @pytest.mark.parametrize("name", registry.names())
 def test_vmap_over_seeds_equals_a_per_seed_loop(name):
-    """A small tanh MLP regression: 3 seeds vmapped give each seed's own run after 10 steps.
+    """A tiny tanh regression (5 parameters, 8 points, non-convex): 3 seeds vmapped give each seed's own run
+    after 10 steps.
 
-    Equal to 1e-9, not bitwise: a vmapped kernel may sum in another order than the unbatched one,
-    and the steps amplify that last-bit difference (measured after 10 steps: ≤ 4e-12; L-BFGS-GSS
-    reaches 1e-10 at 15 steps and 1e-5 at 25). ``engine.sweep`` computes seeds in fixed
-    chunks for that reason, which is bitwise.
+    Equal to 1e-9, not bitwise: a vmapped kernel may sum in another order than the unbatched one, and the steps
+    amplify that last-bit difference. ``engine.sweep`` computes seeds in fixed chunks for that reason, which is
+    bitwise.
     """
-    config = Config(name="tiny", n_points=12, widths=(3,), solver=name, max_steps=10, learning_rate=1e-2,
-                    gd_learning_rate=0.05, tol=1e-12)
-    experiment = build(config)
-    loop = experiment.loop
-    theta0 = initial_points(experiment, np.arange(3))
+    rng = np.random.default_rng(0)
+    w, y = jnp.asarray(rng.standard_normal((8, 5)) / np.sqrt(5)), jnp.asarray(0.5 * rng.standard_normal(8))
+
+    def loss(t):
+        return jnp.sum((jnp.tanh(w @ t) - y) ** 2)
+
+    settings = SimpleNamespace(eta=0.5, eps=0.05, learning_rate=1e-2, gd_learning_rate=0.05, memory=10, gss_evals=6)
+    loop = make_loop(loss, registry.build_solver(name, loss, None, settings), 1e-12, 10, 2, 1e8)
+    theta0 = jnp.asarray(0.5 * rng.standard_normal((3, 5)))
     batched = jax.jit(jax.vmap(lambda t: loop.advance(loop.init(t), 10)))(theta0)
     single = jax.jit(lambda t: loop.advance(loop.init(t), 10))
     for s in range(3):
         one = single(theta0[s])
-        assert int(one.steps) == int(batched.steps[s]) and int(one.status) == int(batched.status[s])
+        assert int(one.steps) == int(batched.steps[s]) == 10 and int(one.status) == int(batched.status[s])
         np.testing.assert_allclose(batched.theta[s], one.theta, rtol=1e-9, atol=1e-9)
         np.testing.assert_allclose(batched.loss[s], one.loss, rtol=1e-9)
+    assert not np.allclose(batched.theta, theta0)  # every optimiser moved

@@ -31,6 +31,7 @@ def torus(tmp_path_factory):
     return run_config(load_config("torus", smoke=True), out, log=lambda _: None), out
 
 
+@pytest.mark.slow
 def test_e1_finds_exactly_the_minimum_and_the_maximum(circle):
     summary, _ = circle
     points = summary["stationary_points"]
@@ -43,6 +44,7 @@ def test_e1_finds_exactly_the_minimum_and_the_maximum(circle):
         np.testing.assert_allclose(p["eigvals"], [curvature], rtol=1e-10)
 
 
+@pytest.mark.slow
 def test_e1_undamped_newton_basins_are_exactly_half_and_half(circle):
     # L(θ + π) = 18 − L(θ) and Newton's step is unchanged by L → −L, so the Newton map commutes
     # with θ ↦ θ + π: the maximum's basin is the minimum's shifted by π. The cell-centre grid of an
@@ -72,6 +74,7 @@ def finite_difference_hessian(f, x, h=1e-4):
     return hess
 
 
+@pytest.mark.slow
 def test_e2_has_exactly_eight_stationary_points_two_two_four(torus):
     summary, _ = torus
     points = summary["stationary_points"]
@@ -90,6 +93,7 @@ def test_e2_has_exactly_eight_stationary_points_two_two_four(torus):
         np.testing.assert_allclose(p["loss"], torus_loss_numpy(theta), rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_e2_points_sit_where_the_factorised_gradient_vanishes(torus):
     # θ₁ ∈ {0, π/2, π, 3π/2}; θ₂ solves ∂L/∂θ₂ = 0 at c = 1 (θ₁ = 0, π) or c = e² (θ₁ = π/2, 3π/2).
     summary, _ = torus
@@ -102,6 +106,7 @@ def test_e2_points_sit_where_the_factorised_gradient_vanishes(torus):
         assert min(distances) < 1e-9, p
 
 
+@pytest.mark.slow
 def test_landscape_results_contract(torus):
     summary, out = torus
     for name in ("config.json", "stationary_points.csv", "basins.csv", "arrays.npz", "summary.json", "basins.png"):
@@ -122,6 +127,7 @@ def test_landscape_results_contract(torus):
         assert reached.shape == (24 * 24,) and reached.max() < len(on_disk["stationary_points"])
 
 
+@pytest.mark.slow
 def test_landscape_run_resumes_from_its_checkpoints(tmp_path):
     config = load_config("circle", smoke=True)
     first = run_config(config, tmp_path, log=lambda _: None)

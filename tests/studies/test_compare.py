@@ -4,6 +4,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 
 from jaxnewton.cli import main
 from jaxnewton.engine.config import Config, load_config, override
@@ -14,9 +15,9 @@ from jaxnewton.studies.registry import run_config
 from summaries import fake_sweep, table_line, write
 
 
+@pytest.mark.slow
 def test_pinn2d_comparison_runs_both_optimisers_from_the_same_points(tmp_path):
-    assert main(["compare", "pinn2d", "--smoke", "--optimizers", "newton,adam", "--set", "widths=4",
-                 "--out", str(tmp_path)]) == 0
+    assert main(["compare", "pinn2d", "--smoke", "--optimizers", "newton,adam", "--out", str(tmp_path)]) == 0
     for file in ("comparison.csv", "comparison.png", "fields.png", "summary.json", "config.json"):
         assert (tmp_path / file).stat().st_size > 0, file
     with (tmp_path / "comparison.csv").open() as f:
@@ -30,6 +31,7 @@ def test_pinn2d_comparison_runs_both_optimisers_from_the_same_points(tmp_path):
     assert int(rows[1]["n_seeds"]) == summary["optimizers"]["adam"]["n_seeds"] == 2
 
 
+@pytest.mark.slow
 def test_a_toy_optimiser_registered_here_runs_in_compare_from_the_same_starts(tmp_path):
     """A new optimiser is one function and one registry entry: nothing else is edited for compare to run it."""
     toy = Optimizer("toy_gd", "gradient descent at half the step",

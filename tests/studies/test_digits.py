@@ -34,6 +34,7 @@ def test_keep_best_and_random_pairs():
     assert len(pairs) == 15 and len({tuple(p) for p in pairs}) == 15 and np.all(pairs[:, 0] < pairs[:, 1])
 
 
+@pytest.mark.slow
 def test_smoke_digits_study_writes_every_set_and_resumes_from_its_checkpoints(tmp_path):
     config = load_config("digits_study", smoke=True)
     summary = run_config(config, tmp_path, log=quiet)

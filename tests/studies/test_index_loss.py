@@ -54,6 +54,7 @@ def ranks(x):
     return np.argsort(np.argsort(x)).astype(float)
 
 
+@pytest.mark.slow
 def test_collects_converged_seeds_and_landscape_points(tmp_path):
     make_results(tmp_path)
     summary = run_config(IndexLossConfig(name="index_loss", folders=("sweep", "land", "absent", "half")),

@@ -26,6 +26,7 @@ def comparison(tmp_path_factory):
     return results
 
 
+@pytest.mark.slow
 def test_smoke_landscape_study_on_a_real_comparison(comparison):
     config = dataclasses.replace(load_config("landscape", smoke=True), path_optimizers=("bfgs",))
     summary = run_config(config, comparison / "landscape", log=quiet)

@@ -29,7 +29,8 @@ def quiet(_):
     pass
 
 
-def test_smoke_paths_toy_writes_the_summary_keys_the_issue_names(tmp_path):
+@pytest.mark.slow
+def test_smoke_paths_toy_writes_every_summary_key(tmp_path):
     config = load_config("paths_toy", smoke=True)
     summary = run_config(config, tmp_path, log=quiet)
     assert set(summary["optimised_height"]) == {f"{lam:g}" for lam in config.lams}

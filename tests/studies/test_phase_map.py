@@ -31,6 +31,7 @@ def test_outcome_classes_cover_every_combination():
         "trivial", "minimum", "saddle", "other", "other", "capped_trivial", "capped", "nonfinite"]
 
 
+@pytest.mark.slow
 def test_smoke_phase_map_counts_every_seed_once_and_matches_its_width_sweep(tmp_path):
     config = load_config("phase_map", smoke=True)
     summary = run_config(config, tmp_path, log=lambda _: None)
@@ -50,6 +51,7 @@ def test_smoke_phase_map_counts_every_seed_once_and_matches_its_width_sweep(tmp_
     assert on_disk["config_hash"] == config.hash() and set(on_disk["widths"]) == {"3"}
 
 
+@pytest.mark.slow
 def test_nested_vmap_over_grid_and_seeds_equals_the_flattened_runner(tmp_path):
     """run_grid flattens (cell, seed) into rows with an (η, ε) context; jax.vmap(jax.vmap(...)) agrees."""
     config = PhaseMapConfig(name="pm", etas=(0.05, 0.5), epss=(0.05, 1.0), n_seeds=2, max_steps=15, widths=())

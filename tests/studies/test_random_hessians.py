@@ -115,6 +115,7 @@ def tiny(**changes):
     return override(config, [f"{k}={v}" for k, v in changes.items()])
 
 
+@pytest.mark.slow
 def test_chunked_sampler_gives_the_same_counts_as_one_batch(tmp_path):
     one = run_config(tiny(chunk=400, small_chunk=3000), tmp_path / "one", log=lambda _: None)
     many = run_config(tiny(chunk=7, small_chunk=333), tmp_path / "many", log=lambda _: None)
@@ -126,6 +127,7 @@ def test_chunked_sampler_gives_the_same_counts_as_one_batch(tmp_path):
         np.testing.assert_array_equal(a[key], b[key])
 
 
+@pytest.mark.slow
 def test_smoke_run_contract_and_resume(tmp_path):
     config = load_config("random_hessians", smoke=True)
     logs = []

@@ -5,6 +5,7 @@ import json
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
 from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.engine.config import load_config
@@ -53,6 +54,7 @@ def test_escaped_path_stays_finite():
     assert np.all(np.isfinite(path)) and np.linalg.norm(path[-1]) > 10
 
 
+@pytest.mark.slow
 def test_saddles_run_writes_figure_and_summary(tmp_path):
     summary = run_config(load_config("saddles", smoke=True), tmp_path, log=lambda _: None)
     assert (tmp_path / "saddles.png").read_bytes()[:8] == PNG

@@ -21,6 +21,7 @@ def smoke():
     return load_config("mlp_tanh", smoke=True)
 
 
+@pytest.mark.slow
 def test_smoke_run_writes_the_contract(smoke, tmp_path):
     logs = []
     summary = run_config(smoke, tmp_path, log=logs.append)
@@ -51,6 +52,7 @@ class Interrupt(Exception):
     pass
 
 
+@pytest.mark.slow
 def test_interrupted_run_resumes_to_the_same_result(smoke, tmp_path):
     reference = tmp_path / "reference"
     run_config(smoke, reference, log=lambda _: None)
@@ -74,6 +76,7 @@ def test_interrupted_run_resumes_to_the_same_result(smoke, tmp_path):
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["siren", "fourier", "pinn1d"])
 def test_smoke_run_of_each_network_config(name, tmp_path):
     config = load_config(name, smoke=True)
