@@ -5,5 +5,6 @@
 - ``sweep``: jit(shard_map(chunks of vmap)) over seeds, compaction, checkpoints: the one place that jits a sweep.
 - ``build``: a ``Config`` turned into its problem, loop and diagnostics; θ₀ per seed; checkpointed batches.
 - ``outcomes``: the one classification of where a seed ended.
-- ``io``: atomic writers, checkpoint folders, run metadata.
+- ``io``: atomic and strict-JSON writers, row-block writers, checkpoint folders, run metadata.
+- ``folders``: one run per results folder: the lock, the claim, the manifest that proves a run complete.
 """

@@ -292,7 +292,7 @@ def points_table(enumeration: Enumeration) -> list[dict]:
 def run(config: LandscapeConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Enumerate the stationary points and basins of ``config``'s landscape; write the results folder.
 
-    Writes ``config.json``, ``stationary_points.csv``, ``basins.csv``, ``arrays.npz`` (leading
+    Writes ``stationary_points.csv``, ``basins.csv``, ``arrays.npz`` (leading
     start axis), ``summary.json`` and ``basins.png``. Each method's run is checkpointed per
     segment under ``checkpoints/<config hash>/``, so an interrupted run resumes.
 

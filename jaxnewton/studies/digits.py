@@ -362,7 +362,7 @@ def findings(table: dict) -> dict:
 def run(config: DigitsStudyConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Train, select, measure barriers, spread and kPCA of the four solution sets; write the results contract.
 
-    Writes ``config.json``, ``solutions.csv`` (one row per kept solution), ``barriers.csv`` (one row per
+    Writes ``solutions.csv`` (one row per kept solution), ``barriers.csv`` (one row per
     pair), ``arrays.npz`` (``<set>_theta``, ``<set>_pairs``, barrier arrays, kPCA coordinates, histories),
     ``summary.json`` (``table``, ``findings``) and ``digits_study.png``.
     """

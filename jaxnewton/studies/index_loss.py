@@ -121,7 +121,7 @@ def spearman(points: list[dict]) -> dict | None:
 def run(config: IndexLossConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Collect the stationary points of ``config.folders`` (siblings of ``out_dir``); write the results folder.
 
-    Writes ``config.json``, ``index_points.csv`` (one row per point and optimiser), ``summary.json``
+    Writes ``index_points.csv`` (one row per point and optimiser), ``summary.json``
     (points per folder, the skipped folders, Spearman's ρ per folder and overall) and ``index_loss.png``.
     ``summary.json``'s ``inputs`` holds each input's ``finished_at``: ``make paper`` reruns this
     collection whenever one of them changed.

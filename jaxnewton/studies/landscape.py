@@ -126,7 +126,7 @@ def group_of(point: dict, path_optimizers: tuple[str, ...]) -> str | None:
 def run(config: LandscapeStudyConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Barriers, saddle checks, the symmetry line and kPCA of a comparison's E3 end points.
 
-    Writes ``config.json``, ``pairs.csv`` (one row per pair and form), ``arrays.npz``, ``summary.json`` and
+    Writes ``pairs.csv`` (one row per pair and form), ``arrays.npz``, ``summary.json`` and
     ``landscape.png``.
     """
     out = Path(out_dir)

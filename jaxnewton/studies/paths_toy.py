@@ -75,7 +75,7 @@ def toy_landscape(r: jax.Array) -> jax.Array:
 def run(config: PathsToyConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Straight and optimised paths for every λ, the Newton refinement of each top, a figure and a summary.
 
-    Writes ``config.json``, ``paths.csv`` (one row per λ), ``arrays.npz`` (``path_<i>``: the optimised
+    Writes ``paths.csv`` (one row per λ), ``arrays.npz`` (``path_<i>``: the optimised
     sample points of ``lams[i]``; ``straight``), ``summary.json`` and ``paths_toy.png``.
     """
     out = Path(out_dir)

@@ -217,7 +217,7 @@ def _chunks(start: int, stop: int, size: int):
 def run(config: RandomHessiansConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Count definite matrices at ``config.size`` and at the small sizes; write the results folder.
 
-    Writes ``config.json``, ``small_n.csv`` (one row per small n), ``arrays.npz`` (leading
+    Writes ``small_n.csv`` (one row per small n), ``arrays.npz`` (leading
     matrix axis: definiteness of every large matrix; index, λ_min, λ_max of the eigenvalue
     sample; the pooled-eigenvalue histogram), ``summary.json`` and ``random_hessians.png``.
 

@@ -121,7 +121,7 @@ def path_measures(path_Tx2: np.ndarray, escape_radius: float) -> dict:
 def run(config: SaddlesConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Trajectories on x² − y² and x³ − 3xy², the Hessian label at the origin, a figure and a summary.
 
-    Writes ``config.json``, ``trajectories.csv`` (one row per function, method and start),
+    Writes ``trajectories.csv`` (one row per function, method and start),
     ``arrays.npz``, ``summary.json`` and ``saddles.png``.
     """
     out = Path(out_dir)

@@ -3,8 +3,9 @@
 ``run(config, out)`` sweeps every seed of a ``Config`` in batches of ``seed_batch`` (each checkpointed
 after every segment under ``checkpoints/<config hash>/``, so rerunning the same command after an
 interruption resumes and redoes nothing finished), diagnoses every end point, and writes the results
-contract: ``config.json``, ``runs.csv`` (one row per seed), ``arrays.npz`` (leading seed axis),
-``summary.json`` and the figures (loss histories, fits, basis functions, Hessian spectra; fields in 2-D).
+contract: ``runs.csv`` (one row per seed), ``arrays.npz`` (leading seed axis),
+``summary.json`` and the figures (loss histories, fits, basis functions, Hessian spectra; fields in 2-D);
+``engine.folders`` adds ``config.json`` and ``manifest.json``.
 """
 
 from __future__ import annotations
