@@ -352,7 +352,7 @@ def findings(table: dict) -> dict:
                                        ("quasi_newton_deeper", "mean_train_loss", False),
                                        ("quasi_newton_wider", "spread", True),
                                        ("quasi_newton_generalises_worse", "mean_test_loss", True)):
-            ratio = qn[column] / sgd[column] if sgd[column] != 0 else float("inf")
+            ratio = qn[column] / sgd[column] if sgd[column] != 0 else None  # SGD's value 0: no ratio
             holds = qn[column] > sgd[column] if qn_higher else qn[column] < sgd[column]
             out.setdefault(key, {})[kind] = {"holds": bool(holds), "quasi_newton": qn[column], "sgd": sgd[column],
                                              "ratio": ratio}
@@ -497,6 +497,11 @@ def digits_figure(summary: dict, arrays: dict, sets: tuple[str, ...]) -> plt.Fig
 
 # ----------------------------------------------------------------------------- report rows
 
+def _times(ratio: float | None) -> str:
+    """"×0.59", or why there is no ratio (a finding's SGD value was 0)."""
+    return "(no ratio: SGD's value is 0)" if ratio is None else f"×{ratio:.2g}"
+
+
 def digits_cells(summaries: list[Summary]) -> Cells:
     """Cells of the digits study: the Table I analogue, and each of the companion paper's claims.
 
@@ -521,10 +526,10 @@ def digits_cells(summaries: list[Summary]) -> Cells:
     words = {"sgd_barriers_lower": "SGD barriers lower", "sgd_barriers_lower_above": "SGD barriers above the ends "
              "lower", "quasi_newton_deeper": "QN deeper",
              "quasi_newton_wider": "QN wider", "quasi_newton_generalises_worse": "QN generalises worse"}
-    ratios = "; ".join(f"{words[k]} ×{f['train']['ratio']:.2g}" for k, f in findings.items())
+    ratios = "; ".join(f"{words[k]} {_times(f['train']['ratio'])}" for k, f in findings.items())
     short = {"sgd_barriers_lower": "barrier", "quasi_newton_deeper": "train loss", "quasi_newton_wider": "spread",
              "quasi_newton_generalises_worse": "test loss"}
-    headline = "QN / SGD, end of run: " + ", ".join(f"{short[k]} ×{findings[k]['train']['ratio']:.2g}" for k in short
+    headline = "QN / SGD, end of run: " + ", ".join(f"{short[k]} {_times(findings[k]['train']['ratio'])}" for k in short
                                                     if k in findings)
     if all(holds.values()):
         return Cells(setting, large, f"reproduced (8×8 digits, not MNIST; QN / SGD, end-of-run sets: {ratios})",

@@ -69,3 +69,6 @@ def test_digits_row_verdicts(tmp_path):
     table["lbfgs_gss_train"] = entry(1e-6, 0.5, 0.005, 0.004, 60.0)  # QN barriers lower than SGD's
     write(tmp_path, "digits_study", {"wall_seconds": 1.0, "table": table, "findings": findings(table)})
     assert "| partly: SGD barriers lower fails for the end-of-run sets (QN / SGD" in table_line(tmp_path, "DS")
+    table["sgd_train"] = entry(7e-3, 0.1, 0.01, 0.0, 17.0)  # SGD's paths never rise above their ends: no ratio
+    write(tmp_path, "digits_study", {"wall_seconds": 1.0, "table": table, "findings": findings(table)})
+    assert "SGD barriers above the ends lower (no ratio: SGD's value is 0)" in table_line(tmp_path, "DS")
