@@ -15,6 +15,7 @@ def get_config(smoke: bool = False) -> Config:
         # Paper: 100 uniform points (quadrature: the mean). Exact u = sin(2πx), so v = 4π² sin(2πx): one full
         # period, so neither u nor v has one sign (like E3's target); the paper's v is not given.
         n_points=100,
+        loss_reduction="half_mean",  # paper: the strong-form loss ½∫(𝓛[N] + v)², the integral as the mean
         target_amplitude=1.0,
         target_wavenumber=2.0,
         # Hard boundary conditions, N = x(1 − x)·MLP, on E3's tanh 1-10-10-1 network (140 parameters).

@@ -25,7 +25,8 @@ ACTIVATIONS: dict[str, Callable[[jax.Array], jax.Array]] = {
 }
 
 BIAS_INITS = ("torch_default", "zeros")
-WEIGHT_INITS = ("xavier", "siren")
+WEIGHT_INITS = ("xavier", "xavier_normal", "siren")
+DTYPES = {"float64": jnp.float64, "float32": jnp.float32}
 
 
 class Model(NamedTuple):
@@ -59,6 +60,11 @@ def xavier_uniform(key: jax.Array, fan_in: int, fan_out: int) -> jax.Array:
     return jax.random.uniform(key, (fan_in, fan_out), jnp.float64, -bound, bound)
 
 
+def xavier_normal(key: jax.Array, fan_in: int, fan_out: int) -> jax.Array:
+    """Glorot-normal weights as PyTorch's ``xavier_normal_`` (gain 1): N(0, 2 / (fan_in + fan_out))."""
+    return jnp.sqrt(2.0 / (fan_in + fan_out)) * jax.random.normal(key, (fan_in, fan_out), jnp.float64)
+
+
 def _bias(key: jax.Array, fan_in: int, fan_out: int, bias_init: str) -> jax.Array:
     if bias_init == "zeros":
         return jnp.zeros((fan_out,), jnp.float64)
@@ -89,6 +95,7 @@ def make_mlp(
     bias_init: str = "torch_default",
     weight_init: str = "xavier",
     omega0: float = 1.0,
+    dtype: str = "float64",
 ) -> Model:
     """A fully connected network with hidden biases and a bias-free scalar output.
 
@@ -99,9 +106,10 @@ def make_mlp(
       bias_init: ``"torch_default"`` (U(−1/√fan_in, 1/√fan_in), what PyTorch leaves in
         ``nn.Linear.bias`` when only weights get ``xavier_uniform_``; Sitzmann et al.'s code
         leaves it too) or ``"zeros"``.
-      weight_init: ``"xavier"`` (``xavier_uniform``) or ``"siren"`` (``siren_uniform``, which
-        also draws the read-out θᴼ like a later layer).
+      weight_init: ``"xavier"`` (``xavier_uniform``), ``"xavier_normal"`` or ``"siren"`` (``siren_uniform``,
+        which also draws the read-out θᴼ like a later layer).
       omega0: ω₀ of the sine activation and of the SIREN init; unused otherwise.
+      dtype: ``"float64"`` or ``"float32"``, the parameters' dtype (drawn in float64, then rounded).
 
     Returns:
       A ``Model``. Parameters: ``{"hidden": [{"w": W_DxH, "b": b_H}, ...], "out": w_K}``.
@@ -114,6 +122,8 @@ def make_mlp(
         raise ValueError(f"weight_init={weight_init!r} is unknown; use one of {list(WEIGHT_INITS)}")
     if omega0 <= 0:
         raise ValueError(f"omega0={omega0} must be > 0")
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype={dtype!r} is unknown; use one of {list(DTYPES)}")
     if in_dim < 1 or not widths or any(w < 1 for w in widths):
         raise ValueError(f"in_dim={in_dim} and widths={widths} must be positive and widths non-empty")
     act = sine(omega0) if activation == "sine" else ACTIVATIONS[activation]
@@ -122,6 +132,8 @@ def make_mlp(
     def weights(key: jax.Array, fan_in: int, fan_out: int, first: bool) -> jax.Array:
         if weight_init == "siren":
             return siren_uniform(key, fan_in, fan_out, omega0, first)
+        if weight_init == "xavier_normal":
+            return xavier_normal(key, fan_in, fan_out)
         return xavier_uniform(key, fan_in, fan_out)
 
     def init(key: jax.Array) -> Params:
@@ -131,7 +143,7 @@ def make_mlp(
             for i, (fi, fo) in enumerate(fans)
         ]
         out = weights(keys[-1], widths[-1], 1, False)[:, 0]
-        return {"hidden": hidden, "out": out}
+        return jax.tree.map(lambda a: a.astype(DTYPES[dtype]), {"hidden": hidden, "out": out})
 
     def basis(params: Params, x_QxD: jax.Array) -> jax.Array:
         h = x_QxD

@@ -4,15 +4,17 @@ A problem is the discretised least-squares objective L(θ) = s ||F(θ) − f||²
 
     ⟨f, g⟩ = Σ_q w_q f(x_q) g(x_q),
 
-on a fixed set of nodes x_q with quadrature weights w_q. The one rule used everywhere
-(``quadrature_weights``) is the equal-weight mean, w_q = 1/Q on Q uniform nodes
-including both ends of [0, 1]: ||f||² then approximates ∫₀¹ f² dx, so the size of the
-Hessian, and hence the meaning of the shift ε, does not change with the grid size. In 2-D
-the nodes are the tensor grid of the 1-D ones, with the same equal weights 1/Q.
+on a fixed set of nodes x_q with equal weights w_q. The weights and the factor s are the *loss reduction*
+(``LOSS_REDUCTIONS``): ``"mean"``, w_q = 1/Q on Q uniform nodes including both ends of [0, 1] and s = 1,
+so ||f||² approximates ∫₀¹ f² dx and the size of the Hessian, hence the meaning of the shift ε, does not
+change with the grid size (the project's default); ``"sum"``, w_q = 1 (a plain sum of squares, PyTorch's
+``MSELoss(reduction="sum")``); ``"half_mean"`` and ``"half_sum"``, the same with s = ½. In 2-D the nodes
+are the tensor grid of the 1-D ones. Since L_sum = Q·L_mean, the damped Newton step (H_sum + εI)⁻¹∇L_sum
+equals (H_mean + (ε/Q)I)⁻¹∇L_mean: the reduction is a reading of ε and of the tolerance, not cosmetic.
 
-Regression (E3–E5): F = N, the network at the nodes, f = v, s = 1. PINN (E6, E7): F = 𝓛[N]
-with 𝓛[u] = ∇²u + c u, f = −v (the PDE is 𝓛[u] + v = 0) and s = ½, the strong-form loss
-½∫(𝓛[N] + v)². Either way F = Σ_k θᴼ_k F_k is linear in the read-out θᴼ, with F_k = h_k or
+Regression (E3–E5): F = N, the network at the nodes, f = v. PINN (E6, E7): F = 𝓛[N] with
+𝓛[u] = ∇²u + c u and f = −v (the PDE is 𝓛[u] + v = 0); the paper's strong-form loss ½∫(𝓛[N] + v)² is
+the reduction ``"half_mean"``. Either way F = Σ_k θᴼ_k F_k is linear in the read-out θᴼ, with F_k = h_k or
 𝓛[h_k], so the paper's trivial-solution analysis applies with F_k in place of h_k.
 """
 
@@ -84,9 +86,24 @@ def grid_nodes(n_points: int, dim: int) -> jax.Array:
     return jnp.stack([a.ravel() for a in axes], axis=1)
 
 
-def quadrature_weights(n_points: int) -> jax.Array:
-    """The project's one quadrature rule: the mean, w_q = 1/Q."""
-    return jnp.full((n_points,), 1.0 / n_points, jnp.float64)
+LOSS_REDUCTIONS = ("mean", "sum", "half_mean", "half_sum")
+
+
+def quadrature_weights(n_points: int, reduction: str = "mean") -> jax.Array:
+    """The weights w_q of a loss reduction (module docstring): 1/Q for the ``mean`` ones, 1 for the ``sum`` ones."""
+    loss_factor(reduction)  # checks the name
+    return jnp.full((n_points,), 1.0 / n_points if reduction.endswith("mean") else 1.0, jnp.float64)
+
+
+def loss_factor(reduction: str) -> float:
+    """The factor s of a loss reduction: ½ for ``half_mean`` and ``half_sum``, else 1."""
+    if reduction not in LOSS_REDUCTIONS:
+        raise ValueError(f"loss reduction {reduction!r} is unknown; use one of {list(LOSS_REDUCTIONS)}")
+    return 0.5 if reduction.startswith("half") else 1.0
+
+
+def _scaled(s: float, total: jax.Array) -> jax.Array:
+    return total if s == 1.0 else s * total
 
 
 def sine_target(amplitude: float, wavenumber: float) -> Callable[[jax.Array], jax.Array]:
@@ -122,9 +139,13 @@ def _flat_layout(model: Model) -> tuple[jax.Array, Callable[[jax.Array], Any], j
 
 
 def make_regression(
-    model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights_Q: jax.Array, hessian: str = "structured"
+    model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights_Q: jax.Array, hessian: str = "structured",
+    scale: float = 1.0,
 ) -> Problem:
-    """The regression objective L(θ) = ||N(θ) − v||² of ``model`` on fixed nodes.
+    """The regression objective L(θ) = s ||N(θ) − v||² of ``model`` on fixed nodes.
+
+    Everything is computed in the dtype of ``x_QxD``, ``target_Q``, ``weights_Q`` and the model's parameters
+    (float64 unless a float32 run rounds them all, ``engine.build``).
 
     Args:
       model: the network; its parameters are flattened with ``ravel_pytree``.
@@ -133,6 +154,7 @@ def make_regression(
       weights_Q: quadrature weights of the inner product.
       hessian: ``"structured"`` (``core.curvature``, MLPs only) or ``"autodiff"``
         (``jax.hessian``); both are the exact Hessian.
+      scale: s (``loss_factor``).
 
     Returns:
       A ``Problem`` whose functions take the flat vector θ_P.
@@ -154,7 +176,7 @@ def make_regression(
 
     def loss(theta: jax.Array) -> jax.Array:
         r = output(theta) - target_Q
-        return jnp.sum(weights_Q * r * r)
+        return _scaled(scale, jnp.sum(weights_Q * r * r))
 
     return Problem(
         n_params=theta_template.size,
@@ -164,7 +186,7 @@ def make_regression(
         outer=outer,
         loss=loss,
         hessian=(
-            make_mlp_least_squares_hessian(model.activation, x_QxD, target_Q, weights_Q, unravel,
+            make_mlp_least_squares_hessian(model.activation, x_QxD, target_Q, _scaled(scale, weights_Q), unravel,
                                            unravel(theta_template))
             if hessian == "structured" else jax.hessian(loss)
         ),
@@ -173,7 +195,7 @@ def make_regression(
         weights=weights_Q,
         outer_mask=outer_mask,
         unravel=unravel,
-        scale=1.0,
+        scale=scale,
         solution=output,
         exact=target_Q,
     )
@@ -192,9 +214,9 @@ def boundary_envelope(x_QxD: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array
 
 def make_pinn(
     model: Model, x_QxD: jax.Array, source_Q: jax.Array, weights_Q: jax.Array, reaction: float,
-    x_error_ExD: jax.Array, exact_E: jax.Array,
+    x_error_ExD: jax.Array, exact_E: jax.Array, scale: float = 0.5,
 ) -> Problem:
-    """The strong-form PINN loss L(θ) = ½ Σ_q w_q (𝓛[N](x_q) + v_q)², 𝓛[u] = ∇²u + c u.
+    """The strong-form PINN loss L(θ) = s Σ_q w_q (𝓛[N](x_q) + v_q)², 𝓛[u] = ∇²u + c u; the paper's s = ½.
 
     Dirichlet conditions u = 0 on the boundary of [0, 1]^D are imposed hard: N = g · Σ_k θᴼ_k h_k
     with ``boundary_envelope`` g, so the basis functions are g h_k, still linear in θᴼ, and
@@ -209,9 +231,10 @@ def make_pinn(
       reaction: c (0 for Poisson, 1 for E7's ∇²u + u + v = 0).
       x_error_ExD: where the error against the exact solution is measured.
       exact_E: the exact solution there.
+      scale: s (``loss_factor``).
 
     Returns:
-      A ``Problem`` with F = 𝓛[N], f = −v, s = ½.
+      A ``Problem`` with F = 𝓛[N], f = −v.
     """
     if model.activation is None:
         raise ValueError("make_pinn needs a plain MLP (Model.activation set) for its x-derivative streams")
@@ -236,7 +259,7 @@ def make_pinn(
 
     def loss(theta: jax.Array) -> jax.Array:
         r = output(theta) - target_Q
-        return 0.5 * jnp.sum(weights_Q * r * r)
+        return _scaled(scale, jnp.sum(weights_Q * r * r))
 
     return Problem(
         n_params=theta_template.size,
@@ -251,7 +274,7 @@ def make_pinn(
         weights=weights_Q,
         outer_mask=outer_mask,
         unravel=unravel,
-        scale=0.5,
+        scale=scale,
         solution=solution,
         exact=exact_E,
     )

@@ -18,8 +18,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxnewton.core.diagnostics import Diagnostics, make_diagnose
-from jaxnewton.core.models import Model, fourier_features, fourier_matrix, make_mlp
-from jaxnewton.core.problems import (Problem, grid_nodes, make_pinn, make_regression, quadrature_weights,
+from jaxnewton.core.models import DTYPES, Model, fourier_features, fourier_matrix, make_mlp
+from jaxnewton.core.problems import (Problem, grid_nodes, loss_factor, make_pinn, make_regression, quadrature_weights,
                                      sine_product, sine_product_source, sine_target)
 from jaxnewton.engine.config import Config
 from jaxnewton.engine.io import Log
@@ -51,33 +51,45 @@ class Experiment(NamedTuple):
     contexts: Callable[[np.ndarray], Any]
 
 
-def make_model(config: Config, in_dim: int) -> Model:
-    """The config's MLP (plain, SIREN, or behind Fourier features of ``in_dim`` entries)."""
-    return make_mlp(in_dim, config.widths, config.activation, config.bias_init, config.weight_init, config.omega0)
+def make_model(config: Config, in_dim: int, dtype: str | None = None) -> Model:
+    """The config's MLP (plain, SIREN, or behind Fourier features of ``in_dim`` entries), in ``dtype``
+    (default: the config's)."""
+    return make_mlp(in_dim, config.widths, config.activation, config.bias_init, config.weight_init, config.omega0,
+                    dtype or config.dtype)
 
 
-def make_problem_for(config: Config) -> Callable[[Any], Problem]:
-    """``problem_for(context) -> Problem`` of the config; the context is B for Fourier features, else ``()``."""
-    weights = quadrature_weights(config.n_points ** config.dim)
+def make_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any], Problem]:
+    """``problem_for(context) -> Problem`` of the config; the context is B for Fourier features, else ``()``.
+
+    The problem computes in ``dtype`` (default: the config's): nodes, target, weights and B are built in float64
+    and rounded to it; the diagnostics ask for ``"float64"``.
+    """
+    dtype = dtype or config.dtype
+    cast = lambda a: jnp.asarray(a, DTYPES[dtype])  # noqa: E731
+    weights = cast(quadrature_weights(config.n_points ** config.dim, config.loss_reduction))
+    scale = loss_factor(config.loss_reduction)
     x = grid_nodes(config.n_points, config.dim)
     if config.problem == "regression":
-        target = sine_target(config.target_amplitude, config.target_wavenumber)(x)
+        target = cast(sine_target(config.target_amplitude, config.target_wavenumber)(x))
         if config.input_features == "fourier":
-            model = make_model(config, 2 * config.fourier_features)
-            return lambda B_FxD: make_regression(model, fourier_features(x, B_FxD), target, weights, config.hessian)
-        problem = make_regression(make_model(config, 1), x, target, weights, config.hessian)
+            model = make_model(config, 2 * config.fourier_features, dtype)
+            return lambda B_FxD: make_regression(model, cast(fourier_features(x, B_FxD)), target, weights,
+                                                 config.hessian, scale)
+        problem = make_regression(make_model(config, 1, dtype), cast(x), target, weights, config.hessian, scale)
         return lambda context: problem
     reaction = 1.0 if config.problem == "diffusion_reaction_2d" else 0.0
     x_error = grid_nodes(ERROR_REFINEMENT * (config.n_points - 1) + 1, config.dim)
-    exact = sine_product(config.target_amplitude, config.target_wavenumber)(x_error)
-    source = sine_product_source(config.target_amplitude, config.target_wavenumber, reaction)(x)
-    problem = make_pinn(make_model(config, config.dim), x, source, weights, reaction, x_error, exact)
+    exact = cast(sine_product(config.target_amplitude, config.target_wavenumber)(x_error))
+    source = cast(sine_product_source(config.target_amplitude, config.target_wavenumber, reaction)(x))
+    problem = make_pinn(make_model(config, config.dim, dtype), cast(x), source, weights, reaction, cast(x_error), exact,
+                        scale)
     return lambda context: problem
 
 
 def build(config: Config) -> Experiment:
     """Build the problem, loop and diagnostics a config describes (nothing is compiled here)."""
     problem_for = make_problem_for(config)
+    diagnostic_problem_for = make_problem_for(config, "float64")
 
     def contexts(seeds: np.ndarray) -> Any:
         if config.input_features != "fourier":
@@ -91,11 +103,13 @@ def build(config: Config) -> Experiment:
         return problem.loss, registry.build_solver(config.solver, problem.loss, problem.hessian, config)
 
     def diagnose(theta: jax.Array, context: Any = ()) -> Diagnostics:
-        return make_diagnose(problem_for(context), config.eig_rtol, config.trivial_loss_ratio,
-                             config.trivial_output_ratio)(theta)
+        # Always float64 (a float32 run's end point is diagnosed as it is, in float64).
+        return make_diagnose(diagnostic_problem_for(context), config.eig_rtol, config.trivial_loss_ratio,
+                             config.trivial_output_ratio)(jnp.asarray(theta, jnp.float64))
 
     problem = problem_for(jax.tree.map(lambda a: a[0], contexts(np.arange(1))))
-    loop = make_context_loop(solve, config.tol, config.max_steps, config.history_stride, config.divergence_factor)
+    loop = make_context_loop(solve, config.tol, config.max_steps, config.history_stride, config.divergence_factor,
+                             config.tol_on)
     return Experiment(config=config, problem=problem, problem_for=problem_for, loop=loop, diagnose=diagnose,
                       contexts=contexts)
 
@@ -107,7 +121,7 @@ def seed_keys(root_seed: int, seeds: np.ndarray) -> jax.Array:
 
 
 def initial_points(experiment: Experiment, seeds: np.ndarray) -> jax.Array:
-    """θ₀ for each seed, ``theta0_SxP``."""
+    """θ₀ for each seed, ``theta0_SxP``, in the config's dtype."""
     return jax.vmap(experiment.problem.init)(seed_keys(experiment.config.seed, seeds))
 
 

@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from jaxnewton import __version__
-from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, WEIGHT_INITS
-from jaxnewton.core.problems import HESSIANS
+from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, WEIGHT_INITS
+from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
+from jaxnewton.engine.loop import TOL_ON
 from jaxnewton.optim import registry
 
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
@@ -61,8 +62,14 @@ class ConfigBase:
         return {}
 
     def hash(self) -> str:
-        """A short hash of the config, what it depends on and the package version: equal hashes mean equal runs."""
-        payload = json.dumps({"config": self.to_dict(), "version": __version__, **self.depends_on()}, sort_keys=True)
+        """A short hash of the config, what it depends on and the package version: equal hashes mean equal runs.
+
+        Fields at their default value are left out, so adding a field whose default keeps the old behaviour (the
+        rule for new fields) keeps every earlier run's hash, and its results folder stays valid.
+        """
+        defaults = {f.name: f.default for f in dataclasses.fields(self) if f.default is not dataclasses.MISSING}
+        config = {k: v for k, v in self.to_dict().items() if k not in defaults or v != defaults[k]}
+        payload = json.dumps({"config": config, "version": __version__, **self.depends_on()}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -75,14 +82,17 @@ class Config(ConfigBase):
       problem: ``"regression"`` (E3–E5: fit v), ``"poisson_1d"`` (E6: u'' + v = 0 on [0, 1]) or
         ``"diffusion_reaction_2d"`` (E7: ∇²u + u + v = 0 on [0, 1]²); PINNs have u = 0 on the
         boundary imposed hard and the strong-form loss ½∫(𝓛[N] + v)² (``core.problems``).
-      n_points: uniform nodes per axis on [0, 1] (ends included), equal quadrature weights 1/Q
-        (Q = n_points, or n_points² in 2-D).
+      n_points: uniform nodes per axis on [0, 1] (ends included): Q = n_points, or n_points² in 2-D.
+      loss_reduction: L = c Σ_q r_q² with c = 1/Q (``"mean"``), 1 (``"sum"``), 1/(2Q) (``"half_mean"``) or
+        ½ (``"half_sum"``) (``core.problems``). The paper's PINN loss ½∫(𝓛[N] + v)² is ``half_mean``. It
+        matters for damped Newton: ``sum`` with ε is ``mean`` with ε/Q, and tol bounds Q·||∇L_mean||.
       target_amplitude, target_wavenumber: A and k. Regression: v(x) = A sin(kπx). PINN: the
         exact solution u = A Π_d sin(kπx_d), and v is computed from it.
       widths: hidden layer widths; the output layer is bias-free.
       activation: hidden activation: ``core.models.ACTIVATIONS`` or ``"sine"`` (sin(ω₀ z), SIREN).
       omega0: ω₀ of the sine activation and the SIREN init (unused otherwise).
-      weight_init: ``"xavier"`` (PyTorch's ``xavier_uniform_``) or ``"siren"`` (Sitzmann et al. 2020).
+      weight_init: ``"xavier"`` (PyTorch's ``xavier_uniform_``), ``"xavier_normal"`` (``xavier_normal_``)
+        or ``"siren"`` (Sitzmann et al. 2020).
       bias_init: ``"torch_default"`` or ``"zeros"`` (see ``core.models.make_mlp``).
       input_features: ``"none"`` or ``"fourier"``: γ(x) = [sin(2πBx), cos(2πBx)] feeds the MLP.
       fourier_features: f, the number of rows of B (γ has 2f entries).
@@ -106,7 +116,10 @@ class Config(ConfigBase):
         ``("all",)`` stands for every registered optimiser (``optim.registry``), in registration order.
       first_order_max_steps: the iteration cap of adam and gd when it is not ``max_steps`` (0: the
         same). Their step costs a gradient, hundreds of times less than an exact Newton step.
-      tol: stop when ||∇L||₂ ≤ tol.
+      dtype: ``"float64"`` or ``"float32"`` (PyTorch's default): the loss, gradient and optimiser step
+        run in it; θ₀ is drawn in float64 and rounded. Diagnostics are float64 whatever it is.
+      tol: stop when ||∇L||₂ ≤ tol (``tol_on="grad"``) or the last step ||Δθ||₂ ≤ tol (``tol_on="step"``).
+      tol_on: what tol bounds, ``"grad"`` or ``"step"`` (the paper's "T = 1e-5" does not say).
       max_steps: iteration cap; a run that reaches it has status ``max_steps``.
       n_seeds: number of seeds; seed s uses ``fold_in(key(seed), s)``.
       seed: root seed.
@@ -122,6 +135,7 @@ class Config(ConfigBase):
     name: str
     problem: str = "regression"
     n_points: int = 100
+    loss_reduction: str = "mean"
     target_amplitude: float = 2.0
     target_wavenumber: float = 4.0
     widths: tuple[int, ...] = (10, 10)
@@ -142,7 +156,9 @@ class Config(ConfigBase):
     gss_evals: int = 6
     optimizers: tuple[str, ...] = ()
     first_order_max_steps: int = 0
+    dtype: str = "float64"
     tol: float = 1e-5
+    tol_on: str = "grad"
     max_steps: int = 5000
     n_seeds: int = 10
     seed: int = 0
@@ -162,6 +178,10 @@ class Config(ConfigBase):
     def validate(self) -> None:
         require(self.problem in PROBLEMS, "problem", self.problem, f"one of {list(PROBLEMS)}")
         require(self.n_points >= 2, "n_points", self.n_points, "an integer ≥ 2")
+        require(self.loss_reduction in LOSS_REDUCTIONS, "loss_reduction", self.loss_reduction,
+                f"one of {list(LOSS_REDUCTIONS)}")
+        require(self.dtype in DTYPES, "dtype", self.dtype, f"one of {list(DTYPES)}")
+        require(self.tol_on in TOL_ON, "tol_on", self.tol_on, f"one of {list(TOL_ON)}")
         require(self.n_points ** self.dim <= MAX_NODES, "n_points", self.n_points,
                 f"at most {MAX_NODES} nodes in all (n_points^{self.dim})")
         require(AMPLITUDE_RANGE[0] <= abs(self.target_amplitude) <= AMPLITUDE_RANGE[1], "target_amplitude",
@@ -202,7 +222,7 @@ class Config(ConfigBase):
         require(all(o in known for o in self.optimizers) and len(set(self.optimizers)) == len(self.optimizers),
                 "optimizers", self.optimizers,
                 f"distinct names from {list(registry.names())}, e.g. optimizers=newton,adam, or all")
-        require(0.0 < self.tol < self.loss_scale, "tol", self.tol,
+        require(0.0 < self.tol and (self.tol_on == "step" or self.tol < self.loss_scale), "tol", self.tol,
                 f"a gradient-norm tolerance > 0 and below the loss scale {self.loss_scale:.3g} (the loss of the zero "
                 "function): above it a run stops before it starts")
         require(1 <= self.max_steps <= MAX_STEPS, "max_steps", self.max_steps, f"an integer in [1, {MAX_STEPS}]")
@@ -237,13 +257,17 @@ class Config(ConfigBase):
 
     @property
     def loss_scale(self) -> float:
-        """The loss of the zero function for a unit-mean-square sine: s · A_f² / 2^D, with A_f the amplitude of what
-        is fitted (A for regression; A (D (kπ)² − c) for a PINN) and s = 1 or ½ (``core.problems``)."""
+        """The loss of the zero function, about c Q A_f² / 2^D: A_f is the amplitude of what is fitted (A for
+        regression; A (D (kπ)² − c') for a PINN) and c Q the loss reduction's weight times the node count
+        (1 for ``mean``, Q for ``sum``, halved for the ``half_`` ones)."""
+        n_nodes = self.n_points ** self.dim
+        weight_sum = (1.0 if self.loss_reduction.endswith("mean") else n_nodes) * (
+            0.5 if self.loss_reduction.startswith("half") else 1.0)
         if self.problem == "regression":
-            return 0.5 * self.target_amplitude ** 2
+            return weight_sum * self.target_amplitude ** 2 / 2
         reaction = 1.0 if self.problem == "diffusion_reaction_2d" else 0.0
         source = self.target_amplitude * (self.dim * (self.target_wavenumber * math.pi) ** 2 - reaction)
-        return 0.5 * source ** 2 / 2 ** self.dim
+        return weight_sum * source ** 2 / 2 ** self.dim
 
 
 def require(ok: bool, field: str, value: Any, want: str) -> None:

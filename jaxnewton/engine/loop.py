@@ -25,9 +25,10 @@ from jaxnewton.optim.base import LossFn, Solver
 
 RUNNING, CONVERGED, MAX_STEPS, NONFINITE = 0, 1, 2, 3
 STATUS = ("running", "converged", "max_steps", "nonfinite")
+TOL_ON = ("grad", "step")  # what the tolerance bounds: ||∇L(θ)||₂, or the last step's ||Δθ||₂
 STATUS_MESSAGES = {
     "running": "still iterating",
-    "converged": "||∇L||₂ ≤ tol: a stationary point to that tolerance",
+    "converged": "met the tolerance: ||∇L||₂ ≤ tol (or, with tol_on=step, ||Δθ||₂ ≤ tol)",
     "max_steps": "reached the iteration cap without meeting the tolerance; not a stationary point",
     "nonfinite": "a step produced NaN/Inf or a loss blow-up; the last finite iterate is kept",
 }
@@ -85,21 +86,23 @@ def make_loop(
     max_steps: int,
     history_stride: int,
     divergence_factor: float,
+    tol_on: str = "grad",
 ) -> Loop:
     """Build the per-seed loop for ``solver`` on ``loss``.
 
     Args:
       loss: L(θ) of a flat vector.
       solver: the update rule.
-      tol: converged when ||∇L||₂ ≤ tol.
+      tol: converged when ||∇L||₂ ≤ tol (``tol_on="grad"``) or ||θ_new − θ||₂ ≤ tol (``tol_on="step"``).
       max_steps: the iteration cap.
       history_stride: record L and ||∇L|| every this many steps.
       divergence_factor: L > divergence_factor · max(L(θ₀), tiny) is a blow-up.
+      tol_on: what ``tol`` bounds, a ``TOL_ON`` entry.
 
     Returns:
       A ``Loop`` of pure functions (none jitted: jit once, at the top).
     """
-    return make_context_loop(lambda context: (loss, solver), tol, max_steps, history_stride, divergence_factor)
+    return make_context_loop(lambda context: (loss, solver), tol, max_steps, history_stride, divergence_factor, tol_on)
 
 
 def make_context_loop(
@@ -108,20 +111,24 @@ def make_context_loop(
     max_steps: int,
     history_stride: int,
     divergence_factor: float,
+    tol_on: str = "grad",
 ) -> Loop:
     """``make_loop`` for seeds whose loss and solver depend on their own context.
 
     Args:
       build: ``build(context) -> (loss, solver)``, called inside the traced init and step.
-      tol, max_steps, history_stride, divergence_factor: as in ``make_loop``.
+      tol, max_steps, history_stride, divergence_factor, tol_on: as in ``make_loop``.
     """
+    if tol_on not in TOL_ON:
+        raise ValueError(f"tol_on={tol_on!r} is unknown; use one of {list(TOL_ON)}")
     n_history = history_length(max_steps, history_stride)
 
-    def classify(steps, loss_value, grad_norm, finite):
+    def classify(steps, measure, finite):
+        """``measure`` is what the tolerance bounds (``tol_on``); +inf where nothing is measured yet."""
         return jnp.where(
             ~finite,
             NONFINITE,
-            jnp.where(grad_norm <= tol, CONVERGED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
+            jnp.where(measure <= tol, CONVERGED, jnp.where(steps >= max_steps, MAX_STEPS, RUNNING)),
         ).astype(jnp.int32)
 
     def init(theta0: jax.Array, context: Any = ()) -> RunState:
@@ -137,7 +144,8 @@ def make_context_loop(
             grad_norm=grad_norm,
             loss0=loss0,
             steps=jnp.zeros((), jnp.int32),
-            status=classify(0, loss0, grad_norm, finite),
+            # A step's length is not known before the first step.
+            status=classify(0, grad_norm if tol_on == "grad" else jnp.inf, finite),
             solver_state=solver.init(theta0),
             history_loss=nan_history.at[0].set(loss0),
             history_grad_norm=nan_history.at[0].set(grad_norm),
@@ -156,7 +164,8 @@ def make_context_loop(
         blow_up = loss_value > divergence_factor * jnp.maximum(state.loss0, jnp.finfo(loss_value.dtype).tiny)
         finite = jnp.all(jnp.isfinite(theta)) & jnp.isfinite(loss_value) & jnp.isfinite(grad_norm) & ~blow_up
         steps = state.steps + 1
-        status = classify(steps, loss_value, grad_norm, finite)
+        measure = grad_norm if tol_on == "grad" else jnp.linalg.norm(theta - state.theta)
+        status = classify(steps, measure, finite)
         record = steps % history_stride == 0
         slot = jnp.minimum(steps // history_stride, n_history - 1)
 

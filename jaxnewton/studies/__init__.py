@@ -3,6 +3,7 @@ rows and its ``make paper`` runs. ``registry`` lists them and maps a config to t
 
 - ``basins``: E1, E2, stationary points of known-answer landscapes and each method's basins.
 - ``seeds``: a seed sweep of a network (E3–E6; each optimiser of a comparison).
+- ``settings``: a grid of readings of the paper's unstated settings, one seed sweep per cell (E3).
 - ``compare``: several optimisers from the same initial points (E7, E9).
 - ``mechanism``: curvature pairs and the true Hessian along quasi-Newton runs (read by E9's row).
 - ``phase_map``: damped Newton over (η, ε) and over width.

@@ -60,7 +60,8 @@ class DigitsStudyConfig(ConfigBase):
       sgd_learning_rate, sgd_batch, sgd_epochs: mini-batch SGD (the paper: batch 64; rate and epochs not given).
       n_pairs: random pairs per set for the barrier statistics (the paper: 300).
       pair_batch: pairs optimised together in one vmapped chunk (and checkpointed together).
-      n_modes, n_points, lam, path_learning_rate, path_steps: FourierPathFinder (``tools.paths``).
+      n_modes, n_points, lam, path_learning_rate, path_steps, path_objective, path_noise, path_keep_best:
+        FourierPathFinder (``tools.paths``).
     """
 
     name: str
@@ -86,6 +87,9 @@ class DigitsStudyConfig(ConfigBase):
     lam: float = 1e-4
     path_learning_rate: float = 1e-2
     path_steps: int = 200
+    path_objective: str = "f"
+    path_noise: float = 0.0
+    path_keep_best: int = 0
 
     def validate(self) -> None:
         require(self.hidden >= 1, "hidden", self.hidden, "a width ≥ 1, e.g. hidden=16")

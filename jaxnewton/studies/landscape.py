@@ -55,7 +55,8 @@ class LandscapeStudyConfig(ConfigBase):
       path_optimizers: whose converged non-trivial points form the ``non_trivial`` group.
       max_pairs: pairs per group at most (all pairs when there are fewer).
       seed: the pair draws' and the symmetry copy's seed.
-      n_modes, n_points, lam, path_learning_rate, path_steps: FourierPathFinder (``tools.paths``).
+      n_modes, n_points, lam, path_learning_rate, path_steps, path_objective, path_noise, path_keep_best:
+        FourierPathFinder (``tools.paths``).
       newton_steps: the cap of the Newton refinement from each path's top.
     """
 
@@ -69,6 +70,9 @@ class LandscapeStudyConfig(ConfigBase):
     lam: float = 1e-4
     path_learning_rate: float = 1e-2
     path_steps: int = 1000
+    path_objective: str = "f"
+    path_noise: float = 0.0
+    path_keep_best: int = 0
     newton_steps: int = 200
 
     def validate(self) -> None:

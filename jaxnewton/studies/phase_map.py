@@ -118,7 +118,8 @@ def run_grid(config: PhaseMapConfig, out: Path, log: Log, progress: Progress | N
         eta, eps = context
         return problem.loss, damped_newton(problem.loss, eta, eps, problem.hessian)
 
-    loop = make_context_loop(solve, base.tol, base.max_steps, base.history_stride, base.divergence_factor)
+    loop = make_context_loop(solve, base.tol, base.max_steps, base.history_stride, base.divergence_factor,
+                             base.tol_on)
     fns = make_batch_fns(loop, lambda theta, context: experiment.diagnose(theta))
     n_e, n_p, n_s = len(config.etas), len(config.epss), config.n_seeds
     eta_grid, eps_grid = np.meshgrid(np.asarray(config.etas, float), np.asarray(config.epss, float), indexing="ij")

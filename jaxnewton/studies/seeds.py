@@ -68,7 +68,8 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
     size, n_batches = config.batch_size, -(-config.n_seeds // config.batch_size)
     settings = registry.get(config.solver).settings(config)
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
-        f"{config.problem}, {config.solver} {settings} tol={config.tol} max_steps={config.max_steps}, "
+        f"{config.problem} ({config.loss_reduction} loss, {config.dtype}), {config.solver} {settings} "
+        f"tol={config.tol} on ||{'∇L' if config.tol_on == 'grad' else 'Δθ'}||, max_steps={config.max_steps}, "
         f"{n_batches} batch(es) of ≤{size}")
     for b in range(n_batches):
         if _result_path(ckpt_dir, b).exists():

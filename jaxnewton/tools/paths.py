@@ -7,9 +7,12 @@ FourierPathFinder (Yu & Morozov 2026, the companion paper): a path from θᵃ to
 so the endpoints are fixed for any coefficients b_n, sampled at M equally spaced t_m ∈ [0, 1]
 (both ends included). The b_n start at zero (the straight line) and ADAM minimises
 
-    J(b) = Σ_m L(θ(t_m)) + λ Σ_m |θ(t_{m+1}) − θ(t_m)|²,
+    J(b) = Σ_m L(θ(t_m)) + λ Σ_m |θ(t_{m+1}) − θ(t_m)|²        (objective "f"), or
+    J(b) = Σ_m L(θ(t_m))² + λ Σ_m |θ(t_{m+1}) − θ(t_m)|²       (objective "f2", the companion paper's code:
+                                                                 an MSE of L against zero),
 
-the second term keeping the sample points spread along the path. The barrier height is
+the second term keeping the sample points spread along the path. The companion paper's code also adds
+unit Gaussian noise to the gradient at every step and returns the path of lowest J met (``PathSettings``). The barrier height is
 H = max_m L(θ(t_m)), reported absolute and above the higher endpoint, H − max(L(θᵃ), L(θᵇ)).
 
 Saddle verification (not in the companion paper): from the path's highest sample, undamped
@@ -44,8 +47,13 @@ class PathSettings(NamedTuple):
       n_modes: N_F, sine modes of the deformation (10).
       n_points: M, sample points including both ends (50; the 2-D toy: 100).
       lam: λ, the weight of the segment-length penalty (1e-4; the toy: 10 … 1000).
-      learning_rate: ADAM's step on the b_n (not given).
-      n_steps: ADAM steps (not given).
+      learning_rate: ADAM's step on the b_n (not given; the toy's code: 1e-2).
+      n_steps: ADAM steps (not given; the toy's code: 300).
+      objective: ``"f"`` (Σ L) or ``"f2"`` (Σ L², the companion paper's code), ``PATH_OBJECTIVES``.
+      gradient_noise: the standard deviation of Gaussian noise added to every gradient entry each step (the
+        toy's code: 1); 0: none.
+      keep_best: return the path of lowest J met along the steps (the toy's code) instead of the last.
+      noise_seed: the root of the noise's keys.
     """
 
     n_modes: int = 10
@@ -53,13 +61,22 @@ class PathSettings(NamedTuple):
     lam: float = 1e-4
     learning_rate: float = 1e-2
     n_steps: int = 1000
+    objective: str = "f"
+    gradient_noise: float = 0.0
+    keep_best: bool = False
+    noise_seed: int = 0
+
+
+PATH_OBJECTIVES = ("f", "f2")
 
 
 def settings_of(config, lam: float | None = None) -> PathSettings:
     """The ``PathSettings`` of a config with the path fields (n_modes, n_points, lam, path_learning_rate,
-    path_steps); ``lam`` replaces ``config.lam`` when given (the toy runs several)."""
+    path_steps, path_objective, path_noise, path_keep_best); ``lam`` replaces ``config.lam`` when given (the toy
+    runs several)."""
     return PathSettings(config.n_modes, config.n_points, config.lam if lam is None else lam,
-                        config.path_learning_rate, config.path_steps)
+                        config.path_learning_rate, config.path_steps, config.path_objective, config.path_noise,
+                        bool(config.path_keep_best))
 
 
 def require_path_settings(config) -> None:
@@ -68,6 +85,11 @@ def require_path_settings(config) -> None:
     require(config.n_points >= 3, "n_points", config.n_points, "≥ 3 sample points (the companion paper: 50)")
     require(config.path_learning_rate > 0.0, "path_learning_rate", config.path_learning_rate, "an ADAM step > 0")
     require(config.path_steps >= 1, "path_steps", config.path_steps, "an integer ≥ 1")
+    require(config.path_objective in PATH_OBJECTIVES, "path_objective", config.path_objective,
+            f"one of {list(PATH_OBJECTIVES)} (Σ L, or the companion paper's code's Σ L²)")
+    require(config.path_noise >= 0.0, "path_noise", config.path_noise, "a noise standard deviation ≥ 0")
+    require(config.path_keep_best in (0, 1), "path_keep_best", config.path_keep_best,
+            "1 (return the path of lowest objective met) or 0 (the last)")
 
 
 def random_pairs(key: jax.Array, n: int, n_pairs: int) -> np.ndarray:
@@ -89,6 +111,9 @@ def check_settings(settings: PathSettings) -> None:
     if settings.learning_rate <= 0 or settings.n_steps < 0:
         raise ValueError(f"learning_rate={settings.learning_rate}, n_steps={settings.n_steps}: "
                          "use a positive learning rate and ≥ 0 steps")
+    if settings.objective not in PATH_OBJECTIVES or settings.gradient_noise < 0:
+        raise ValueError(f"objective={settings.objective!r}, gradient_noise={settings.gradient_noise}: use one of "
+                         f"{list(PATH_OBJECTIVES)} and a noise ≥ 0")
 
 
 def sample_times(n_points: int) -> jax.Array:
@@ -107,13 +132,15 @@ def path_points(theta_a: jax.Array, theta_b: jax.Array, coeffs_NxP: jax.Array, t
 
 
 def path_objective(loss: LossFn, theta_a: jax.Array, theta_b: jax.Array, t_M: jax.Array,
-                   lam: jax.Array | float) -> Callable[[jax.Array], jax.Array]:
-    """J(b) = Σ_m L(θ(t_m)) + λ Σ_m |θ(t_{m+1}) − θ(t_m)|² as a function of ``coeffs_NxP``."""
+                   lam: jax.Array | float, kind: str = "f") -> Callable[[jax.Array], jax.Array]:
+    """J(b) = Σ_m L(θ(t_m)) (``kind="f"``) or Σ_m L(θ(t_m))² (``"f2"``), + λ Σ_m |θ(t_{m+1}) − θ(t_m)|², as a
+    function of ``coeffs_NxP``."""
 
     def objective(coeffs_NxP: jax.Array) -> jax.Array:
         theta_MxP = path_points(theta_a, theta_b, coeffs_NxP, t_M)
         segments = jnp.sum(jnp.diff(theta_MxP, axis=0) ** 2)
-        return jnp.sum(jax.vmap(loss)(theta_MxP)) + lam * segments
+        losses = jax.vmap(loss)(theta_MxP)
+        return jnp.sum(losses * losses if kind == "f2" else losses) + lam * segments
 
     return objective
 
@@ -148,6 +175,7 @@ class PathResult(NamedTuple):
       straight: ``Barrier`` of the straight line (all b_n = 0).
       optimised: ``Barrier`` of the optimised path.
       objective: ``objective_T``, J every step (its first entry is the straight line's J).
+      best_step: the step whose coefficients were returned (``keep_best``; else ``n_steps``, the last).
       top_theta: ``theta_P``, the optimised path's highest sample (where saddle refinement starts).
     """
 
@@ -155,15 +183,17 @@ class PathResult(NamedTuple):
     straight: Barrier
     optimised: Barrier
     objective: jax.Array
+    best_step: jax.Array
     top_theta: jax.Array
 
 
 def make_path_finder(loss: LossFn, settings: PathSettings) -> Callable[..., PathResult]:
-    """FourierPathFinder on ``loss``: ``find(theta_a, theta_b, lam=None) -> PathResult``.
+    """FourierPathFinder on ``loss``: ``find(theta_a, theta_b, lam=None, key=None) -> PathResult``.
 
     ADAM's steps are one ``lax.scan`` (a fixed count: every pair of a vmapped batch takes the same
     number of steps). ``lam`` replaces ``settings.lam`` when given, as an argument: one compiled ``find``
-    then serves every λ. Not jitted: jit (and vmap over pairs) at the top.
+    then serves every λ. ``key`` seeds the gradient noise (default: ``key(settings.noise_seed)``). Not jitted:
+    jit (and vmap over pairs) at the top.
     """
     check_settings(settings)
     t_M = sample_times(settings.n_points)
@@ -172,24 +202,41 @@ def make_path_finder(loss: LossFn, settings: PathSettings) -> Callable[..., Path
     def losses(theta_a, theta_b, coeffs_NxP):
         return jax.vmap(loss)(path_points(theta_a, theta_b, coeffs_NxP, t_M))
 
-    def find(theta_a: jax.Array, theta_b: jax.Array, lam: jax.Array | float | None = None) -> PathResult:
-        objective = path_objective(loss, theta_a, theta_b, t_M, settings.lam if lam is None else lam)
+    def find(theta_a: jax.Array, theta_b: jax.Array, lam: jax.Array | float | None = None,
+             key: jax.Array | None = None) -> PathResult:
+        objective = path_objective(loss, theta_a, theta_b, t_M, settings.lam if lam is None else lam,
+                                   settings.objective)
         coeffs0 = jnp.zeros((settings.n_modes, theta_a.size), theta_a.dtype)
+        keys = jax.random.split(jax.random.key(settings.noise_seed) if key is None else key, max(settings.n_steps, 1))
 
-        def step(carry, _):
-            coeffs, opt_state = carry
+        def step(carry, xs):
+            coeffs, opt_state, best = carry
+            key_k, k = xs
             value, grad = jax.value_and_grad(objective)(coeffs)
+            if settings.gradient_noise > 0.0:
+                grad = grad + settings.gradient_noise * jax.random.normal(key_k, grad.shape, grad.dtype)
+            if settings.keep_best:  # best = (J, coefficients, after how many steps) of the lowest J met
+                better = value < best[0]  # NaN never is
+                best = jax.tree.map(lambda new, old: jnp.where(better, new, old), (value, coeffs, k), best)
             with jax.numpy_dtype_promotion("standard"):  # optax mixes its float32 constants in
                 updates, opt_state = optimizer.update(grad, opt_state, coeffs)
                 coeffs = optax.apply_updates(coeffs, updates).astype(coeffs.dtype)
-            return (coeffs, opt_state), value
+            return (coeffs, opt_state, best), value
 
         with jax.numpy_dtype_promotion("standard"):
             opt_state0 = optimizer.init(coeffs0)
-        (coeffs, _), history_T = jax.lax.scan(step, (coeffs0, opt_state0), None, length=settings.n_steps)
+        best0 = (jnp.asarray(jnp.inf, theta_a.dtype), coeffs0, jnp.zeros((), jnp.int32))
+        steps_T = jnp.arange(settings.n_steps, dtype=jnp.int32)
+        (coeffs, _, best), history_T = jax.lax.scan(step, (coeffs0, opt_state0, best0), (keys[:settings.n_steps], steps_T))
+        best_step = jnp.asarray(settings.n_steps, jnp.int32)
+        if settings.keep_best:  # the last update's result is a candidate too
+            last_better = objective(coeffs) < best[0]
+            coeffs = jnp.where(last_better, coeffs, best[1])
+            best_step = jnp.where(last_better, best_step, best[2])
         optimised = barrier(losses(theta_a, theta_b, coeffs))
         top_theta = path_points(theta_a, theta_b, coeffs, t_M[optimised.top][None])[0]
-        return PathResult(coeffs, barrier(losses(theta_a, theta_b, coeffs0)), optimised, history_T, top_theta)
+        return PathResult(coeffs, barrier(losses(theta_a, theta_b, coeffs0)), optimised, history_T, best_step,
+                          top_theta)
 
     return find
 

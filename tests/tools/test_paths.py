@@ -10,6 +10,7 @@ from jaxnewton.tools.paths import (
     check_settings,
     make_path_finder,
     make_saddle_check,
+    path_objective,
     path_points,
     sample_times,
 )
@@ -91,3 +92,40 @@ def test_pseudo_inverse_newton_reaches_a_saddle_along_a_flat_direction():
     plain, pseudo = (jax.jit(make_saddle_check(double_well, max_steps=3, pseudo_inverse_rtol=r))(jnp.array([0.2, 0.1]))
                      for r in (None, 1e-9))
     np.testing.assert_allclose(pseudo.theta, plain.theta, rtol=1e-13, atol=1e-15)  # non-degenerate H: Newton's step
+
+
+def test_path_objectives_are_the_sum_of_losses_or_of_their_squares():
+    """J_f = Σ L + λ Σ|Δθ|², J_f2 = Σ L² + λ Σ|Δθ|², by hand on a straight path of a quadratic."""
+    loss = lambda theta: jnp.sum(theta ** 2)  # noqa: E731
+    a, b, t = jnp.array([1.0, 0.0]), jnp.array([0.0, 2.0]), sample_times(5)
+    coeffs = jnp.zeros((0, 2))
+    points = np.asarray(path_points(a, b, coeffs, t))
+    values = np.sum(points ** 2, axis=1)
+    segments = np.sum(np.diff(points, axis=0) ** 2)
+    for kind, expected in (("f", values.sum()), ("f2", (values ** 2).sum())):
+        got = path_objective(loss, a, b, t, 0.5, kind)(coeffs)
+        np.testing.assert_allclose(got, expected + 0.5 * segments, rtol=1e-14)
+
+
+def test_keep_best_returns_the_lowest_objective_met_and_noise_is_seeded():
+    """With gradient noise the objective goes up and down; keep_best returns the coefficients of the lowest J of
+    the steps (J_T[k] is J before update k), and the same key gives the same path."""
+    loss = lambda theta: jnp.sum((theta ** 2 - 1.0) ** 2)  # noqa: E731
+    a, b = jnp.array([-1.0, 1.0]), jnp.array([1.0, -1.0])
+    settings = PathSettings(n_modes=3, n_points=11, lam=0.1, learning_rate=0.05, n_steps=60, gradient_noise=3.0,
+                            keep_best=True)
+    find = jax.jit(make_path_finder(loss, settings))
+    result = find(a, b)
+    history = np.asarray(result.objective)
+    objective = path_objective(loss, a, b, sample_times(11), 0.1)
+    best = float(objective(result.coeffs))
+    assert best <= history.min() + 1e-12
+    assert np.any(np.diff(history) > 0)  # the noise made it rise somewhere
+    step = int(result.best_step)
+    assert step == settings.n_steps or best == pytest.approx(history[step], rel=1e-12)
+    again = find(a, b)
+    np.testing.assert_array_equal(again.coeffs, result.coeffs)
+    other = find(a, b, None, jax.random.key(7))
+    assert not np.array_equal(other.coeffs, result.coeffs)
+    plain = jax.jit(make_path_finder(loss, settings._replace(gradient_noise=0.0, keep_best=False)))(a, b)
+    assert int(plain.best_step) == settings.n_steps

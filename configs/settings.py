@@ -1,0 +1,39 @@
+"""The settings grid: damped Newton on E3 over the readings of what the paper does not state (Rowan 2025, Sec. E3).
+
+Run:      make settings        (python -m jaxnewton run settings --out results/settings); resumable, a finished
+          cell is never rerun. Its summary is committed under docs/results/settings and feeds the report.
+Runtime:  about 75 min on a 2-core CPU (float64): 8 cells × 100 seeds, each 6–9 min at the 10 000-step cap, the
+          50 000-step cell about 25 min (docs/results.md has the measured times).
+Paper:    9 of 10 runs converge to the trivial solution; Xavier "built into PyTorch" (variant and biases not
+          stated), L = ||N − v||² without ½ or weights, "T = 1e-5" without saying on what, cap and precision
+          not stated.
+Design:   one factor at a time from E3's config (each factor measured alone); only the factors measured to move
+          p(converged trivial) are then crossed (the cross field, empty until a measurement says which).
+"""
+
+from jaxnewton.studies.settings import SettingsConfig
+
+
+def get_config(smoke: bool = False) -> SettingsConfig:
+    config = SettingsConfig(
+        name="settings",
+        base="mlp_tanh",  # E3: η = ε = 5e-2, tol 1e-5 on ||∇L||₂, mean loss, PyTorch-default biases, float64
+        n_seeds=100,
+        factors=(
+            # The paper writes L = ||N − v||² with no ½ and no weights: a plain sum is ε/Q and a Q× tighter T.
+            "loss_reduction=sum|half_mean",
+            "bias_init=zeros",  # xavier_* refuses 1-D tensors: biases kept nn.Linear's default, or zeroed
+            "weight_init=xavier_normal",  # "Xavier initialization built into PyTorch": uniform or normal
+            "dtype=float32",  # PyTorch's default precision
+            "tol_on=step",  # T on the step ||Δθ||₂ instead of ||∇L||₂
+            "max_steps=50000",  # the cap: last, the costliest cell
+        ),
+        cross=(),
+        paper_trivial=9,
+        paper_seeds=10,
+    )
+    if smoke:
+        return SettingsConfig(name="settings", n_seeds=2,
+                              fixed=("max_steps=30", "segment_steps=10", "history_stride=5"),
+                              factors=("loss_reduction=sum", "dtype=float32"), cross=("loss_reduction", "dtype"))
+    return config

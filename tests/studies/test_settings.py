@@ -1,0 +1,76 @@
+"""The settings grid: cells, their folders, their equality with plain runs, and the summary's statistics."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from jaxnewton.engine.config import load_config
+from jaxnewton.studies.registry import run_config
+from jaxnewton.studies.settings import SettingsConfig, cell_config, cell_folder, cells, difference, proportion
+
+
+def quiet(_):
+    pass
+
+
+def test_cells_are_the_base_each_factor_alone_then_the_cross():
+    config = SettingsConfig(name="s", factors=("loss_reduction=sum|half_mean", "dtype=float32", "tol_on=step"),
+                            cross=("loss_reduction", "dtype"))
+    labels = [label for label, _ in cells(config)]
+    assert labels == ["base", "loss_reduction=sum", "loss_reduction=half_mean", "dtype=float32", "tol_on=step",
+                      "loss_reduction=sum dtype=float32", "loss_reduction=half_mean dtype=float32"]
+    changes = dict(cells(config))["loss_reduction=sum dtype=float32"]
+    cell = cell_config(config, changes)
+    assert (cell.loss_reduction, cell.dtype, cell.n_seeds, cell.tol_on) == ("sum", "float32", 100, "grad")
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"factors": ("learning_rat=0.1",)}, "config field factors="),
+    ({"factors": ("dtype=float16",)}, "cell dtype=float16: config field dtype='float16' is out of range"),
+    ({"factors": ("dtype=float32",), "cross": ("dtype",)}, "config field cross="),
+    ({"factors": ("dtype=float32", "dtype=float64")}, "each field at most once"),
+])
+def test_bad_grids_fail_before_anything_runs(changes, message):
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        SettingsConfig(name="s", **changes)
+
+
+def test_newcombe_difference_moves_only_when_its_interval_excludes_zero():
+    same = difference(proportion(26, 100), proportion(26, 100))
+    assert same["d"] == 0 and same["ci_low"] < 0 < same["ci_high"] and not same["moves"]
+    far = difference(proportion(90, 100), proportion(26, 100))
+    assert far["moves"] and 0.5 < far["ci_low"] < far["d"] < far["ci_high"] < 0.75
+    near = difference(proportion(30, 100), proportion(26, 100))
+    assert not near["moves"]
+
+
+@pytest.mark.slow
+def test_smoke_grid_cells_equal_plain_runs_and_are_never_rerun(tmp_path):
+    config = load_config("settings", smoke=True)
+    out = tmp_path / "settings"
+    summary = run_config(config, out, log=quiet)
+    assert [c["cell"] for c in summary["cells"]] == ["base", "loss_reduction=sum", "dtype=float32",
+                                                     "loss_reduction=sum dtype=float32"]
+    for record in summary["cells"]:
+        for key in ("p_trivial_converged", "p_trivial_end", "p_fit"):
+            p = record[key]
+            assert p["n"] == config.n_seeds and p["ci_low"] <= p["p"] <= p["ci_high"]
+        assert {"loss_reduction", "dtype", "n_seeds", "median_steps", "vs_base"} <= set(record)
+    assert (out / "settings.png").stat().st_size > 0
+    # A cell is the plain run of its config: the same arrays, bit for bit.
+    label, changes = cells(config)[3]
+    cell = cell_config(config, changes)
+    plain = tmp_path / "plain"
+    run_config(cell, plain, log=quiet)
+    with np.load(cell_folder(out, label, cell) / "arrays.npz") as a, np.load(plain / "arrays.npz") as b:
+        for key in ("theta", "history_loss", "eigvals", "theta0"):
+            np.testing.assert_array_equal(a[key], b[key])
+        assert a["theta"].dtype == np.float32  # the float32 cell ran in float32
+    # A grid with one more factor reruns only its new cells, even though the study's folder is replaced.
+    lines = []
+    bigger = dataclasses.replace(config, factors=(*config.factors, "tol_on=step"))
+    run_config(bigger, out, log=lines.append, policy="replace")
+    assert [line for line in lines if line.startswith("cell ")] == ["cell 4/5: tol_on=step"]
+    assert json.loads((out / "summary.json").read_text())["cells"][3]["tol_on"] == "step"
