@@ -1,6 +1,7 @@
 """Command line: ``python -m jaxnewton run CONFIG [--seeds N] [--out DIR] [--set field=value ...] [--force]``,
 and ``python -m jaxnewton compare CONFIG --optimizers newton,adam [same options]`` (``--optimizers all``:
 every registered optimiser). The config's type picks the study that runs it (``studies.registry``).
+``--distributed`` makes this process one of several that share a seed sweep (``engine.distributed``).
 
 Bad input, a results folder that holds another run, and a file-system error end in one line on stderr and
 exit status 2; Ctrl-C ends with exit status 130 (rerun the same command to resume). ``--debug`` shows the
@@ -14,6 +15,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from jaxnewton.engine import distributed
 from jaxnewton.engine.config import Config, ConfigBase, load_config, override
 from jaxnewton.optim import registry
 from jaxnewton.studies.registry import run_config
@@ -28,6 +30,9 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--force", action="store_true",
                         help="clear the results folder first, whatever run it holds (start over)")
     parser.add_argument("--debug", action="store_true", help="show the traceback of an error instead of one line")
+    parser.add_argument("--distributed", action="store_true",
+                        help="one of several processes sharing the seeds (engine.distributed: JAXNEWTON_COORDINATOR, "
+                             "JAXNEWTON_NUM_PROCESSES, JAXNEWTON_PROCESS_ID, or a cluster JAX detects)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -76,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         config = configure(args)
+        if args.distributed:
+            distributed.initialize()
         run_config(config, args.out or Path("results") / config.name, policy="clear" if args.force else "refuse")
     except KeyboardInterrupt:
         if args.debug:

@@ -1,7 +1,8 @@
 """The package's shape: layers that import only downward, no import cycle, no hidden imports, no library jit.
 
-Floors, lowest first: the package root (float64, version); ``core`` (pure math); ``optim``; ``engine``;
-``tools``; ``report`` (what the studies share to present results); ``studies``; ``paper`` and ``cli``.
+Floors, lowest first: ``version``; ``core`` (pure math); ``optim``; ``engine``; ``tools``; ``report`` (what the
+studies share to present results); ``studies``; ``paper``, ``cli`` and ``api``; the package root, which turns on
+float64 and re-exports the API.
 A module imports only from its own floor or below, never through a function-local import, and the import
 graph (function-local imports included) has no cycle.
 """
@@ -10,8 +11,8 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "jaxnewton"
-FLOORS = {"jaxnewton": 0, "core": 1, "optim": 2, "engine": 3, "tools": 4, "report": 5, "studies": 6,
-          "paper": 7, "cli": 7, "__main__": 8}
+FLOORS = {"version": 0, "core": 1, "optim": 2, "engine": 3, "tools": 4, "report": 5, "studies": 6,
+          "paper": 7, "cli": 7, "api": 7, "jaxnewton": 8, "__main__": 8}
 LIBRARY = ("core", "optim", "tools")  # pure functions: they never jit; callers (the engine, a study) do
 
 

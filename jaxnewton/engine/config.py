@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, WEIGHT_INITS
 from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
 from jaxnewton.engine.loop import TOL_ON

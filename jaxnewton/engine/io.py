@@ -26,7 +26,7 @@ from typing import IO, Any, Callable, Iterable, Iterator, Mapping
 import jax
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 
 Log = Callable[[str], None]  # where a runner's progress lines go
 Progress = Callable[[float, str], None]  # (fraction of the run done, what is done in words), after each segment

@@ -23,10 +23,9 @@ Three facts about XLA on CPU shape it:
   3·2^k chunks per device that holds them (``bucket_size``), so finished seeds stop
   costing compute; there are at most 2 log₂(batch) bucket shapes, each compiled once.
 
-Seeds are split across every visible device (a one-axis ``Mesh``; ``shard_map`` runs
+Seeds are split across every device of the process (a one-axis ``Mesh``; ``shard_map`` runs
 each device's share with its own loops and no collective), so the same code uses
-several GPUs, or several hosts after ``jax.distributed.initialize()`` (untested
-here). On GPU/TPU the default is one vmap over a device's whole share (``chunk=None``):
+several GPUs; several processes or hosts each run their own batches (``engine.distributed``). On GPU/TPU the default is one vmap over a device's whole share (``chunk=None``):
 throughput there comes from wide batches, and bitwise invariance to the batch shape
 is not promised.
 """
@@ -50,8 +49,8 @@ SEED_AXIS = "seeds"
 
 
 def seed_mesh(devices: list | None = None) -> Mesh:
-    """A one-axis mesh over ``devices`` (default: every device JAX sees) that seeds are split across."""
-    return Mesh(np.array(devices if devices is not None else jax.devices()), (SEED_AXIS,))
+    """A one-axis mesh over ``devices`` (default: this process's devices) that seeds are split across."""
+    return Mesh(np.array(devices if devices is not None else jax.local_devices()), (SEED_AXIS,))
 
 
 def _ladder(c: int) -> int:

@@ -21,7 +21,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import to_rgb
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, require
 from jaxnewton.engine.io import Log, Progress, checkpoint_dir, write_csv, write_npz, write_summary

@@ -17,7 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import Config, Run

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.models import ACTIVATIONS, make_mlp_classifier
 from jaxnewton.engine.config import ConfigBase, Run, require
 from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,

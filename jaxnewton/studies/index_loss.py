@@ -21,7 +21,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.engine.config import ConfigBase, Run, require
 from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import Log, Progress, write_csv, write_summary

@@ -29,7 +29,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import ConfigBase, Run, require, sweep_config_from_json
 from jaxnewton.engine.folders import load_summary

@@ -29,7 +29,7 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.linalg import symmetric_eigvals
 from jaxnewton.engine.build import build, initial_points

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.engine.config import ConfigBase, Run, require
 from jaxnewton.engine.io import Log, Progress, write_csv, write_npz, write_summary
 from jaxnewton.report.figures import save
@@ -65,10 +65,10 @@ class PathsToyConfig(ConfigBase):
 CONFIG = PathsToyConfig
 
 
-TOY_WELLS = jnp.array([[-0.5, -0.5], [0.5, 0.0]])
-TOY_BUMPS = jnp.array([[-0.2, -0.4], [0.0, 0.3]])
-TOY_END_A = jnp.array([-0.62, -0.54])
-TOY_END_B = jnp.array([0.49, -0.02])
+TOY_WELLS = np.array([[-0.5, -0.5], [0.5, 0.0]])
+TOY_BUMPS = np.array([[-0.2, -0.4], [0.0, 0.3]])
+TOY_END_A = np.array([-0.62, -0.54])
+TOY_END_B = np.array([0.49, -0.02])
 PAPER = {"straight_height": 1.102, "optimised_height": (0.64, 0.65)}
 
 

@@ -24,7 +24,7 @@ import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.engine.build import build, initial_points, run_rows
 from jaxnewton.engine.config import MAX_STEPS, Config, ConfigBase, Run, base_config, load_config, require
 from jaxnewton.engine.folders import run_in_folder

@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.config import ConfigBase, Run, require
 from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,

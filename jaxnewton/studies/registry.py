@@ -11,6 +11,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any, Callable, NamedTuple
 
+from jaxnewton.engine import distributed
 from jaxnewton.engine.config import ConfigBase, Run
 from jaxnewton.engine.folders import Policy, run_in_folder
 from jaxnewton.engine.io import Log, Progress
@@ -57,5 +58,14 @@ def run_config(config: ConfigBase, out: Path, log: Log = print, progress: Progre
 
     The folder is locked, claimed and sealed by ``engine.folders.run_in_folder``: ``policy`` says what happens to a
     folder that holds another config's run (``refuse``, ``replace``) or to any previous content (``clear``).
+    Across processes (``engine.distributed``) only a seed sweep runs, and only process 0 locks, claims and seals;
+    the others run their batches and return an empty summary.
     """
-    return run_in_folder(study_of(config).run, config, Path(out), log, progress, policy)
+    study = study_of(config)
+    if distributed.count() > 1:
+        if study.name != "seeds":
+            raise ValueError(f"{config.name} is a {study.name} study: only seed sweeps (run CONFIG) spread over "
+                             "processes; run it without --distributed")
+        if distributed.index() != 0:
+            return study.run(config, Path(out), log, progress)
+    return run_in_folder(study.run, config, Path(out), log, progress, policy)

@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigvals
 from jaxnewton.engine.config import ConfigBase, Run, require
 from jaxnewton.engine.io import Log, Progress, write_csv, write_npz, write_summary

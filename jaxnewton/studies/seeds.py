@@ -17,9 +17,10 @@ from typing import Callable
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.stats import wilson_interval
+from jaxnewton.engine import distributed
 from jaxnewton.engine.build import (ERROR_REFINEMENT, BatchResult, Experiment, build, make_problem_for,
                                     run_batch)
 from jaxnewton.engine.config import Config, Run
@@ -48,7 +49,8 @@ def selects(config: Config) -> bool:
 def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Sweep every seed of ``config`` and write the results contract into ``out_dir``.
 
-    Seeds run in batches of ``config.batch_size``, drawn as they are needed (seed s from ``fold_in(key(seed),
+    Seeds run in batches of ``config.batch_size``, drawn as they are needed (across processes: batch b on
+    process b mod n, ``engine.distributed``, and process 0 writes the folder) (seed s from ``fold_in(key(seed),
     s)``); each finished batch is written to ``checkpoints/<hash>/result_<b>.npz`` and dropped from memory, so
     the sweep holds one batch whatever ``n_seeds`` is, and a rerun skips the batches already finished.
 
@@ -71,7 +73,8 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
         f"{config.problem} ({config.loss_reduction} loss, {config.dtype}), {config.solver} {settings} "
         f"tol={config.tol} on ||{'∇L' if config.tol_on == 'grad' else 'Δθ'}||, max_steps={config.max_steps}, "
         f"{n_batches} batch(es) of ≤{size}")
-    for b in range(n_batches):
+    distributed.barrier("claimed")  # process 0 has claimed the folder (engine.distributed)
+    for b in distributed.mine(n_batches):
         if _result_path(ckpt_dir, b).exists():
             continue
         log(f"batch {b + 1}/{n_batches}")
@@ -84,6 +87,9 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
         part = run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log, on_segment if progress else None)
         write_npz(_result_path(ckpt_dir, b), batch_record(config, part))
         (ckpt_dir / f"batch_{b:04d}.npz").unlink(missing_ok=True)  # the result holds everything still needed
+    distributed.barrier("batches done")
+    if distributed.index() != 0:
+        return {}  # process 0 writes the folder from every process's batches
     return write_results(experiment, [_result_path(ckpt_dir, b) for b in range(n_batches)], out, log)
 
 

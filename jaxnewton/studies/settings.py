@@ -31,7 +31,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 import numpy as np
 
-from jaxnewton import __version__
+from jaxnewton.version import __version__
 from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.config import MAX_SEEDS, Config, ConfigBase, Run, base_config, load_config, override, require
 from jaxnewton.engine.folders import load_summary, run_in_folder
