@@ -8,7 +8,7 @@ ARGS ?=
 
 .PHONY: setup test test-fast paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
-	mechanism paths-toy digits-study landscape settings bench clean
+	mechanism paths-toy digits-study landscape settings compare-second-order bench clean
 
 setup: $(STAMP)
 
@@ -62,6 +62,13 @@ compare: $(STAMP)
 # The same comparison on E4-E7 (not part of make paper: each exact-Hessian optimiser costs what the experiment does).
 compare-siren compare-fourier compare-pinn1d compare-pinn2d: compare-%: $(STAMP)
 	$(PY) -m jaxnewton compare $* --optimizers all --seeds 16 --out results/compare_$* $(ARGS)
+
+# The second-order family (optim.globalised) against damped Newton and BFGS on E3, 64 seeds (not part of make paper).
+# Ends by copying its summary into docs/results/compare_second_order, which the report and the README read.
+compare-second-order: $(STAMP)
+	$(PY) -m jaxnewton run second_order --out results/compare_second_order $(ARGS)
+	mkdir -p docs/results/compare_second_order && cp results/compare_second_order/summary.json \
+		results/compare_second_order/comparison.png docs/results/compare_second_order/
 
 # Damped Newton over a grid of (eta, eps) and over width on E3.
 phase-map: $(STAMP)

@@ -204,7 +204,11 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
     if value.shape != ():
         raise ValueError(f"sweep: the loss returns shape {value.shape}; it must return a scalar")
     hyper = SimpleNamespace(**{**SETTINGS, **settings})
-    solver = registry.build_solver(optimizer, loss, problem.hessian if is_problem else None, hyper)
+    if registry.get(optimizer).gauss_newton and not is_problem:
+        raise TypeError(f"sweep: optimizer {optimizer!r} needs a least-squares Problem (jaxnewton.regression), "
+                        "not a bare loss")
+    solver = registry.build_solver(optimizer, loss, problem.hessian if is_problem else None, hyper,
+                                   problem.gauss_newton if is_problem else None)
     loop = make_loop(loss, solver, tol, max_steps, max(1, max_steps // 100), divergence_factor, tol_on)
     if is_problem:
         diagnose_one = make_diagnose(problem, eig_rtol, trivial_loss_ratio, trivial_output_ratio)

@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from jaxnewton.core.problems import Problem, loss_factor, quadrature_weights
+from jaxnewton.core.problems import Problem, gauss_newton_matrix, loss_factor, quadrature_weights
 
 Apply = Callable[[Any, jax.Array], jax.Array]
 LINEARITY_RTOL = 1e-8  # N(2θᴼ) = 2 N(θᴼ) to this (relative) at θ₀, or the read-out is not linear
@@ -133,7 +133,7 @@ def make_external_regression(apply: Apply, params: Any, x_QxD: jax.Array, v_Q: j
         return ravel_pytree(jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), init(key)))[0]
 
     return Problem(n_params=int(theta0.size), init=init_flat, output=output, basis=basis, outer=outer, loss=loss,
-                   hessian=jax.hessian(loss), x=x_QxD, target=v_Q, weights=weights_Q, outer_mask=outer_mask,
+                   hessian=jax.hessian(loss), gauss_newton=gauss_newton_matrix(output, weights_Q, scale), x=x_QxD, target=v_Q, weights=weights_Q, outer_mask=outer_mask,
                    unravel=unravel, scale=scale, solution=output, exact=v_Q)
 
 

@@ -52,3 +52,73 @@ def symmetric_eigvals(a_PxP: jax.Array) -> jax.Array:
 def symmetric_eigh(a_PxP: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Ascending eigenvalues λ_P and orthonormal eigenvectors V_PxP (columns) of (A + Aᵀ)/2."""
     return jnp.linalg.eigh(0.5 * (a_PxP + a_PxP.T))
+
+
+SUBPROBLEM_BISECTIONS = 100  # halvings of the shift's bracket: far below float64 resolution of any bracket
+
+
+def _shifted_step(lam_P: jax.Array, c_P: jax.Array, mu: jax.Array, tiny: jax.Array) -> jax.Array:
+    """z = −c / (λ + μ) in an eigenbasis, 0 where λ + μ ≤ tiny (the hard case's null directions)."""
+    denom = lam_P + mu
+    ok = denom > tiny
+    return jnp.where(ok, -c_P / jnp.where(ok, denom, 1.0), 0.0)
+
+
+def _bisect(f: Callable[[jax.Array], jax.Array], lo: jax.Array, hi: jax.Array) -> jax.Array:
+    """The root of a decreasing f on [lo, hi] (f(lo) ≥ 0 ≥ f(hi)) by ``SUBPROBLEM_BISECTIONS`` halvings."""
+    def body(_, bracket):
+        a, b = bracket
+        m = 0.5 * (a + b)
+        return jnp.where(f(m) > 0, m, a), jnp.where(f(m) > 0, b, m)
+
+    a, b = jax.lax.fori_loop(0, SUBPROBLEM_BISECTIONS, body, (lo, hi))
+    return 0.5 * (a + b)
+
+
+def trust_region_subproblem(lam_P: jax.Array, c_P: jax.Array, radius: jax.Array) -> jax.Array:
+    """The exact minimiser of cᵀz + ½ Σ λ_i z_i² over ||z|| ≤ Δ, in the eigenbasis of H (Moré & Sorensen 1983).
+
+    z = −(Λ + μI)⁻¹c with μ ≥ max(0, −λ_min): μ = 0 when H is positive definite and its Newton step fits; else
+    ||z(μ)|| = Δ, found by bisection (||z(μ)|| decreases in μ). The hard case (c has no component along λ_min's
+    eigenvector, so no μ > −λ_min reaches the boundary): μ = −λ_min and the step is completed to the boundary
+    along that eigenvector.
+
+    Args:
+      lam_P: ascending eigenvalues of H; c_P: Vᵀ∇L; radius: Δ > 0.
+    """
+    scale = jnp.max(jnp.abs(lam_P)) + jnp.linalg.norm(c_P) + 1e-300
+    tiny = 1e-14 * scale
+    lo = jnp.maximum(0.0, -lam_P[0])
+    newton = _shifted_step(lam_P, c_P, 0.0, tiny)
+    interior = (lam_P[0] > tiny) & (jnp.linalg.norm(newton) <= radius)
+    hi = lo + jnp.linalg.norm(c_P) / radius + tiny
+    mu = _bisect(lambda m: jnp.linalg.norm(_shifted_step(lam_P, c_P, m, tiny)) - radius, lo + tiny, hi)
+    hard = jnp.linalg.norm(_shifted_step(lam_P, c_P, lo + 2 * tiny, tiny)) < radius
+    mu = jnp.where(hard, lo, mu)
+    z = _shifted_step(lam_P, c_P, mu, 2 * tiny)
+    fill = jnp.sqrt(jnp.maximum(radius ** 2 - jnp.sum(z * z), 0.0))
+    z = jnp.where(hard, z.at[0].add(fill), z)
+    return jnp.where(interior, newton, z)
+
+
+def cubic_subproblem(lam_P: jax.Array, c_P: jax.Array, sigma: jax.Array) -> jax.Array:
+    """The global minimiser of cᵀz + ½ Σ λ_i z_i² + (σ/3)||z||³, in the eigenbasis of H (Nesterov & Polyak 2006).
+
+    z = −(Λ + μI)⁻¹c with μ = σ||z|| ≥ max(0, −λ_min): the root of ||z(μ)|| − μ/σ, decreasing in μ, by bisection.
+    Hard case (no such root above −λ_min): μ = −λ_min and the step is completed along λ_min's eigenvector to
+    ||z|| = μ/σ.
+
+    Args:
+      lam_P: ascending eigenvalues of H; c_P: Vᵀ∇L; sigma: σ > 0.
+    """
+    scale = jnp.max(jnp.abs(lam_P)) + jnp.linalg.norm(c_P) + 1e-300
+    tiny = 1e-14 * scale
+    lo = jnp.maximum(0.0, -lam_P[0])
+    hi = lo + jnp.sqrt(sigma * jnp.linalg.norm(c_P)) + tiny
+    phi = lambda m: jnp.linalg.norm(_shifted_step(lam_P, c_P, m, tiny)) - m / sigma  # noqa: E731
+    mu = _bisect(phi, lo + tiny, hi)
+    hard = phi(lo + 2 * tiny) < 0
+    mu = jnp.where(hard, lo, mu)
+    z = _shifted_step(lam_P, c_P, mu, 2 * tiny)
+    fill = jnp.sqrt(jnp.maximum((mu / sigma) ** 2 - jnp.sum(z * z), 0.0))
+    return jnp.where(hard, z.at[0].add(fill), z)

@@ -42,6 +42,8 @@ class Problem(NamedTuple):
       loss: ``loss(theta_P) -> L`` = s ⟨F − f, F − f⟩.
       hessian: ``hessian(theta_P) -> H_PxP``, the exact ∇²L: ``core.curvature``'s
         structured form for MLP regression, ``jax.hessian(loss)`` otherwise (or when asked).
+      gauss_newton: ``gauss_newton(theta_P) -> G_PxP`` = 2s JᵀWJ, J the Jacobian of F: the Hessian without
+        its residual term, positive semi-definite (``gauss_newton_matrix``).
       x: the nodes, ``x_QxD``.
       target: f at the nodes, ``f_Q``: v (regression) or −v (PINN).
       weights: quadrature weights ``w_Q``.
@@ -61,6 +63,7 @@ class Problem(NamedTuple):
     outer: Callable[[jax.Array], jax.Array]
     loss: Callable[[jax.Array], jax.Array]
     hessian: Callable[[jax.Array], jax.Array]
+    gauss_newton: Callable[[jax.Array], jax.Array]
     x: jax.Array
     target: jax.Array
     weights: jax.Array
@@ -104,6 +107,17 @@ def loss_factor(reduction: str) -> float:
 
 def _scaled(s: float, total: jax.Array) -> jax.Array:
     return total if s == 1.0 else s * total
+
+
+def gauss_newton_matrix(output: Callable[[jax.Array], jax.Array], weights_Q: jax.Array,
+                        scale: float) -> Callable[[jax.Array], jax.Array]:
+    """θ ↦ G = 2s Jᵀ diag(w) J with J = ∂F/∂θ (forward mode): the Gauss–Newton matrix of L = s Σ w (F − f)²."""
+
+    def matrix(theta: jax.Array) -> jax.Array:
+        jac_QxP = jax.jacfwd(output)(theta)
+        return 2.0 * scale * jac_QxP.T @ (weights_Q[:, None] * jac_QxP)
+
+    return matrix
 
 
 def sine_target(amplitude: float, wavenumber: float) -> Callable[[jax.Array], jax.Array]:
@@ -190,6 +204,7 @@ def make_regression(
                                            unravel(theta_template))
             if hessian == "structured" else jax.hessian(loss)
         ),
+        gauss_newton=gauss_newton_matrix(output, weights_Q, scale),
         x=x_QxD,
         target=target_Q,
         weights=weights_Q,
@@ -269,6 +284,7 @@ def make_pinn(
         outer=lambda theta: unravel(theta)["out"],
         loss=loss,
         hessian=jax.hessian(loss),
+        gauss_newton=gauss_newton_matrix(output, weights_Q, scale),
         x=x_QxD,
         target=target_Q,
         weights=weights_Q,

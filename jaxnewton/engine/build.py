@@ -100,7 +100,8 @@ def build(config: Config) -> Experiment:
 
     def solve(context: Any):
         problem = problem_for(context)
-        return problem.loss, registry.build_solver(config.solver, problem.loss, problem.hessian, config)
+        return problem.loss, registry.build_solver(config.solver, problem.loss, problem.hessian, config,
+                                                   problem.gauss_newton)
 
     def diagnose(theta: jax.Array, context: Any = ()) -> Diagnostics:
         # Always float64 (a float32 run's end point is diagnosed as it is, in float64).

@@ -109,11 +109,14 @@ class Config(ConfigBase):
       eps: Hessian shift ε ≥ 0 (newton and sfn).
       learning_rate: ADAM's step size.
       gd_learning_rate: gradient descent's step α.
+      trust_radius: the initial trust radius Δ₀ of trust_region and sr1.
+      cubic_sigma: the initial cubic weight σ₀ of cubic.
       memory: curvature pairs kept by lbfgs and lbfgs_gss (the companion paper: 10).
       gss_evals: loss evaluations of lbfgs_gss's golden-section step search (the companion paper: about 6).
       optimizers: empty for one sweep with ``solver``; else a comparison (``studies.compare``):
         one sweep per optimiser named here (values of ``solver``), from the same initial points;
-        ``("all",)`` stands for every registered optimiser (``optim.registry``), in registration order.
+        ``("all",)`` stands for every registered optimiser of E9's comparison (``in_all`` in ``optim.registry``),
+        in registration order.
       first_order_max_steps: the iteration cap of adam and gd when it is not ``max_steps`` (0: the
         same). Their step costs a gradient, hundreds of times less than an exact Newton step.
       dtype: ``"float64"`` or ``"float32"`` (PyTorch's default): the loss, gradient and optimiser step
@@ -152,6 +155,8 @@ class Config(ConfigBase):
     eps: float = 5e-2
     learning_rate: float = 1e-3
     gd_learning_rate: float = 1e-2
+    trust_radius: float = 1.0
+    cubic_sigma: float = 1.0
     memory: int = 10
     gss_evals: int = 6
     optimizers: tuple[str, ...] = ()
@@ -172,7 +177,7 @@ class Config(ConfigBase):
 
     def __post_init__(self) -> None:
         if self.optimizers == ("all",):
-            object.__setattr__(self, "optimizers", registry.names())
+            object.__setattr__(self, "optimizers", registry.names(in_all=True))
         super().__post_init__()
 
     def validate(self) -> None:
@@ -216,6 +221,8 @@ class Config(ConfigBase):
                 "a shift > 0 for saddle-free Newton: with ε = 0 a zero eigenvalue of |H| is an infinite step")
         require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step size > 0")
         require(self.gd_learning_rate > 0.0, "gd_learning_rate", self.gd_learning_rate, "a step size > 0")
+        require(self.trust_radius > 0.0, "trust_radius", self.trust_radius, "a radius Δ₀ > 0")
+        require(self.cubic_sigma > 0.0, "cubic_sigma", self.cubic_sigma, "a cubic weight σ₀ > 0")
         require(self.memory >= 1, "memory", self.memory, "at least 1 curvature pair (the paper: 10)")
         require(self.gss_evals >= 2, "gss_evals", self.gss_evals, "at least 2 loss evaluations per step search")
         known = registry.names()

@@ -15,6 +15,8 @@ import jax
 
 from jaxnewton.optim.base import HessianFn, LossFn, Solver
 from jaxnewton.optim.first_order import adam, gradient_descent
+from jaxnewton.optim.globalised import (cubic_regularisation, gauss_newton, levenberg_marquardt, newton_line_search,
+                                        sr1_trust_region, trust_region_newton)
 from jaxnewton.optim.newton import damped_newton, saddle_free_newton
 from jaxnewton.optim.quasi_newton import (bfgs, bfgs_fixed_step, bfgs_inverse_hessian, lbfgs, lbfgs_gss,
                                           lbfgs_gss_inverse_hessian, track_curvature)
@@ -28,8 +30,9 @@ class Optimizer(NamedTuple):
     Attributes:
       name: the value of a config's ``solver`` (and of ``--optimizers``).
       title: what it is, in words.
-      build: ``build(loss, hessian, settings) -> Solver``; ``hessian`` is the problem's exact Hessian and
-        ``settings`` the config (it reads only the ``hyperparameters`` fields).
+      build: ``build(loss, curvature, settings) -> Solver``; ``curvature`` is the problem's exact Hessian (its
+        Gauss–Newton matrix where ``gauss_newton`` is set) and ``settings`` the config (it reads only the
+        ``hyperparameters`` fields).
       hyperparameters: the config fields it reads.
       describe: ``describe(settings) -> str``, its settings for log lines and legends (default: the fields).
       cap: the config field that caps its iterations: ``max_steps``, or ``first_order_max_steps`` for the
@@ -39,6 +42,9 @@ class Optimizer(NamedTuple):
       ablation: one of the E9 ablation pair (BFGS at a fixed step with and without its safeguard).
       inverse_hessian: ``inverse_hessian(state) -> H_PxP`` of one seed's own solver state (inside the
         curvature record), for the mechanism record; None where it is not at hand.
+      gauss_newton: it uses the Gauss–Newton matrix 2s JᵀWJ of a least-squares problem, not the Hessian.
+      in_all: one of ``--optimizers all`` (E9's comparison); the second-order family of ``optim.globalised``
+        runs by name in its own comparison (``make compare-second-order``).
     """
 
     name: str
@@ -51,6 +57,8 @@ class Optimizer(NamedTuple):
     refuses_bad_pairs: bool = False
     ablation: bool = False
     inverse_hessian: Callable[[Any], jax.Array] | None = None
+    gauss_newton: bool = False
+    in_all: bool = True
 
     def settings(self, config: Any) -> str:
         """Its settings in words (``describe``, or ``field=value`` of each hyperparameter)."""
@@ -96,7 +104,8 @@ def get(name: str) -> Optimizer:
     return _OPTIMIZERS[name]
 
 
-def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: Any) -> Solver:
+def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: Any,
+                 gauss_newton_matrix: HessianFn | None = None) -> Solver:
     """The optimiser ``name`` on ``loss`` with the config ``settings``; quasi-Newton ones are ``track_curvature``d.
 
     Args:
@@ -104,9 +113,18 @@ def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: A
       loss: L(θ) of a flat vector.
       hessian: the exact Hessian θ ↦ ∇²L(θ) (``jax.hessian(loss)`` when None).
       settings: an object with the optimiser's ``hyperparameters`` as attributes (a ``Config``).
+      gauss_newton_matrix: θ ↦ 2s JᵀWJ of a least-squares problem (``Problem.gauss_newton``), for the optimisers
+        flagged ``gauss_newton``.
+
+    Raises:
+      ValueError: a Gauss–Newton optimiser without a least-squares problem.
     """
     optimizer = get(name)
-    solver = optimizer.build(loss, hessian or jax.hessian(loss), settings)
+    if optimizer.gauss_newton and gauss_newton_matrix is None:
+        raise ValueError(f"optimizer {name!r} needs the Gauss–Newton matrix of a least-squares problem "
+                         "(a jaxnewton Problem), not a bare loss")
+    curvature = gauss_newton_matrix if optimizer.gauss_newton else (hessian or jax.hessian(loss))
+    solver = optimizer.build(loss, curvature, settings)
     return track_curvature(solver) if optimizer.quasi_newton else solver
 
 
@@ -137,3 +155,19 @@ register(Optimizer("bfgs_fixed_unguarded", "BFGS at a fixed step without its cur
                    lambda loss, h, c: bfgs_fixed_step(c.eta, guarded=False), ("eta",),
                    lambda c: f"fixed step η={c.eta}, no curvature safeguard", quasi_newton=True, ablation=True,
                    inverse_hessian=bfgs_inverse_hessian))
+
+# The second-order family as practitioners run it (optim.globalised): not in ``all``; make compare-second-order.
+register(Optimizer("gauss_newton", "Gauss–Newton", lambda loss, g, c: gauss_newton(loss, g, c.eta, c.eps),
+                   ("eta", "eps"), _shift, gauss_newton=True, in_all=False))
+register(Optimizer("lm", "Levenberg–Marquardt", lambda loss, g, c: levenberg_marquardt(loss, g, c.eps), ("eps",),
+                   lambda c: f"λ₀ = ε = {c.eps}, ×10 / ÷10", gauss_newton=True, in_all=False))
+register(Optimizer("trust_region", "trust-region Newton (Moré–Sorensen)",
+                   lambda loss, h, c: trust_region_newton(loss, h, c.trust_radius), ("trust_radius",),
+                   lambda c: f"Δ₀ = {c.trust_radius}", in_all=False))
+register(Optimizer("cubic", "adaptive cubic regularisation", lambda loss, h, c: cubic_regularisation(loss, h, c.cubic_sigma),
+                   ("cubic_sigma",), lambda c: f"σ₀ = {c.cubic_sigma}", in_all=False))
+register(Optimizer("sr1", "SR1 in a trust region", lambda loss, h, c: sr1_trust_region(loss, c.trust_radius),
+                   ("trust_radius",), lambda c: f"Δ₀ = {c.trust_radius}", in_all=False))
+register(Optimizer("newton_ls", "damped Newton direction with an Armijo line search",
+                   lambda loss, h, c: newton_line_search(loss, h, c.eps), ("eps",),
+                   lambda c: f"ε = {c.eps}, backtracking from t = 1", in_all=False))

@@ -82,18 +82,18 @@ def verdict_word(verdict: str) -> str:
 RECORD = Path(__file__).resolve().parents[2] / "docs" / "results"  # the committed summaries
 
 
-def row_summary(results: Path, row: Row, folder: str, record: bool = False) -> Summary:
-    """The summary of ``results/folder`` (``record``: a bare summary), or the committed one of an ``own_target``
-    row where ``results`` has no complete run of it."""
+def row_summary(results: Path, row: Row, folder: str, record: bool = False, committed: Path | None = RECORD) -> Summary:
+    """The summary of ``results/folder`` (``record``: a bare summary), or for an ``own_target`` row where ``results``
+    has no complete run of it, the ``committed`` one (None: none)."""
     summary = (read_summary if record else load_summary)(Path(results) / folder)
-    if summary is None and row.own_target:
-        summary = read_summary(RECORD / folder)
+    if summary is None and row.own_target and committed is not None:
+        summary = read_summary(Path(committed) / folder)
     return summary
 
 
-def row_cells(results: Path, row: Row, record: bool = False) -> Cells:
+def row_cells(results: Path, row: Row, record: bool = False, committed: Path | None = RECORD) -> Cells:
     """The row's cells from the complete runs under ``results`` (``record``: from a folder of bare summaries)."""
-    return row.cells([row_summary(results, row, f, record) for f in row.folders])
+    return row.cells([row_summary(results, row, f, record, committed) for f in row.folders])
 
 
 HEADER = ("| # | experiment | paper | this project, paper's setting | this project, larger sweep (95% CI) | verdict |\n"
@@ -101,11 +101,12 @@ HEADER = ("| # | experiment | paper | this project, paper's setting | this proje
 SHORT_HEADER = "| # | experiment | paper | this project | verdict |\n|---|---|---|---|---|"
 
 
-def results_table(results: Path, rows: tuple[Row, ...]) -> str:
-    """The full results table of ``REPORT.md``: header and one row per experiment."""
+def results_table(results: Path, rows: tuple[Row, ...], committed: Path | None = RECORD) -> str:
+    """The full results table of ``REPORT.md``: header and one row per experiment (``committed``: where the rows of
+    large studies with their own target are read from when ``results`` lacks them)."""
     lines = [HEADER]
     for row in rows:
-        cells = row_cells(results, row)
+        cells = row_cells(results, row, committed=committed)
         lines.append(f"| {row.id} | {row.title} | {row.paper} | {cells.setting} | {cells.larger} | {cells.verdict} |")
     return "\n".join(lines)
 
@@ -114,7 +115,7 @@ def readme_table_text(record: Path, rows: tuple[Row, ...]) -> str:
     """The README's short table from the record of summaries (``docs/results``): a line per experiment."""
     lines = [SHORT_HEADER]
     for row in rows:
-        cells = row_cells(record, row, record=True)
+        cells = row_cells(record, row, record=True, committed=None)
         lines.append(f"| {row.id} | {row.name} | {row.paper} | {cells.headline} | {verdict_word(cells.verdict)} |")
     return "\n".join(lines)
 

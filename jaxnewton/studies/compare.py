@@ -19,6 +19,7 @@ import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
+from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import Config, Run
 from jaxnewton.engine.folders import run_in_folder
@@ -282,6 +283,32 @@ def e9_cells(summaries: list[Summary]) -> Cells:
     return Cells(setting, large, verdict if verdict == "reproduced" else f"{verdict}: " + "; ".join(tests), headline)
 
 
+def second_order_cells(summaries: list[Summary]) -> Cells:
+    """Cells of the second-order comparison: per optimiser, seeds ending at the trivial point (converged or capped)
+    with a 95% Wilson interval, and seeds that fit v. Verdict "extension" (not in the paper)."""
+    (summary,) = summaries
+    if summary is None:
+        return NOT_RUN_CELLS
+    n = summary["n_seeds"]
+
+    def at_trivial(name: str) -> str:
+        k = trivial_total(summary["optimizers"][name])
+        low, high = wilson_interval(k, n)
+        return f"{k}/{n} [{low:.2f}, {high:.2f}]"
+
+    names = list(summary["optimizers"])
+    setting = "<br>".join(_optimizer_line(name, summary["optimizers"][name]) for name in names)
+    larger = "; ".join(f"{name} {at_trivial(name)} at the trivial point" for name in names)
+    headline = "at the trivial point: " + ", ".join(
+        f"{name} {trivial_total(summary['optimizers'][name])}/{n}" for name in names) + "; fit v: " + ", ".join(
+        f"{name} {summary['optimizers'][name]['solved']}" for name in names if summary["optimizers"][name]["solved"])
+    return Cells(setting, larger, "extension", headline)
+
+
+SECOND_ORDER_CAPTION = ("Where each optimiser's 64 seeds ended, all from E3's initial points, and every seed's loss "
+                        "history.", "Which way of using exact curvature still ends at the trivial saddle.")
+
+
 E9_CAPTION = ("Left: where each optimiser's 16 seeds ended (trivial, non-trivial by Hessian label, capped, "
               "non-finite), all from E3's initial points; a zero-loss fit of this overparameterised network is "
               "labelled degenerate (≥ 40 zero eigenvalues). Right: every seed's loss history.",
@@ -305,6 +332,10 @@ ROWS = (
         ("compare_mlp_tanh", "mechanism"), e9_cells,
         (Figure("compare_mlp_tanh", "comparison.png", E9_CAPTION), Figure("mechanism", "mechanism.png",
                                                                           MECHANISM_CAPTION))),
+    Row("SO", "second-order methods on E3", "Gauss–Newton, Levenberg–Marquardt, trust-region Newton, cubic "
+        "regularisation, SR1, Newton with a line search, against damped Newton and BFGS, from the same 64 initial "
+        "points of E3 (make compare-second-order)", "not in the paper", ("compare_second_order",), second_order_cells,
+        (Figure("compare_second_order", "comparison.png", SECOND_ORDER_CAPTION),), own_target="make compare-second-order"),
 )
 
 RUNS = (

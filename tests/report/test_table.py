@@ -11,10 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_missing_experiments_say_not_run(tmp_path):
-    table = results_table(tmp_path, ROWS)
+    table = results_table(tmp_path, ROWS, committed=None)
     assert len(table.splitlines()) == 2 + len(ROWS)
-    for row in ROWS:
-        assert table_line(tmp_path, row.id).endswith("| not run | not run | — |")
+    for line in table.splitlines()[2:]:
+        assert line.endswith("| not run | not run | — |")
     short = readme_table_text(tmp_path, ROWS).splitlines()
     assert len(short) == 2 + len(ROWS) and all(line.endswith("| not run | — |") for line in short[2:])
 
@@ -50,3 +50,26 @@ def test_update_readme_copies_the_summaries_and_rewrites_only_the_table(tmp_path
 def test_readme_results_table_is_the_generated_one():
     """README.md's table must be what `make readme-table` writes from the committed docs/results summaries."""
     assert readme_table((ROOT / "README.md").read_text()) == readme_table_text(ROOT / "docs" / "results", ROWS)
+
+
+def test_large_studies_are_read_from_their_committed_summary_until_run_here(tmp_path):
+    """A row with its own target (make settings): the report falls back to docs/results; update_readme neither
+    needs it in results/ nor overwrites the committed one."""
+    large = [row for row in ROWS if row.own_target]
+    assert {row.id for row in large} == {"ST", "SO"}
+    results, record = tmp_path / "results", tmp_path / "record"
+    for row in ROWS:
+        for folder in row.folders:
+            committed = ROOT / "docs" / "results" / folder / "summary.json"
+            if not row.own_target:
+                write(results, folder, json.loads(committed.read_text()))
+            else:
+                (record / folder).mkdir(parents=True, exist_ok=True)
+                (record / folder / "summary.json").write_text(committed.read_text())
+    readme = tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    update_readme(readme, results, record, ROWS)
+    assert readme_table(readme.read_text()) == readme_table_text(ROOT / "docs" / "results", ROWS)
+    full = results_table(results, ROWS)
+    assert all(f"| {row.id} |" in full and "not run | not run" not in full.split(f"| {row.id} |")[1].split("\n")[0]
+               for row in large)

@@ -113,3 +113,26 @@ def test_e9_row_verdicts(tmp_path):
     assert table_line(tmp_path, "E9").endswith(
         "| differs: outcome does not hold (Newton 12/16 trivial); safeguard record holds; ablation holds: without "
         "its safeguard BFGS at a fixed step ends at the trivial point in 9/16, with it in 0/16 |")
+
+
+def test_second_order_row_counts_the_trivial_end_points_with_intervals(tmp_path):
+    def optimiser(trivial, at_cap, solved):
+        return {**fake_sweep(trivial, 64, [0.0, 1.0]), "trivial_at_cap": at_cap, "solved": solved,
+                "trivial_labels": {"minimum": 0, "maximum": 0, "saddle": trivial, "degenerate": 0},
+                "labels": {"minimum": 0, "maximum": 0, "saddle": trivial, "degenerate": 0}}
+
+    write(tmp_path, "compare_second_order", {"n_seeds": 64, "wall_seconds": 1.0, "config_hash": "h",
+                                             "optimizers": {"newton": optimiser(10, 20, 0),
+                                                            "trust_region": optimiser(0, 0, 3)}})
+    row = table_line(tmp_path, "SO")
+    assert "newton 30/64 [0.35, 0.59] at the trivial point; trust_region 0/64 [0.00, 0.06] at the trivial point" in row
+    assert row.endswith("| extension |")
+
+
+@pytest.mark.slow
+def test_second_order_comparison_smoke_runs_every_method_from_the_same_starts(tmp_path):
+    config = load_config("second_order", smoke=True)
+    summary = run_config(config, tmp_path, log=lambda _: None)
+    assert list(summary["optimizers"]) == list(config.optimizers)
+    with np.load(tmp_path / "newton" / "arrays.npz") as a, np.load(tmp_path / "trust_region" / "arrays.npz") as b:
+        np.testing.assert_array_equal(a["theta0"], b["theta0"])

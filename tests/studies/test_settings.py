@@ -74,3 +74,24 @@ def test_smoke_grid_cells_equal_plain_runs_and_are_never_rerun(tmp_path):
     run_config(bigger, out, log=lines.append, policy="replace")
     assert [line for line in lines if line.startswith("cell ")] == ["cell 4/5: tol_on=step"]
     assert json.loads((out / "summary.json").read_text())["cells"][3]["tol_on"] == "step"
+
+
+def synthetic(cells_k, n=100):
+    """A settings summary whose cells converged trivially k of n times."""
+    from jaxnewton.studies.settings import proportion
+    records = [{"cell": label, "n_seeds": n, "p_trivial_converged": proportion(k, n)} for label, k in cells_k]
+    paper = proportion(9, 10)
+    reproducing = [r["cell"] for r in records
+                   if r["p_trivial_converged"]["ci_low"] <= paper["p"] <= r["p_trivial_converged"]["ci_high"]]
+    nearest = min(records, key=lambda r: abs(r["p_trivial_converged"]["p"] - 0.9))["cell"]
+    return {"n_seeds": n, "paper": paper, "cells": records, "moving_factors": ["dtype"], "config_hash": "h",
+            "reproducing_cells": reproducing, "nearest_cell": nearest, "wall_seconds": 1.0}
+
+
+def test_settings_row_names_the_reading_that_reproduces_or_the_nearest(tmp_path):
+    from summaries import table_line, write
+    write(tmp_path, "settings", synthetic([("base", 26), ("dtype=float32", 60)]))
+    row = table_line(tmp_path, "ST")
+    assert "| differs: no reading holds the paper's 0.90; nearest dtype=float32: 60/100 [0.50, 0.69] |" in row
+    write(tmp_path, "settings", synthetic([("base", 26), ("dtype=float32", 85)]))
+    assert table_line(tmp_path, "ST").endswith("| reproduced by dtype=float32 |")

@@ -1,0 +1,126 @@
+"""The second-order family (optim.globalised) and its subproblem solvers, against analytic answers."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from jaxnewton.core.linalg import cubic_subproblem, trust_region_subproblem
+from jaxnewton.engine.loop import CONVERGED, make_loop
+from jaxnewton.optim import registry
+from jaxnewton.optim.globalised import (cubic_regularisation, gauss_newton, levenberg_marquardt, newton_line_search,
+                                        sr1_trust_region, trust_region_newton)
+
+NEW = ("gauss_newton", "lm", "trust_region", "cubic", "sr1", "newton_ls")
+
+
+def least_squares(residual):
+    """L = Σ r², its exact Hessian and Gauss–Newton matrix 2JᵀJ."""
+    loss = lambda t: jnp.sum(residual(t) ** 2)  # noqa: E731
+
+    def gn(t):
+        j = jax.jacfwd(residual)(t)
+        return 2.0 * j.T @ j
+
+    return loss, jax.hessian(loss), gn
+
+
+A = jnp.array([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0], [1.0, 0.0, 1.0]])
+B = jnp.array([1.0, -2.0, 0.5, 3.0])
+QUADRATIC = least_squares(lambda t: A @ t - B)
+ROSENBROCK = least_squares(lambda t: jnp.stack([1.0 - t[0], 10.0 * (t[1] - t[0] ** 2)]))
+
+
+def solvers(loss, hessian, gn):
+    return {"gauss_newton": gauss_newton(loss, gn, 1.0, 1e-8), "lm": levenberg_marquardt(loss, gn, 1e-2),
+            "trust_region": trust_region_newton(loss, hessian, 1.0), "cubic": cubic_regularisation(loss, hessian, 1.0),
+            "sr1": sr1_trust_region(loss, 1.0), "newton_ls": newton_line_search(loss, hessian, 0.0)}
+
+
+def run(loss, solver, theta0, max_steps=3000, tol=1e-9):
+    loop = make_loop(loss, solver, tol, max_steps, 10, 1e12)
+    return jax.jit(lambda t: loop.advance(loop.init(t), max_steps))(theta0)
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_every_new_optimiser_reaches_the_minimiser_of_a_convex_quadratic_and_of_rosenbrock(name):
+    x_star = jnp.linalg.lstsq(A, B)[0]
+    state = run(QUADRATIC[0], solvers(*QUADRATIC)[name], jnp.array([5.0, -3.0, 2.0]))
+    assert int(state.status) == CONVERGED, (name, state)
+    np.testing.assert_allclose(state.theta, x_star, atol=1e-8)
+    state = run(ROSENBROCK[0], solvers(*ROSENBROCK)[name], jnp.array([-1.2, 1.0]))
+    assert int(state.status) == CONVERGED, (name, int(state.steps), state.theta)
+    np.testing.assert_allclose(state.theta, [1.0, 1.0], atol=1e-6)
+
+
+def test_registered_with_their_flags_and_not_in_all():
+    assert set(NEW) <= set(registry.names()) and not set(NEW) & set(registry.names(in_all=True))
+    assert registry.names(gauss_newton=True) == ("gauss_newton", "lm")
+    with pytest.raises(ValueError, match="needs the Gauss–Newton matrix"):
+        registry.build_solver("lm", QUADRATIC[0], None, None)
+
+
+@pytest.mark.parametrize("name", ["trust_region", "cubic"])
+def test_trust_region_and_cubic_leave_a_strict_saddle_that_damped_newton_lands_on(name):
+    """x² − y² from (1e-3, 1e-3): their model's minimiser follows −y; Newton's step goes to the saddle."""
+    loss = lambda t: t[0] ** 2 - t[1] ** 2  # noqa: E731
+    hessian = jax.hessian(loss)
+    solver = solvers(loss, hessian, None)[name]
+    state = run(loss, solver, jnp.array([1e-3, 1e-3]), max_steps=30)
+    assert int(state.status) != CONVERGED and abs(float(state.theta[1])) > 1.0 and float(state.loss) < -1.0
+    assert abs(float(state.theta[0])) < 1e-6  # along x it went to 0, as Newton does
+    newton = registry.build_solver("newton", loss, hessian, type("S", (), {"eta": 1.0, "eps": 0.0}))
+    assert int(run(loss, newton, jnp.array([1e-3, 1e-3]), max_steps=5).status) == CONVERGED
+
+
+@pytest.mark.parametrize("name", ["trust_region", "cubic", "sr1", "lm", "newton_ls"])
+def test_vmap_over_seeds_equals_a_per_seed_loop(name):
+    loss, hessian, gn = ROSENBROCK
+    solver = solvers(loss, hessian, gn)[name]
+    loop = make_loop(loss, solver, 1e-9, 40, 10, 1e12)
+    starts = jnp.array([[-1.2, 1.0], [0.5, -0.5], [2.0, 2.0]])
+    one = lambda t: loop.advance(loop.init(t), 40)  # noqa: E731
+    batched = jax.jit(jax.vmap(one))(starts)
+    for i, start in enumerate(starts):
+        single = jax.jit(one)(start)
+        np.testing.assert_allclose(batched.theta[i], single.theta, rtol=0, atol=1e-12)
+        assert int(batched.steps[i]) == int(single.steps)
+
+
+def random_model(seed, n=6, hard=False):
+    rng = np.random.default_rng(seed)
+    lam = np.sort(rng.normal(size=n) * 2)
+    c = rng.normal(size=n)
+    if hard:
+        lam[0] = -abs(lam[0]) - 0.5
+        c[0] = 0.0
+    return jnp.asarray(lam), jnp.asarray(c)
+
+
+@pytest.mark.parametrize("seed, hard", [(s, h) for s in range(6) for h in (False, True)])
+def test_trust_region_subproblem_is_the_constrained_global_minimiser(seed, hard):
+    """Moré–Sorensen optimality: (Λ + μ)z = −c, μ ≥ max(0, −λ_min), μ(||z|| − Δ) = 0; and no sampled feasible point
+    does better."""
+    lam, c = random_model(seed, hard=hard)
+    radius = 0.7
+    z = trust_region_subproblem(lam, c, jnp.asarray(radius))
+    model = lambda z: jnp.dot(c, z) + 0.5 * jnp.dot(lam * z, z)  # noqa: E731
+    assert float(jnp.linalg.norm(z)) <= radius * (1 + 1e-10)
+    samples = np.random.default_rng(100 + seed).normal(size=(20000, lam.size))
+    samples = samples / np.linalg.norm(samples, axis=1, keepdims=True) * radius * np.random.default_rng(1).uniform(
+        size=(20000, 1)) ** (1 / lam.size)
+    assert float(model(z)) <= float(jnp.min(jax.vmap(model)(jnp.asarray(samples)))) + 1e-12
+    if float(lam[0]) < 0:
+        assert float(jnp.linalg.norm(z)) == pytest.approx(radius, rel=1e-10)
+
+
+@pytest.mark.parametrize("seed, hard", [(s, h) for s in range(6) for h in (False, True)])
+def test_cubic_subproblem_is_the_global_minimiser(seed, hard):
+    lam, c = random_model(seed, hard=hard)
+    sigma = 1.3
+    z = cubic_subproblem(lam, c, jnp.asarray(sigma))
+    model = lambda z: jnp.dot(c, z) + 0.5 * jnp.dot(lam * z, z) + sigma / 3 * jnp.linalg.norm(z) ** 3  # noqa: E731
+    # First-order condition of the cubic model: (Λ + σ||z||)z = −c.
+    np.testing.assert_allclose((lam + sigma * jnp.linalg.norm(z)) * z, -c, atol=1e-9)
+    samples = np.random.default_rng(200 + seed).normal(size=(20000, lam.size)) * float(jnp.linalg.norm(z))
+    assert float(model(z)) <= float(jnp.min(jax.vmap(model)(jnp.asarray(samples) + z))) + 1e-12
