@@ -13,7 +13,8 @@ from jaxnewton.engine.loop import make_loop
 from jaxnewton.optim import registry
 
 # Settings per optimiser for the small test problems (first-order ones need many steps on Rosenbrock).
-SETTINGS = dict(eta=1.0, eps=0.0, learning_rate=1e-2, gd_learning_rate=1e-3, memory=10, gss_evals=6)
+SETTINGS = dict(eta=1.0, eps=0.0, learning_rate=1e-2, gd_learning_rate=1e-3, memory=10, gss_evals=6, trust_radius=1.0,
+                cubic_sigma=1.0)
 CAPS = {"adam": 20_000, "gd": 100_000}
 
 
@@ -49,9 +50,22 @@ def double_well(theta):
     return (x * x - 1.0) ** 2 + y * y
 
 
+def gauss_newton_of(loss):
+    """The Gauss–Newton matrix of a known least-squares loss: the quadratic's A (it is ‖A^½(θ − c)‖²/2, a linear
+    least-squares problem, so G = H), Rosenbrock's 2JᵀJ of r = (1 − x, 10(y − x²))."""
+    if loss is quadratic:
+        return jax.hessian(quadratic)
+    if loss is rosenbrock:
+        def matrix(t):
+            j = jax.jacfwd(lambda t: jnp.stack([1.0 - t[0], 10.0 * (t[1] - t[0] ** 2)]))(t)
+            return 2.0 * j.T @ j
+        return matrix
+    return None
+
+
 def solve(name, loss, theta0, tol=1e-9, **changes):
     """Run the registered optimiser ``name`` on ``loss`` from ``theta0`` to ||∇L|| ≤ tol (or its test cap)."""
-    solver = registry.build_solver(name, loss, None, SimpleNamespace(**{**SETTINGS, **changes}))
+    solver = registry.build_solver(name, loss, None, SimpleNamespace(**{**SETTINGS, **changes}), gauss_newton_of(loss))
     loop = make_loop(loss, solver, tol, CAPS.get(name, 2_000), 100, 1e8)
     return jax.jit(loop.advance)(loop.init(theta0), CAPS.get(name, 2_000))
 

@@ -38,8 +38,13 @@ def test_vmap_over_seeds_equals_a_per_seed_loop(name):
     def loss(t):
         return jnp.sum((jnp.tanh(w @ t) - y) ** 2)
 
-    settings = SimpleNamespace(eta=0.5, eps=0.05, learning_rate=1e-2, gd_learning_rate=0.05, memory=10, gss_evals=6)
-    loop = make_loop(loss, registry.build_solver(name, loss, None, settings), 1e-12, 10, 2, 1e8)
+    def gauss_newton(t):
+        j = jax.jacfwd(lambda t: jnp.tanh(w @ t))(t)
+        return 2.0 * j.T @ j
+
+    settings = SimpleNamespace(eta=0.5, eps=0.05, learning_rate=1e-2, gd_learning_rate=0.05, memory=10, gss_evals=6,
+                               trust_radius=1.0, cubic_sigma=1.0)
+    loop = make_loop(loss, registry.build_solver(name, loss, None, settings, gauss_newton), 1e-12, 10, 2, 1e8)
     theta0 = jnp.asarray(0.5 * rng.standard_normal((3, 5)))
     batched = jax.jit(jax.vmap(lambda t: loop.advance(loop.init(t), 10)))(theta0)
     single = jax.jit(lambda t: loop.advance(loop.init(t), 10))
