@@ -20,7 +20,6 @@ import dataclasses
 import sys
 import time
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any, Callable
 
 import jax
@@ -203,10 +202,10 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
     value = jax.eval_shape(loss, jax.ShapeDtypeStruct(theta0.shape[1:], theta0.dtype))
     if value.shape != ():
         raise ValueError(f"sweep: the loss returns shape {value.shape}; it must return a scalar")
-    hyper = SimpleNamespace(**{**SETTINGS, **settings})
-    if registry.get(optimizer).gauss_newton and not is_problem:
-        raise TypeError(f"sweep: optimizer {optimizer!r} needs a least-squares Problem (jaxnewton.regression), "
-                        "not a bare loss")
+    try:  # the settings' ranges, checked as a config's are (a ValueError naming the field)
+        hyper = Config(name="sweep", solver=optimizer, **settings)
+    except ValueError as error:
+        raise ValueError(f"sweep: {error}") from None
     solver = registry.build_solver(optimizer, loss, problem.hessian if is_problem else None, hyper,
                                    problem.gauss_newton if is_problem else None)
     loop = make_loop(loss, solver, tol, max_steps, max(1, max_steps // 100), divergence_factor, tol_on)

@@ -94,6 +94,8 @@ def test_sweep_of_a_bare_loss_finds_the_known_stationary_points():
     (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), etaa=0.1), TypeError, r"unknown setting\(s\) \['etaa'\]"),
     (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), optimizer="newtn"), ValueError, "optimizer 'newtn'"),
     (lambda: jn.sweep(lambda t: t @ t), TypeError, "pass theta0"),
+    (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), eps=-1.0), ValueError, "sweep: config field eps=-1.0"),
+    (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), optimizer="lm"), ValueError, "needs the Gauss–Newton"),
     (lambda: jn.sweep(42, np.zeros((2, 3))), TypeError, "not int"),
     (lambda: jn.regression(lambda p, x: x @ p["w"], np.zeros((5, 1)), np.zeros(5)), TypeError, "pass params="),
     (lambda: jn.regression(lambda p, x: (x @ p["a"]) @ p["b"], np.zeros((5, 2)), np.zeros(5),

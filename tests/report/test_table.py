@@ -5,7 +5,7 @@ from pathlib import Path
 
 from jaxnewton.report.table import readme_table, readme_table_text, results_table, update_readme, verdict_word
 from jaxnewton.studies.registry import ROWS
-from summaries import fake_sweep, table_line, write
+from summaries import fake_sweep, write
 
 ROOT = Path(__file__).resolve().parents[2]
 
