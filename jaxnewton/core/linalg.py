@@ -11,7 +11,7 @@ batched kernel is used.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -122,3 +122,58 @@ def cubic_subproblem(lam_P: jax.Array, c_P: jax.Array, sigma: jax.Array) -> jax.
     z = _shifted_step(lam_P, c_P, mu, 2 * tiny)
     fill = jnp.sqrt(jnp.maximum((mu / sigma) ** 2 - jnp.sum(z * z), 0.0))
     return jnp.where(hard, z.at[0].add(fill), z)
+
+
+class MinresResult(NamedTuple):
+    """x ≈ A⁻¹b, the iterations taken and the final relative residual estimate ||b − Ax|| / ||b||."""
+
+    x: jax.Array
+    iterations: jax.Array
+    relative_residual: jax.Array
+
+
+def minres(matvec: Callable[[jax.Array], jax.Array], b_P: jax.Array, rtol: float, max_iter: int) -> MinresResult:
+    """MINRES (Paige & Saunders 1975) for a symmetric, possibly indefinite A given by ``matvec``, from x = 0.
+
+    Lanczos tridiagonalisation with Givens rotations: x_k minimises ||b − Ax|| over the k-th Krylov space, so it
+    needs only symmetry (conjugate gradients also needs A positive definite, which H + εI at a saddle is not).
+    Stops when the recurred residual estimate falls below ``rtol``·||b||, or after ``max_iter`` products. Written
+    here: lineax has CG, GMRES, BiCGStab and LSMR but no MINRES; the recurrences follow SciPy's ``minres`` without a
+    preconditioner.
+    """
+    beta1 = jnp.linalg.norm(b_P)
+    safe_beta1 = jnp.where(beta1 > 0, beta1, 1.0)
+    zero = jnp.zeros_like(b_P)
+    scalar = lambda value: jnp.asarray(value, b_P.dtype)  # noqa: E731
+    # state: k, x, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn
+    init = (jnp.zeros((), jnp.int32), zero, b_P, b_P, b_P, zero, zero, beta1, scalar(0.0), scalar(0.0), scalar(0.0),
+            beta1, scalar(-1.0), scalar(0.0))
+
+    def running(s):
+        k, phibar, beta = s[0], s[11], s[7]
+        return (k < max_iter) & (phibar > rtol * beta1) & (beta > 0)
+
+    def body(s):
+        k, x, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn = s
+        v = y / beta
+        y = matvec(v)
+        y = jnp.where(k >= 1, y - (beta / jnp.where(oldb > 0, oldb, 1.0)) * r1, y)
+        alfa = jnp.dot(v, y)
+        y = y - (alfa / beta) * r2
+        r1, r2 = r2, y
+        oldb, beta = beta, jnp.linalg.norm(y)
+        oldeps = epsln
+        delta = cs * dbar + sn * alfa
+        gbar = sn * dbar - cs * alfa
+        epsln = sn * beta
+        dbar = -cs * beta
+        gamma = jnp.maximum(jnp.hypot(gbar, beta), jnp.finfo(b_P.dtype).tiny)
+        cs, sn = gbar / gamma, beta / gamma
+        phi = cs * phibar
+        phibar = sn * phibar
+        w1, w2 = w2, w
+        w = (v - oldeps * w1 - delta * w2) / gamma
+        return (k + 1, x + phi * w, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn)
+
+    final = jax.lax.while_loop(running, body, init)
+    return MinresResult(final[1], final[0], final[11] / safe_beta1)

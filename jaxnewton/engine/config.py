@@ -27,6 +27,7 @@ from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, WEIGHT_INITS
 from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
 from jaxnewton.engine.loop import TOL_ON
 from jaxnewton.optim import registry
+from jaxnewton.optim.newton import LINEAR_SOLVERS
 
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
 PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d")
@@ -107,6 +108,9 @@ class Config(ConfigBase):
         Diagnostics always use ``jax.hessian``, independently of this choice.
       eta: step relaxation η in (0, 1] (newton and sfn).
       eps: Hessian shift ε ≥ 0 (newton and sfn).
+      linear_solver: how newton solves (H + εI)s = ∇L: ``"dense"`` (form H, LU) or ``"krylov"`` (MINRES on exact
+        Hessian-vector products, H never formed: for large P; ``optim.newton``).
+      krylov_rtol, krylov_max_iter: MINRES's relative residual and iteration cap (0: 2P).
       learning_rate: ADAM's step size.
       gd_learning_rate: gradient descent's step α.
       trust_radius: the initial trust radius Δ₀ of trust_region and sr1.
@@ -153,6 +157,9 @@ class Config(ConfigBase):
     hessian: str = "structured"
     eta: float = 5e-2
     eps: float = 5e-2
+    linear_solver: str = "dense"
+    krylov_rtol: float = 1e-10
+    krylov_max_iter: int = 0
     learning_rate: float = 1e-3
     gd_learning_rate: float = 1e-2
     trust_radius: float = 1.0
@@ -217,6 +224,10 @@ class Config(ConfigBase):
         require(self.hessian in HESSIANS, "hessian", self.hessian, f"one of {list(HESSIANS)}")
         require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")
         require(self.eps >= 0.0, "eps", self.eps, "a shift ≥ 0")
+        require(self.linear_solver in LINEAR_SOLVERS, "linear_solver", self.linear_solver,
+                f"one of {list(LINEAR_SOLVERS)}")
+        require(0.0 < self.krylov_rtol < 1.0, "krylov_rtol", self.krylov_rtol, "a relative residual in (0, 1)")
+        require(self.krylov_max_iter >= 0, "krylov_max_iter", self.krylov_max_iter, "0 (2P) or a cap ≥ 1")
         require(self.eps > 0.0 or self.solver != "sfn" and "sfn" not in self.optimizers, "eps", self.eps,
                 "a shift > 0 for saddle-free Newton: with ε = 0 a zero eigenvalue of |H| is an infinite step")
         require(self.learning_rate > 0.0, "learning_rate", self.learning_rate, "a step size > 0")

@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from jaxnewton.core.linalg import lu_solve, symmetric_eigh
+from jaxnewton.core.linalg import lu_solve, minres, symmetric_eigh
 from jaxnewton.optim.base import HessianFn, LossFn, Solver
 
 
-def damped_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | None = None) -> Solver:
+LINEAR_SOLVERS = ("dense", "krylov")
+
+
+class KrylovState(NamedTuple):
+    """The Krylov path's record: MINRES iterations (Hessian-vector products) summed over the steps."""
+
+    krylov_iterations: jax.Array
+
+
+def damped_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | None = None,
+                  linear_solver: str = "dense", krylov_rtol: float = 1e-10, krylov_max_iter: int = 0) -> Solver:
     """The paper's damped ("modified") Newton step with the exact Hessian.
 
     θ ← θ − η (∇²L(θ) + εI)⁻¹ ∇L(θ). H + εI may be indefinite, so the system is solved
-    with a general LU solve with partial pivoting, never Cholesky.
+    with a general LU solve with partial pivoting, never Cholesky (``linear_solver="dense"``), or without
+    forming H by MINRES on exact Hessian-vector products (forward over reverse), to a relative residual
+    ``krylov_rtol`` (``"krylov"``: memory O(P) instead of O(P²)).
 
     Args:
       loss: L(θ) of a flat vector.
       eta: step relaxation η.
       eps: shift ε.
-      hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None.
+      hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None (dense path only).
+      linear_solver: ``LINEAR_SOLVERS``.
+      krylov_rtol, krylov_max_iter: MINRES's tolerance and iteration cap (0: 2P).
 
     Returns:
-      A stateless ``Solver`` (its state is ``()``).
+      A ``Solver``: stateless (``()``) on the dense path, a ``KrylovState`` on the Krylov one.
     """
+    if linear_solver not in LINEAR_SOLVERS:
+        raise ValueError(f"linear_solver={linear_solver!r} is unknown; use one of {list(LINEAR_SOLVERS)}")
+    if linear_solver == "krylov":
+        return _krylov_newton(loss, eta, eps, krylov_rtol, krylov_max_iter)
     hessian = hessian or jax.hessian(loss)
 
     def init(theta: jax.Array) -> tuple[()]:
@@ -38,6 +56,26 @@ def damped_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | Non
         # identity instead, so the discarded branch stays finite under vmap.
         system = jnp.where(done, eye, shifted)
         return theta - eta * lu_solve(system, grad), state
+
+    return Solver(init=init, update=update)
+
+
+def hessian_vector_product(loss: LossFn) -> Callable[[jax.Array, jax.Array], jax.Array]:
+    """(θ, v) ↦ ∇²L(θ) v, exact, by forward-over-reverse differentiation (never forms ∇²L)."""
+    return lambda theta, v: jax.jvp(jax.grad(loss), (theta,), (v,))[1]
+
+
+def _krylov_newton(loss: LossFn, eta: float, eps: float, rtol: float, max_iter: int) -> Solver:
+    hvp = hessian_vector_product(loss)
+
+    def init(theta: jax.Array) -> KrylovState:
+        return KrylovState(jnp.zeros((), jnp.int32))
+
+    def update(theta: jax.Array, grad: jax.Array, state: KrylovState, done: jax.Array):
+        # A finished seed solves for a zero right-hand side: MINRES stops at once.
+        result = minres(lambda v: hvp(theta, v) + eps * v, jnp.where(done, 0.0, grad), rtol,
+                        max_iter or 2 * theta.size)
+        return theta - eta * result.x, KrylovState(state.krylov_iterations + result.iterations)
 
     return Solver(init=init, update=update)
 

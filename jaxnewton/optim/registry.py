@@ -132,8 +132,11 @@ def _shift(c: Any) -> str:
     return f"η={c.eta} ε={c.eps}"
 
 
-register(Optimizer("newton", "damped Newton", lambda loss, h, c: damped_newton(loss, c.eta, c.eps, h),
-                   ("eta", "eps"), _shift))
+register(Optimizer("newton", "damped Newton",
+                   lambda loss, h, c: damped_newton(loss, c.eta, c.eps, h, c.linear_solver, c.krylov_rtol,
+                                                    c.krylov_max_iter),
+                   ("eta", "eps", "linear_solver", "krylov_rtol", "krylov_max_iter"),
+                   lambda c: _shift(c) + (f" MINRES to {c.krylov_rtol:g}" if c.linear_solver == "krylov" else "")))
 register(Optimizer("sfn", "saddle-free Newton", lambda loss, h, c: saddle_free_newton(loss, c.eta, c.eps, h),
                    ("eta", "eps"), _shift))
 register(Optimizer("bfgs", "BFGS", lambda loss, h, c: bfgs(loss), (), lambda c: "zoom line search",

@@ -106,6 +106,8 @@ def batch_record(config: Config, part: BatchResult) -> dict[str, np.ndarray]:
               **{f"diagnostics_{k}": v for k, v in part.diagnostics._asdict().items()}}
     if config.input_features == "fourier":
         record["fourier_B"] = part.context  # B_SxFxD: part of each seed's record
+    if config.linear_solver == "krylov" and config.solver == "newton":
+        record["krylov_iterations"] = state.solver_state.krylov_iterations  # MINRES products over all steps
     if registry.get(config.solver).quasi_newton:  # the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
         record["curvature_pairs"], record["curvature_bad_pairs"] = state.solver_state.n_pairs, state.solver_state.n_bad
     return {k: np.asarray(v) for k, v in record.items()}
@@ -125,7 +127,9 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
     config = experiment.config
     tracked = registry.get(config.solver).quasi_newton
     writer = RowWriter(out / "runs.csv", out / "arrays.npz", RUNS_COLUMNS)
-    columns = {k: [] for k in (*SUMMARY_COLUMNS, *(("curvature_pairs", "curvature_bad_pairs") if tracked else ()))}
+    krylov = config.linear_solver == "krylov" and config.solver == "newton"
+    columns = {k: [] for k in (*SUMMARY_COLUMNS, *(("curvature_pairs", "curvature_bad_pairs") if tracked else ()),
+                               *(("krylov_iterations",) if krylov else ()))}
     figure_arrays, figure_rows, seconds = {}, [], 0.0
     for path in results:
         r = load_npz(path)
@@ -145,7 +149,7 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
         arrays = {"seed": r["seed"], "theta0": r["theta0"], "theta": r["theta"], "eigvals": r["diagnostics_eigvals"],
                   "basis_cosines": r["diagnostics_basis_cosines"], "history_loss": r["history_loss"],
                   "history_grad_norm": r["history_grad_norm"],
-                  **{k: r[k] for k in ("fourier_B", "curvature_pairs", "curvature_bad_pairs") if k in r}}
+                  **{k: r[k] for k in ("fourier_B", "curvature_pairs", "curvature_bad_pairs", "krylov_iterations") if k in r}}
         writer.add(rows, arrays)
         for k in columns:
             columns[k].append(r[k])
@@ -199,6 +203,8 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
             "rel_l2_error": "||N − u|| / ||u|| over all seeds, u the exact solution: at the nodes with u = v for "
                             f"regression, on a grid {ERROR_REFINEMENT}× finer per axis for a PINN",
             "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
+            "median_krylov_iterations": "linear_solver=krylov only (else null): the median over seeds of MINRES "
+                                        "iterations (Hessian-vector products) per Newton step",
             "curvature": "quasi-Newton runs only (else null): the curvature pairs s = θ_k − θ_{k−1}, y = ∇L_k − "
                          "∇L_{k−1} of all seeds, how many broke the curvature condition yᵀs > 0, and in how many "
                          "seeds (optim.quasi_newton.track_curvature)",
@@ -207,6 +213,8 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
         "curvature": {"pairs": int(np.sum(c["curvature_pairs"])), "bad_pairs": int(np.sum(c["curvature_bad_pairs"])),
                       "seeds_with_bad_pairs": int(np.sum(c["curvature_bad_pairs"] > 0))} if tracked else None,
         "total_iterations": int(np.sum(c["steps"])),
+        "median_krylov_iterations": (float(np.median(c["krylov_iterations"] / np.maximum(c["steps"], 1)))
+                                     if krylov else None),
         "wall_seconds": seconds,
     }
     figure_arrays["history_step"] = history_step
