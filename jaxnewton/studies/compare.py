@@ -299,9 +299,8 @@ def second_order_cells(summaries: list[Summary]) -> Cells:
     names = list(summary["optimizers"])
     setting = "<br>".join(_optimizer_line(name, summary["optimizers"][name]) for name in names)
     larger = "; ".join(f"{name} {at_trivial(name)} at the trivial point" for name in names)
-    headline = "at the trivial point: " + ", ".join(
-        f"{name} {trivial_total(summary['optimizers'][name])}/{n}" for name in names) + "; fit v: " + ", ".join(
-        f"{name} {summary['optimizers'][name]['solved']}" for name in names if summary["optimizers"][name]["solved"])
+    headline = f"trivial/fit of {n}: " + ", ".join(
+        f"{name} {trivial_total(summary['optimizers'][name])}/{summary['optimizers'][name]['solved']}" for name in names)
     return Cells(setting, larger, "extension", headline)
 
 
@@ -332,7 +331,7 @@ ROWS = (
         ("compare_mlp_tanh", "mechanism"), e9_cells,
         (Figure("compare_mlp_tanh", "comparison.png", E9_CAPTION), Figure("mechanism", "mechanism.png",
                                                                           MECHANISM_CAPTION))),
-    Row("SO", "second-order methods on E3", "Gauss–Newton, Levenberg–Marquardt, trust-region Newton, cubic "
+    Row("SO", "second-order on E3", "Gauss–Newton, Levenberg–Marquardt, trust-region Newton, cubic "
         "regularisation, SR1, Newton with a line search, against damped Newton and BFGS, from the same 64 initial "
         "points of E3 (make compare-second-order)", "not in the paper", ("compare_second_order",), second_order_cells,
         (Figure("compare_second_order", "comparison.png", SECOND_ORDER_CAPTION),), own_target="make compare-second-order"),
