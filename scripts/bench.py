@@ -25,7 +25,8 @@ Also measured in the same run:
   FLOP count / the structured time (the rate needed to do jax.hessian's arithmetic that
   fast); and both as fractions of ``matmul_gflops``;
 - ``widths``: time per seed-iteration of one vmapped Newton step against the parameter
-  count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs the
+  count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
+  products, ``--only-widths`` for that scan alone, vs the
   PyTorch loop, each only where it fits in time and memory);
 - ``sweep_10`` / ``sweep_100``: the wall time (compile included) and iterations of the
   real E3 sweeps, read from ``results/mlp_tanh*/summary.json`` (``make mlp``,
@@ -243,6 +244,20 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             rows.append({"impl": impl, "width": width, "n_params": n_params, "seeds": n_seeds,
                          "ms_per_seed_iter": 1e3 * seconds / n_seeds})
             print(f"width {width:>3} (P = {n_params:>5}) {impl:>22}: {1e3 * seconds / n_seeds:10.3f} ms")
+        if n_params <= budget_params.get("krylov", 0):  # MINRES on Hessian-vector products, H never formed
+            experiment = experiments["structured"]
+            problem = experiment.problem
+            n_seeds = 8 if n_params <= 500 else 2
+            theta = initial_points(experiment, np.arange(n_seeds))
+            solver = registry.build_solver("newton", problem.loss, None,
+                                           dataclasses.replace(config, linear_solver="krylov"))
+            step = jax.jit(jax.vmap(lambda t: solver.update(t, jax.grad(problem.loss)(t), solver.init(t), False)))
+            seconds = best_time(lambda: jax.block_until_ready(step(theta)), repeats)
+            iterations = float(np.mean(np.asarray(step(theta)[1].krylov_iterations)))
+            rows.append({"impl": "jaxnewton krylov", "width": width, "n_params": n_params, "seeds": n_seeds,
+                         "ms_per_seed_iter": 1e3 * seconds / n_seeds, "minres_iterations": iterations})
+            print(f"width {width:>3} (P = {n_params:>5}) {'jaxnewton krylov':>22}: {1e3 * seconds / n_seeds:10.3f} ms "
+                  f"({iterations:.0f} MINRES iterations)")
         if use_torch and n_params <= budget_params["torch_loop"]:
             experiment = experiments["structured"]
             theta = initial_points(experiment, np.arange(1))
@@ -313,7 +328,17 @@ def main() -> None:
     parser.add_argument("--torch-device", default="cpu", help="where PyTorch runs: cpu, or cuda on a GPU machine")
     parser.add_argument("--results", type=Path, default=Path("results"), help="where make mlp / mlp-100 wrote")
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
+    parser.add_argument("--only-widths", action="store_true",
+                        help="only the size scan, dense against Krylov (no PyTorch), into --out")
     args = parser.parse_args()
+    budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500, "krylov": 200_000}
+    if args.only_widths:
+        base = load_config("mlp_tanh")
+        widths = [int(w) for w in args.widths.split(",") if w]
+        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats, "widths": width_section(
+            base, widths, args.repeats, {**budget, "autodiff": 0}, False)})
+        print(f"wrote {args.out}")
+        return
 
     use_torch = not args.no_torch
     if use_torch:
@@ -353,7 +378,6 @@ def main() -> None:
     for name, ratio in report["ratios"].items():
         print(f"{name}: {ratio:.1f}×")
     widths = [int(w) for w in args.widths.split(",") if w]
-    budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500}
     report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch, args.torch_device)
     per_iter = 1 / by[("jaxnewton", 64 if 64 in counts else max(counts))]
     report |= sweep_section(args.results, per_iter)

@@ -14,7 +14,7 @@ from jaxnewton.optim import registry
 
 # Settings per optimiser for the small test problems (first-order ones need many steps on Rosenbrock).
 SETTINGS = dict(eta=1.0, eps=0.0, learning_rate=1e-2, gd_learning_rate=1e-3, memory=10, gss_evals=6, trust_radius=1.0,
-                cubic_sigma=1.0)
+                cubic_sigma=1.0, linear_solver="dense", krylov_rtol=1e-10, krylov_max_iter=0)
 CAPS = {"adam": 20_000, "gd": 100_000}
 
 

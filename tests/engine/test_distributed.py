@@ -12,9 +12,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from jaxnewton.engine.config import load_config, override
+from jaxnewton.studies.registry import run_config
+
 ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", "jaxnewton", "run", "mlp_tanh", "--smoke", "--set", "n_seeds=5",
-           "--set", "seed_batch=2", "--set", "max_steps=60"]  # 3 batches: process 0 runs two, process 1 one
+SETTINGS = ["n_seeds=5", "seed_batch=2", "max_steps=60"]  # 3 batches: process 0 runs two, process 1 one
+COMMAND = [sys.executable, "-m", "jaxnewton", "run", "mlp_tanh", "--smoke", *(a for s in SETTINGS for a in ("--set", s))]
 
 
 def free_port() -> int:
@@ -38,9 +41,7 @@ def test_two_processes_write_the_folder_a_single_process_writes(tmp_path):
     logs = [p.communicate(timeout=600)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], logs
     assert "batch 2/3" not in logs[0] and "batch 2/3" in logs[1]  # the batches were shared out
-    single = subprocess.run([*COMMAND, "--out", str(tmp_path / "one")], cwd=ROOT, env=environment(),
-                            capture_output=True, text=True, timeout=600)
-    assert single.returncode == 0, single.stderr
+    run_config(override(load_config("mlp_tanh", smoke=True), SETTINGS), tmp_path / "one", log=lambda _: None)
     with np.load(tmp_path / "two" / "arrays.npz") as a, np.load(tmp_path / "one" / "arrays.npz") as b:
         assert sorted(a.files) == sorted(b.files)
         for key in a.files:

@@ -8,6 +8,7 @@ import pytest
 from jaxnewton.core.linalg import cubic_subproblem, trust_region_subproblem
 from jaxnewton.engine.loop import CONVERGED, make_loop
 from jaxnewton.optim import registry
+from jaxnewton.optim.newton import damped_newton
 from jaxnewton.optim.globalised import (cubic_regularisation, gauss_newton, levenberg_marquardt, newton_line_search,
                                         sr1_trust_region, trust_region_newton)
 
@@ -69,7 +70,7 @@ def test_trust_region_and_cubic_leave_a_strict_saddle_that_damped_newton_lands_o
     state = run(loss, solver, jnp.array([1e-3, 1e-3]), max_steps=30)
     assert int(state.status) != CONVERGED and abs(float(state.theta[1])) > 1.0 and float(state.loss) < -1.0
     assert abs(float(state.theta[0])) < 1e-6  # along x it went to 0, as Newton does
-    newton = registry.build_solver("newton", loss, hessian, type("S", (), {"eta": 1.0, "eps": 0.0}))
+    newton = damped_newton(loss, 1.0, 0.0, hessian)
     assert int(run(loss, newton, jnp.array([1e-3, 1e-3]), max_steps=5).status) == CONVERGED
 
 

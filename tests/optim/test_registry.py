@@ -43,7 +43,8 @@ def test_vmap_over_seeds_equals_a_per_seed_loop(name):
         return 2.0 * j.T @ j
 
     settings = SimpleNamespace(eta=0.5, eps=0.05, learning_rate=1e-2, gd_learning_rate=0.05, memory=10, gss_evals=6,
-                               trust_radius=1.0, cubic_sigma=1.0)
+                               trust_radius=1.0, cubic_sigma=1.0, linear_solver="dense", krylov_rtol=1e-10,
+                               krylov_max_iter=0)
     loop = make_loop(loss, registry.build_solver(name, loss, None, settings, gauss_newton), 1e-12, 10, 2, 1e8)
     theta0 = jnp.asarray(0.5 * rng.standard_normal((3, 5)))
     batched = jax.jit(jax.vmap(lambda t: loop.advance(loop.init(t), 10)))(theta0)
