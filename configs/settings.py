@@ -36,6 +36,5 @@ def get_config(smoke: bool = False) -> SettingsConfig:
     )
     if smoke:
         return SettingsConfig(name="settings", n_seeds=2,
-                              fixed=("max_steps=30", "segment_steps=10", "history_stride=5"),
-                              factors=("loss_reduction=sum", "dtype=float32"), cross=("loss_reduction", "dtype"))
+                              fixed=("max_steps=30", "segment_steps=10", "history_stride=5"), factors=("dtype=float32",))
     return config
