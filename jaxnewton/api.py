@@ -36,7 +36,9 @@ from jaxnewton.engine.loop import STATUS, TOL_ON, make_loop
 from jaxnewton.engine.outcomes import classify, counts
 from jaxnewton.engine.sweep import advance_to_end, diagnose_batch, init_batch, make_batch_fns, status_counts
 from jaxnewton.optim import registry
+from jaxnewton.report.figures import save
 from jaxnewton.studies.registry import run_config
+from jaxnewton.studies.seeds import spectrum
 
 # The optimisers' settings a sweep accepts, with the experiments' defaults (engine.config.Config).
 SETTINGS = {f.name: f.default for f in dataclasses.fields(Config)
@@ -105,19 +107,9 @@ class SweepResult:
         return "\n".join(lines)
 
     def plot_spectrum(self, path: str | Path, eig_rtol: float = 1e-6) -> None:
-        """Save the Hessian spectrum of every seed's end point (symlog; red < 0, grey near 0, blue > 0) to ``path``."""
-        import matplotlib.pyplot as plt
-
-        fig, ax = plt.subplots(figsize=(max(6.0, 0.12 * len(self.status) + 4), 4))
-        for i, lam in enumerate(self.eigvals):
-            threshold = eig_rtol * np.max(np.abs(lam))
-            ax.scatter(np.full(lam.shape, i), lam, s=5,
-                       c=np.where(lam < -threshold, "tab:red", np.where(lam > threshold, "tab:blue", "tab:gray")))
-        ax.set_yscale("symlog", linthresh=1e-6)
-        ax.set(xlabel="seed", ylabel="eigenvalue of ∇²L", title="Hessian spectrum at each seed's end point")
-        fig.tight_layout()
-        fig.savefig(path, dpi=120)
-        plt.close(fig)
+        """Save the Hessian spectrum of every seed's end point to ``path`` (the sweeps' ``spectrum.png``)."""
+        rows = [{"seed": i, "label": label} for i, label in enumerate(self.labels)]
+        save(spectrum({"eigvals": self.eigvals}, rows, eig_rtol), Path(path))
 
 
 def regression(model: Any, x, v, *, params: Any = None, init: Callable[[jax.Array], Any] | None = None,

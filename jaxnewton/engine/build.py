@@ -89,7 +89,7 @@ def make_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any]
 def build(config: Config) -> Experiment:
     """Build the problem, loop and diagnostics a config describes (nothing is compiled here)."""
     problem_for = make_problem_for(config)
-    diagnostic_problem_for = make_problem_for(config, "float64")
+    diagnostic_problem_for = problem_for if config.dtype == "float64" else make_problem_for(config, "float64")
 
     def contexts(seeds: np.ndarray) -> Any:
         if config.input_features != "fourier":
