@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jaxnewton.engine import distributed
 from jaxnewton.engine.config import Config, ConfigBase, load_config, override
+from jaxnewton.engine.sweep import use_every_core
 from jaxnewton.optim import registry
 from jaxnewton.studies.registry import run_config
 
@@ -83,6 +84,8 @@ def main(argv: list[str] | None = None) -> int:
         config = configure(args)
         if args.distributed:
             distributed.initialize()
+        else:
+            use_every_core()
         run_config(config, args.out or Path("results") / config.name, policy="clear" if args.force else "refuse")
     except KeyboardInterrupt:
         if args.debug:

@@ -2,7 +2,7 @@
 
 Run:      make bench            (installs the ``bench`` extra, PyTorch CPU, then
                                  python scripts/bench.py --out results/bench.json)
-Runtime:  about 2 minutes on a 2-core CPU, after the install.
+Runtime:  several minutes on a 2-core CPU after the install (the width scan at P = 6 720 dominates).
 
 Every implementation runs the same damped Newton step of the E3 config (140 parameters,
 100 nodes, float64; θ ← θ − η (H + εI)⁻¹ ∇L with the exact Hessian) for a fixed number
@@ -12,9 +12,16 @@ timed in one process, after compiling / warming up, best of ``--repeats``:
 - ``jaxnewton``: the batched runner (``jaxnewton.engine.sweep``: jit(shard_map(chunks of
   vmap(while_loop)))) with the structured exact Hessian of ``jaxnewton.core.curvature``;
 - ``jax_loop``: a Python loop over seeds, each running the same loop jitted unbatched;
+- ``jaxnewton_1device``: the same runner on one CPU device (``jaxnewton`` uses one per core,
+  ``engine.sweep.use_every_core``, as ``python -m jaxnewton`` and ``make paper`` do);
 - ``torch_loop``: the straightforward PyTorch script, a loop over seeds and steps with
   ``torch.autograd.functional.hessian`` and ``torch.linalg.solve``;
+- ``torch_vectorize``: the same loop with ``hessian(..., vectorize=True)`` (one batched
+  backward pass over the P basis vectors instead of P passes);
 - ``torch_func_vmap``: ``torch.func.vmap(torch.func.hessian(loss))`` over the seeds.
+
+``best_torch_ratio`` is jaxnewton's rate at its largest seed count over the fastest PyTorch row
+(any option, any seed count).
 
 Also measured in the same run:
 
@@ -24,6 +31,8 @@ Also measured in the same run:
   structured Hessian's own FLOPs / its time; ``hessian_effective_gflops``, jax.hessian's
   FLOP count / the structured time (the rate needed to do jax.hessian's arithmetic that
   fast); and both as fractions of ``matmul_gflops``;
+- ``problems``: per experiment (E3–E7), the exact Hessian the runner uses (structured, or ``jax.hessian`` where
+  none is written) against ``jax.hessian``, and the LU solve, ms per seed in chunks of 16, with XLA's FLOP count;
 - ``widths``: time per seed-iteration of one vmapped Newton step against the parameter
   count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
   products, ``--only-widths`` for that scan alone, vs the
@@ -48,15 +57,19 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from jaxnewton.core.linalg import lu_solve
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import load_config
 from jaxnewton.engine.io import machine_info, write_json
 from jaxnewton.engine.loop import make_loop
-from jaxnewton.engine.sweep import CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, seed_mesh
+from jaxnewton.engine.sweep import (CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, seed_mesh,
+                                    use_every_core)
 from jaxnewton.optim import registry
 
-IMPLS = ("jaxnewton", "jax_loop", "torch_loop", "torch_func_vmap")
-COLORS = {"jaxnewton": "C0", "jax_loop": "C1", "torch_loop": "C2", "torch_func_vmap": "C3", "jax.hessian (vmapped)": "C4"}
+IMPLS = ("jaxnewton", "jaxnewton_1device", "jax_loop", "torch_loop", "torch_vectorize", "torch_func_vmap")
+TORCH_IMPLS = ("torch_loop", "torch_vectorize", "torch_func_vmap")
+COLORS = {"jaxnewton": "C0", "jaxnewton_1device": "C5", "jax_loop": "C1", "torch_loop": "C2", "torch_vectorize": "C6",
+          "torch_func_vmap": "C3", "jax.hessian (vmapped)": "C4", "jaxnewton krylov": "C7"}
 
 
 def best_time(fn, repeats: int) -> float:
@@ -113,8 +126,11 @@ def torch_problem(experiment, device: str = "cpu"):
     return loss
 
 
-def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float, device: str = "cpu"):
-    """The straightforward script: for each seed, for each step, Hessian + gradient + solve."""
+def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float, device: str = "cpu",
+                   vectorize: bool = False):
+    """The straightforward script: for each seed, for each step, Hessian + gradient + solve.
+
+    ``vectorize=True`` is PyTorch's batched Hessian (one vmapped backward pass over the basis vectors)."""
     import torch
 
     out = []
@@ -122,7 +138,7 @@ def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float, device:
         theta = torch.from_numpy(np.array(theta0)).to(device)
         eye = torch.eye(theta.numel(), dtype=theta.dtype, device=device)
         for _ in range(steps):
-            hessian = torch.autograd.functional.hessian(loss, theta)
+            hessian = torch.autograd.functional.hessian(loss, theta, vectorize=vectorize)
             t = theta.detach().requires_grad_(True)
             (grad,) = torch.autograd.grad(loss(t), t)
             theta = theta - eta * torch.linalg.solve(hessian + eps * eye, grad)
@@ -161,8 +177,11 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
     config = experiment.config
     loop = newton_loop(experiment, steps)
     fns = make_batch_fns(loop, experiment.diagnose)
+    one_device = make_batch_fns(loop, experiment.diagnose, seed_mesh(jax.local_devices()[:1]))
     single = jax.jit(lambda theta0: loop.advance(loop.init(theta0), jnp.asarray(steps, jnp.int32)))
     impls = {"jaxnewton": seed_counts, "jax_loop": seed_counts}
+    if fns.n_devices > 1:
+        impls["jaxnewton_1device"] = seed_counts
     checks = {}
     if use_torch:
         import torch
@@ -174,13 +193,15 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
         check_fns = make_batch_fns(newton_loop(experiment, 3), experiment.diagnose)
         reference = advance_running(check_fns, init_batch(check_fns, theta0), 3).theta
         for name, theta in (("torch_loop", torch_loop_run(loss, theta0, 3, config.eta, config.eps, torch_device)),
+                            ("torch_vectorize", torch_loop_run(loss, theta0, 3, config.eta, config.eps, torch_device,
+                                                               vectorize=True)),
                             ("torch_func_vmap", torch_vmap(theta0, 3))):
             err = float(np.max(np.abs(theta - reference)) / np.max(np.abs(reference)))
             checks[name] = err
             print(f"{name} vs jaxnewton after 3 steps: max relative difference {err:.1e}")
             if not err < 1e-9:
                 raise RuntimeError(f"{name} disagrees with jaxnewton ({err:.1e}); the comparison would be meaningless")
-        impls |= {"torch_loop": torch_seeds, "torch_func_vmap": torch_vmap_seeds}
+        impls |= {"torch_loop": torch_seeds, "torch_vectorize": torch_seeds, "torch_func_vmap": torch_vmap_seeds}
         print(f"torch {torch.__version__} on {torch_device}, {torch.get_num_threads()} CPU threads")
     rows = []
     for impl, counts in impls.items():
@@ -189,8 +210,12 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
             n_steps = torch_steps if impl.startswith("torch") else steps
             fn = {
                 "jaxnewton": lambda: jax.block_until_ready(advance_running(fns, init_batch(fns, theta0), steps).theta),
+                "jaxnewton_1device": lambda: jax.block_until_ready(
+                    advance_running(one_device, init_batch(one_device, theta0), steps).theta),
                 "jax_loop": lambda: [jax.block_until_ready(single(t).theta) for t in theta0],
                 "torch_loop": lambda: torch_loop_run(loss, theta0, n_steps, config.eta, config.eps, torch_device),
+                "torch_vectorize": lambda: torch_loop_run(loss, theta0, n_steps, config.eta, config.eps, torch_device,
+                                                          vectorize=True),
                 "torch_func_vmap": lambda: torch_vmap(theta0, n_steps),
             }[impl]
             seconds = best_time(fn, 1 if impl == "torch_loop" else repeats)
@@ -221,6 +246,43 @@ def hessian_section(experiment, repeats: int, n_seeds: int = 64) -> dict:
     out["max_rel_diff"] = float(jnp.max(jnp.abs(structured - reference)) / jnp.max(jnp.abs(reference)))
     out["speedup"] = out["autodiff"]["ms_per_seed"] / out["structured"]["ms_per_seed"]
     return out
+
+
+PROBLEMS = ("mlp_tanh", "siren", "fourier", "pinn1d", "pinn2d")  # E3, E4, E5, E6, E7
+
+
+def problem_section(repeats: int, n_seeds: int = 32) -> list:
+    """Per experiment: one exact Hessian as the runner computes it (the config's ``hessian``) against
+    ``jax.hessian``, and one LU solve, ms per seed in chunks of ``CHUNK``; the two Hessians checked equal first."""
+    rows = []
+    for name in PROBLEMS:
+        experiment = build(load_config(name))
+        config, seeds = experiment.config, np.arange(n_seeds)
+        theta = jnp.asarray(initial_points(experiment, seeds))
+        contexts = experiment.contexts(seeds)
+        args = (theta,) if isinstance(contexts, tuple) else (theta, contexts)
+        runner = lambda t, c=(): experiment.problem_for(c).hessian(t)  # noqa: E731
+        autodiff = lambda t, c=(): jax.hessian(experiment.problem_for(c).loss)(t)  # noqa: E731
+        chunked = lambda fn: jax.jit(lambda *xs: jax.lax.map(lambda x: fn(*x), xs, batch_size=CHUNK))  # noqa: E731
+        ours, reference = chunked(runner)(*args), chunked(autodiff)(*args)
+        rel = float(jnp.max(jnp.abs(ours - reference)) / jnp.max(jnp.abs(reference)))
+        if not rel < 1e-12:
+            raise RuntimeError(f"{name}: the runner's Hessian differs from jax.hessian by {rel:.1e}")
+        eye = jnp.eye(theta.shape[1], dtype=theta.dtype)
+        solve = chunked(lambda h, g: lu_solve(h + config.eps * eye, g))
+        row = {"config": name, "n_params": int(theta.shape[1]), "hessian": config.hessian, "max_rel_diff": rel}
+        for label, fn, fargs in (("runner", chunked(runner), args), ("autodiff", chunked(autodiff), args),
+                                 ("lu", solve, (ours, theta))):
+            row[f"{label}_ms_per_seed"] = 1e3 * best_time(lambda: jax.block_until_ready(fn(*fargs)), repeats) / n_seeds
+        one = jax.jit(jax.vmap(runner)).lower(*(jax.tree.map(lambda a: a[:CHUNK], x) for x in args)).compile()
+        analysis = one.cost_analysis()
+        analysis = analysis[0] if isinstance(analysis, list) else analysis
+        row["runner_mflop_per_seed"] = analysis["flops"] / CHUNK / 1e6
+        rows.append(row)
+        print(f"{name:>9} P = {row['n_params']:>4}: Hessian ({config.hessian}) {row['runner_ms_per_seed']:.3f} ms, "
+              f"jax.hessian {row['autodiff_ms_per_seed']:.3f} ms, LU {row['lu_ms_per_seed']:.3f} ms a seed; "
+              f"{row['runner_mflop_per_seed']:.1f} MFLOP; agree to {rel:.1e}")
+    return rows
 
 
 def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool, torch_device: str = "cpu") -> list:
@@ -331,6 +393,7 @@ def main() -> None:
     parser.add_argument("--only-widths", action="store_true",
                         help="only the size scan, dense against Krylov (no PyTorch), into --out")
     args = parser.parse_args()
+    use_every_core()  # as the runner's CLI does (one CPU device per core)
     budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500, "krylov": 200_000}
     if args.only_widths:
         base = load_config("mlp_tanh")
@@ -368,6 +431,7 @@ def main() -> None:
     }
     print(f"structured Hessian: {report['hessian_gflops']:.1f} GFLOP/s own, "
           f"{report['hessian_effective_gflops']:.1f} GFLOP/s effective; fractions of matmul {report['hessian_fraction_of_matmul']}")
+    report["problems"] = problem_section(args.repeats)
     report["rows"], report["torch_check"] = seed_rows(
         experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
         [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device)
@@ -377,6 +441,12 @@ def main() -> None:
                         for (impl, n), rate in by.items() if impl != "jaxnewton"}
     for name, ratio in report["ratios"].items():
         print(f"{name}: {ratio:.1f}×")
+    torch_rows = {k: v for k, v in by.items() if k[0] in TORCH_IMPLS}
+    if torch_rows:
+        (impl, n), rate = max(torch_rows.items(), key=lambda item: item[1])
+        report["best_torch"] = {"impl": impl, "seeds": n, "ms_per_seed_iter": 1e3 / rate}
+        report["best_torch_ratio"] = by[("jaxnewton", top)] / rate
+        print(f"fastest PyTorch option: {impl} at {n} seeds; jaxnewton@{top} is {report['best_torch_ratio']:.1f}× faster")
     widths = [int(w) for w in args.widths.split(",") if w]
     report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch, args.torch_device)
     per_iter = 1 / by[("jaxnewton", 64 if 64 in counts else max(counts))]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from jaxnewton.engine.sweep import use_every_core
 from jaxnewton.paper import run_paper
 from jaxnewton.report.table import update_readme
 from jaxnewton.studies.registry import ROWS
@@ -29,6 +30,7 @@ def main() -> None:
                         help="run nothing: copy the summaries into docs/results and rewrite the README's table")
     args = parser.parse_args()
     if not args.readme_only:
+        use_every_core()
         run_paper(args.results / "quick" if args.quick else args.results, quick=args.quick, force=args.force)
     if not args.quick:
         update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)

@@ -16,6 +16,11 @@ from jaxnewton.engine.sweep import make_batch_fns
 
 jax.config.update("jax_numpy_dtype_promotion", "strict")
 
+# The CLI gives JAX one CPU device per core (engine.sweep.use_every_core); under two pytest workers the cores are
+# already busy, and a one-device subprocess pads a small batch to one chunk instead of one per device. The
+# several-device path has its own tests (tests/engine/test_sharding.py), which set the count themselves.
+os.environ.setdefault("JAXNEWTON_CPU_DEVICES", "1")
+
 # One XLA compilation cache per test session, shared by the pytest-xdist workers and empty at its start: the
 # tests build the same computations (an E3 loop, a diagnosis, a path finder) in many tests from fresh
 # closures, and XLA compiles each identical program once instead of once per test and worker. The first
@@ -27,6 +32,11 @@ if "JAXNEWTON_TEST_XLA_CACHE" not in os.environ:
 jax.config.update("jax_compilation_cache_dir", os.environ["JAXNEWTON_TEST_XLA_CACHE"])
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
+# The same cache for the CLI and example subprocesses the tests start (JAX reads these variables at import): a
+# subprocess that runs a program a test already compiled (E3's loop on one device, say) loads it instead.
+os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.environ["JAXNEWTON_TEST_XLA_CACHE"])
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
+os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 
 
 @pytest.fixture(scope="session")

@@ -64,8 +64,8 @@ def test_flax_e3_network_takes_the_builtin_mlps_newton_steps_and_diagnostics(mod
     ours, theirs = newton_iterates(e3.problem, theta0), newton_iterates(problem, theta0)
     np.testing.assert_allclose(theirs, ours, rtol=0, atol=1e-12)
     assert np.max(np.abs(ours[:, -1] - theta0)) > 0.1  # they moved
-    d_ours = jax.vmap(make_diagnose(e3.problem, 1e-6, 0.99, 0.1))(ours[:, -1])
-    d_theirs = jax.vmap(make_diagnose(problem, 1e-6, 0.99, 0.1))(theirs[:, -1])
+    d_ours = jax.jit(jax.vmap(make_diagnose(e3.problem, 1e-6, 0.99, 0.1)))(ours[:, -1])
+    d_theirs = jax.jit(jax.vmap(make_diagnose(problem, 1e-6, 0.99, 0.1)))(theirs[:, -1])
     scale = np.max(np.abs(d_ours.eigvals))
     np.testing.assert_allclose(d_theirs.eigvals, d_ours.eigvals, rtol=0, atol=1e-10 * scale)
     for field in ("label", "trivial", "n_neg"):

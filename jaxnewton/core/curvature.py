@@ -17,13 +17,13 @@ adjoint, e.g. Griewank & Walther, *Evaluating Derivatives*, ch. 4):
 
 with z_l the pre-activations, G_l = ∂z_l/∂θ, A_l = ∂a_l/∂θ, ā_l the c-weighted adjoint
 of a_l, and E_l the adjoint of z_l placed on W_l's entries. The parameters of layer l
-enter z_l through the Kronecker product ã_{l−1} ⊗ I (ã = [a, 1]), so every block that
+enter z_l through the Kronecker product ã_{l−1} ⊗ I (ã = [1, a]), so every block that
 involves Θ_l = [W_l; b_l] is a contraction over the nodes of small per-node factors
 instead of a product with P × P zeros. Nothing is approximated: tests compare with
 ``jax.hessian`` to 1e-12 relative.
 
-Blocks are assembled in a layer-major layout (Θ_1 row-major, …, Θ_L, θᴼ) and permuted
-once to the order of ``ravel_pytree``.
+Blocks are assembled in a layer-major layout (Θ_1 = [b_1; W_1] row-major, …, Θ_L, θᴼ), which is the
+order of ``ravel_pytree`` for ``make_mlp``'s parameters, so no permutation is needed.
 """
 
 from __future__ import annotations
@@ -67,14 +67,24 @@ def _expand_diagonal(x: jax.Array, axes: tuple[int, ...]) -> jax.Array:
     return jnp.einsum(f"{','.join(subscripts)}->{out}", *operands)
 
 
+def _add_block(matrix: jax.Array, block: jax.Array, row: int, col: int) -> jax.Array:
+    """``matrix`` with ``block`` added at (row, col) by a dynamic update slice, which XLA does in place (``.at[].add``
+    lowers to a scatter: measured 1.45× slower for a 100 × 100 block of a chunk of 140 × 140 matrices, even at 330)."""
+    rows, cols = block.shape
+    return jax.lax.dynamic_update_slice(matrix, matrix[row:row + rows, col:col + cols] + block, (row, col))
+
+
 def _layout_permutation(params: Any) -> np.ndarray:
-    """Index of each ``ravel_pytree`` position in the layer-major layout (Θ_l = [W_l; b_l], then θᴼ)."""
+    """Index of each ``ravel_pytree`` position in the layer-major layout (Θ_l = [b_l; W_l], then θᴼ).
+
+    For ``make_mlp``'s pytree this is the identity (its leaves sort as b before w, hidden before out).
+    """
     offset = 0
     hidden = []
     for layer in params["hidden"]:
         fan_in, fan_out = layer["w"].shape
         block = offset + np.arange((fan_in + 1) * fan_out).reshape(fan_in + 1, fan_out)
-        hidden.append({"w": block[:fan_in], "b": block[fan_in]})
+        hidden.append({"b": block[0], "w": block[1:]})
         offset += block.size
     tree = {"hidden": hidden, "out": offset + np.arange(params["out"].size)}
     # jax.tree.leaves walks the pytree in the same order as ravel_pytree.
@@ -105,7 +115,8 @@ def make_mlp_least_squares_hessian(
     Returns:
       A pure function of θ_P; the result equals ``jax.hessian(loss)(θ)`` to rounding.
     """
-    perm = jnp.asarray(_layout_permutation(template))
+    perm = _layout_permutation(template)
+    perm = None if np.array_equal(perm, np.arange(perm.size)) else jnp.asarray(perm)
 
     def hessian(theta: jax.Array) -> jax.Array:
         params = unravel(theta)
@@ -117,7 +128,7 @@ def make_mlp_least_squares_hessian(
         a = x_QxD
         aug, slope, curv = [], [], []
         for layer in layers:
-            aug.append(jnp.concatenate([a, ones_Q1], axis=1))
+            aug.append(jnp.concatenate([ones_Q1, a], axis=1))
             a, s, t = activation_derivatives(activation, a @ layer["w"] + layer["b"])
             slope.append(s)
             curv.append(t)
@@ -148,7 +159,7 @@ def make_mlp_least_squares_hessian(
             d_QxW = c_Q[:, None] * grad_a[l] * curv[l]  # ā_l ⊙ σ''(z_l)
             # Activation term on (Θ_l, Θ_l): δ_jj' Σ_q d_qj ã_qi ã_qk.
             diag = jnp.einsum("qj,qi,qk->ijk", d_QxW, aug[l], aug[l])
-            hess = hess.at[start:stop, start:stop].add(_expand_diagonal(diag, (0, 1, 2, 1)).reshape(stop - start, -1))
+            hess = _add_block(hess, _expand_diagonal(diag, (0, 1, 2, 1)).reshape(stop - start, -1), start, start)
             if l == 0:
                 g = jnp.zeros((n_q, width, 0), theta.dtype)
             else:
@@ -164,15 +175,32 @@ def make_mlp_least_squares_hessian(
                 prod_own = jnp.einsum("qm,qi,qj->mij", prev_aug, prev_slope, zbar)
                 prod_own = _expand_diagonal(prod_own, (0, 1, 1, 2)).reshape(-1, *prod_own.shape[1:])
                 product = jnp.concatenate([prod_through, prod_own], axis=0)
-                product = jnp.concatenate([product, jnp.zeros((start, 1, width), theta.dtype)], axis=1)
+                product = jnp.concatenate([jnp.zeros((start, 1, width), theta.dtype), product], axis=1)
                 g = jnp.concatenate([g_through, g_own], axis=2)
-                # Activation term on (θ_{<l}, θ_{<l}) and (θ_{<l}, Θ_l), plus the product term.
-                dg_QWxP = (d_QxW[:, :, None] * g).reshape(-1, start)
-                hess = hess.at[:start, :start].add(dg_QWxP.T @ g.reshape(-1, start))
-                cross = jnp.einsum("qjp,qi->pij", dg_QWxP.reshape(g.shape), aug[l]) + product
+                # Activation term on (θ_{<l}, θ_{<l}): Σ_q g_qᵀ diag(d_q) g_q. Its (Θ_{l−1}, Θ_{l−1}) block
+                # is Kronecker, Σ_q ã ãᵀ ⊗ K_q with K_q = (σ' ⊙ W) diag(d_q) (σ' ⊙ W)ᵀ: Q·fan²·width² products
+                # instead of Q·width·fan²·width² through the materialised g_own.
+                own_start = start - prev_aug.shape[1] * prev_slope.shape[1]  # offset of Θ_{l−1}
+                d_sw = sw_QxIxJ * d_QxW[:, None, :]
+                kron_QxIxI = jnp.einsum("qij,qkj->qik", d_sw, sw_QxIxJ)
+                # Two-operand contractions only: a three-operand einsum let XLA fold the seed axis of a vmapped
+                # chunk into a product's rows, and a seed's bits then depended on its place in the chunk.
+                outer_QxMxN = prev_aug[:, :, None] * prev_aug[:, None, :]
+                own_own = jnp.einsum("qmn,qik->mink", outer_QxMxN, kron_QxIxI)
+                hess = _add_block(hess, own_own.reshape(start - own_start, -1), own_start, own_start)
+                if own_start:
+                    dg_through = d_QxW[:, :, None] * g_through
+                    through = dg_through.reshape(-1, own_start).T @ g_through.reshape(-1, own_start)
+                    through_own = jnp.einsum("qpi,qm->pmi", jnp.einsum("qjp,qij->qpi", dg_through, sw_QxIxJ), prev_aug)
+                    through_own = through_own.reshape(own_start, -1)
+                    hess = _add_block(hess, through, 0, 0)
+                    hess = _add_block(hess, through_own, 0, own_start)
+                    hess = _add_block(hess, through_own.T, own_start, 0)
+                # (θ_{<l}, Θ_l), plus the product term.
+                cross = jnp.einsum("qjp,qi->pij", d_QxW[:, :, None] * g, aug[l]) + product
                 cross = cross.reshape(start, fan * width)
-                hess = hess.at[:start, start:stop].add(cross)
-                hess = hess.at[start:stop, :start].add(cross.T)
+                hess = _add_block(hess, cross, 0, start)
+                hess = _add_block(hess, cross.T, start, 0)
             if l + 1 < n_layers:
                 start = stop
 
@@ -182,8 +210,8 @@ def make_mlp_least_squares_hessian(
             jnp.einsum("qk,qkp->pk", cs_QxK, g),
             _expand_diagonal(jnp.einsum("qk,qi->ik", cs_QxK, aug[-1]), (0, 1, 1)).reshape(-1, slope[-1].shape[1]),
         ], axis=0)
-        hess = hess.at[:stop, stop:].add(readout)
-        hess = hess.at[stop:, :stop].add(readout.T)
-        return hess[perm][:, perm]
+        hess = _add_block(hess, readout, 0, stop)
+        hess = _add_block(hess, readout.T, stop, 0)
+        return hess if perm is None else hess[perm][:, perm]
 
     return hessian

@@ -32,12 +32,14 @@ is not promised.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
 import jax
 import numpy as np
+from jax._src import xla_bridge
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxnewton.engine.io import load_npz, write_npz
@@ -48,9 +50,45 @@ MIN_BATCH = CHUNK
 SEED_AXIS = "seeds"
 
 
+CPU_DEVICES_ENV = "JAXNEWTON_CPU_DEVICES"
+
+
+def use_every_core() -> int | None:
+    """Give JAX one CPU device per core, so a CPU sweep runs a chunk on each core at once; call before any JAX work.
+
+    One CPU device runs its chunks one after another, and most of a small Newton step (LAPACK's LU, small
+    products) is single-threaded: on 2 cores E3 ran 1.7–2.2× faster per seed-step on 2 devices than on one
+    (docs/performance.md). Seeds' iterates are bitwise the same on any device count (tested). ``JAXNEWTON_CPU_DEVICES``
+    sets the count (1: one device); an explicit ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS`` wins.
+
+    Returns:
+      The device count asked for, or None when left as it was (set by the user, or JAX already started).
+    """
+    given = os.environ.get(CPU_DEVICES_ENV, "")
+    if given and not (given.isdigit() and int(given) >= 1):
+        raise ValueError(f"{CPU_DEVICES_ENV}={given!r} must be an integer ≥ 1 (the CPU devices to split seeds across)")
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return None
+    count = int(given) if given else len(os.sched_getaffinity(0))
+    if xla_bridge.backends_are_initialized():  # too late to change (JAX has no public test for this)
+        return None
+    jax.config.update("jax_num_cpu_devices", count)
+    return count
+
+
 def seed_mesh(devices: list | None = None) -> Mesh:
     """A one-axis mesh over ``devices`` (default: this process's devices) that seeds are split across."""
     return Mesh(np.array(devices if devices is not None else jax.local_devices()), (SEED_AXIS,))
+
+
+def seed_mesh_for(n_seeds: int) -> Mesh:
+    """``seed_mesh()`` over no more devices than ``n_seeds`` fills with chunks of ``MIN_BATCH``.
+
+    Every device computes at least one whole chunk, so 16 seeds on two devices would leave the second computing 16
+    padding copies beside the first: on one device the same seeds cost the same wall time and free the other core.
+    """
+    devices = jax.local_devices()
+    return seed_mesh(devices[:max(1, min(len(devices), -(-n_seeds // MIN_BATCH)))])
 
 
 def _ladder(c: int) -> int:

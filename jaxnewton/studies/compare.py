@@ -339,6 +339,6 @@ ROWS = (
 
 RUNS = (
     Run("compare_mlp_tanh", "mlp_tanh", 600, {"optimizers": "all", "n_seeds": 16},
-        quick={"max_steps": 300, "first_order_max_steps": 1000}, quick_s=40),
-    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=30),
+        quick={"max_steps": 300, "first_order_max_steps": 1000}, quick_s=92),
+    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=58),
 )

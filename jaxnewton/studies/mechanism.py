@@ -36,7 +36,7 @@ from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, base_config, load_config, require
 from jaxnewton.engine.io import Log, Progress, write_npz, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS
-from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns
+from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns, seed_mesh_for
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import save
 
@@ -90,7 +90,7 @@ def follow(config: MechanismConfig, optimizer: str, eigvals: Callable, log: Log,
     sweep = dataclasses.replace(base, name=f"{base.name}_{optimizer}", solver=optimizer, optimizers=(),
                                 n_seeds=config.n_seeds, max_steps=config.max_steps)
     experiment = build(sweep)
-    fns = make_batch_fns(experiment.loop, experiment.diagnose)
+    fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(config.n_seeds))
     reader = registry.get(optimizer).inverse_hessian
     inverse_hessian = jax.jit(jax.vmap(reader)) if reader is not None else None
     seeds = np.arange(config.n_seeds)
@@ -261,4 +261,4 @@ def mechanism_figure(records: dict, config: MechanismConfig) -> plt.Figure:
 
 
 ROWS = ()  # the record is read by the E9 row (studies.compare)
-RUNS = (Run("mechanism", "mechanism", 240, quick={"max_steps": 300, "stride": 20}, quick_s=20),)
+RUNS = (Run("mechanism", "mechanism", 240, quick={"max_steps": 300, "stride": 20}, quick_s=36),)

@@ -260,4 +260,4 @@ ROWS = (
         saddles_cells, (Figure("saddles", "saddles.png", SADDLES_CAPTION),)),
 )
 
-RUNS = (Run("saddles", "saddles", 5, quick_s=3),)
+RUNS = (Run("saddles", "saddles", 5, quick_s=6),)

@@ -27,7 +27,7 @@ from jaxnewton.engine.config import Config, Run
 from jaxnewton.engine.io import Log, Progress, RowWriter, checkpoint_dir, load_npz, write_npz, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS, STATUS_MESSAGES, RunState
 from jaxnewton.engine.outcomes import TRIVIAL, classify, kind
-from jaxnewton.engine.sweep import make_batch_fns
+from jaxnewton.engine.sweep import make_batch_fns, seed_mesh_for
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import fields_grid, outcome_colour, outcome_legend, save
 from jaxnewton.report.table import NOT_RUN, NOT_RUN_CELLS, Cells, Figure, Row, Summary
@@ -64,16 +64,16 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
       The summary dict (also written to ``summary.json``).
     """
     out = Path(out_dir)
-    ckpt_dir = checkpoint_dir(out, config.hash())
     experiment = build(config)
-    fns = make_batch_fns(experiment.loop, experiment.diagnose)
     size, n_batches = config.batch_size, -(-config.n_seeds // config.batch_size)
+    fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(size))
     settings = registry.get(config.solver).settings(config)
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
         f"{config.problem} ({config.loss_reduction} loss, {config.dtype}), {config.solver} {settings} "
         f"tol={config.tol} on ||{'∇L' if config.tol_on == 'grad' else 'Δθ'}||, max_steps={config.max_steps}, "
         f"{n_batches} batch(es) of ≤{size}")
     distributed.barrier("claimed")  # process 0 has claimed the folder (engine.distributed)
+    ckpt_dir = checkpoint_dir(out, config.hash())  # after the barrier: nothing is written before the claim
     for b in distributed.mine(n_batches):
         if _result_path(ckpt_dir, b).exists():
             continue
@@ -484,10 +484,10 @@ ROWS = (
 
 LARGE_SWEEP_SEEDS = 100
 RUNS = (
-    Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=18),
+    Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=33),
     Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
-        quick_s=28),
-    Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=12),
-    Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=25),
-    Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=25),
+        quick_s=37),
+    Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=19),
+    Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=23),
+    Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=33),
 )

@@ -79,10 +79,12 @@ def test_layout_permutation_maps_ravel_order_to_layer_major():
     flat, _ = ravel_pytree(params)
     perm = _layout_permutation(params)
     layout = np.concatenate([
-        np.concatenate([np.asarray(layer["w"]), np.asarray(layer["b"])[None]]).ravel()
+        np.concatenate([np.asarray(layer["b"])[None], np.asarray(layer["w"])]).ravel()
         for layer in params["hidden"]
     ] + [np.asarray(params["out"])])
     np.testing.assert_array_equal(layout[perm], np.asarray(flat))
+    # make_mlp's leaves ravel in the layer-major order itself: the Hessian needs no permutation.
+    np.testing.assert_array_equal(perm, np.arange(flat.size))
 
 
 def test_expand_diagonal_places_a_kronecker_delta():
@@ -111,3 +113,13 @@ def test_structured_hessian_with_sine_and_fourier_features_equals_jax_hessian():
     fourier = make_regression(make_mlp(6, (5, 4)), gamma, v, w)
     for problem in (siren, fourier):
         assert_hessians_agree(problem, [problem.init(key)])
+
+
+@pytest.mark.parametrize("widths", [(10, 10), (7, 4, 6)])
+def test_vmapped_structured_hessian_does_not_depend_on_a_seeds_place_in_the_batch(widths):
+    # The runner's bitwise batch invariance (engine.sweep) needs each seed's Hessian computed alone inside a chunk.
+    problem = regression(1, widths)
+    thetas = jnp.stack([problem.init(k) for k in jax.random.split(jax.random.key(3), 16)])
+    perm = np.random.default_rng(0).permutation(16)
+    batched = jax.jit(jax.vmap(problem.hessian))
+    np.testing.assert_array_equal(np.asarray(batched(thetas))[perm], np.asarray(batched(thetas[perm])))

@@ -25,7 +25,7 @@ def e3_config(**changes):
 def iterates(config, n_seeds=3, steps=STEPS):
     """θ after every step of the first seeds (a ``steps × S × P`` array) and the last state."""
     experiment = build(config)
-    state = jax.vmap(experiment.loop.init)(initial_points(experiment, np.arange(n_seeds)))
+    state = jax.jit(jax.vmap(experiment.loop.init))(initial_points(experiment, np.arange(n_seeds)))
     step = jax.jit(jax.vmap(experiment.loop.step))
     out = []
     for _ in range(steps):
@@ -88,7 +88,7 @@ def test_float32_runs_stay_float32_and_are_diagnosed_in_float64():
     assert thetas32.dtype == np.float32
     for field in ("theta", "loss", "grad", "grad_norm", "history_loss", "history_grad_norm"):
         assert getattr(state, field).dtype == jnp.float32, field
-    diagnostics = jax.vmap(experiment.diagnose)(state.theta)
+    diagnostics = jax.jit(jax.vmap(experiment.diagnose))(state.theta)
     assert diagnostics.eigvals.dtype == jnp.float64 and diagnostics.loss_ratio.dtype == jnp.float64
     # The same run in float64 from the same θ₀ (drawn in float64, rounded): equal to float32 rounding.
     thetas64, _, _ = iterates(e3_config(), steps=5)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from jaxnewton.engine.loop import CONVERGED
+from jaxnewton.engine.sweep import use_every_core
 
 SCRIPT = textwrap.dedent("""
     import sys
@@ -61,3 +62,17 @@ def test_four_devices_match_one(tmp_path):
     for name in ("theta", "history_loss"):
         np.testing.assert_array_equal(four[name], one[name])  # every device runs chunks of the same shape
     np.testing.assert_allclose(four["eigvals"], one["eigvals"], rtol=1e-12, atol=1e-12)
+
+
+def test_the_cli_default_is_one_cpu_device_per_core_and_the_variable_sets_it(monkeypatch):
+    probe = ("import jax; from jaxnewton.engine.sweep import use_every_core; n = use_every_core(); "
+             "print(n, jax.local_device_count(), use_every_core())")
+    env = {k: v for k, v in os.environ.items() if k not in ("XLA_FLAGS", "JAXNEWTON_CPU_DEVICES")}
+    out = subprocess.run([sys.executable, "-c", probe], env={**env, "JAXNEWTON_CPU_DEVICES": "3"},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["3", "3", "None"]  # asked for 3, got 3; once JAX has started it changes nothing
+    default = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert default.stdout.split()[:2] == [str(len(os.sched_getaffinity(0)))] * 2  # unset: one per core
+    monkeypatch.setenv("JAXNEWTON_CPU_DEVICES", "two")
+    with pytest.raises(ValueError, match="JAXNEWTON_CPU_DEVICES='two' must be an integer"):
+        use_every_core()

@@ -23,7 +23,7 @@ def test_one_undamped_newton_step_lands_on_the_saddle_from_anywhere():
     landscape = saddle()
     newton = damped_newton(landscape.loss, 1.0, 0.0)
     starts = jnp.asarray(np.random.default_rng(0).uniform(-5, 5, (50, 2)))
-    step = jax.vmap(lambda t: newton.update(t, jax.grad(landscape.loss)(t), (), jnp.asarray(False))[0])
+    step = jax.jit(jax.vmap(lambda t: newton.update(t, jax.grad(landscape.loss)(t), (), jnp.asarray(False))[0]))
     np.testing.assert_allclose(step(starts), 0.0, atol=1e-15)
     eigvals = hessian_eigvals(landscape.loss, jnp.zeros(2))
     np.testing.assert_allclose(eigvals, [-2.0, 2.0], rtol=1e-15)
