@@ -16,7 +16,8 @@ from jaxnewton.engine.config import load_config, override
 from jaxnewton.studies.registry import run_config
 
 ROOT = Path(__file__).resolve().parents[2]
-SETTINGS = ["n_seeds=5", "seed_batch=2", "max_steps=60"]  # 3 batches: process 0 runs two, process 1 one
+# A small network (the processes are the point): 3 batches, process 0 runs two, process 1 one.
+SETTINGS = ["n_seeds=5", "seed_batch=2", "max_steps=60", "widths=4", "n_points=20"]
 COMMAND = [sys.executable, "-m", "jaxnewton", "run", "mlp_tanh", "--smoke", *(a for s in SETTINGS for a in ("--set", s))]
 
 
