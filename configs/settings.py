@@ -35,6 +35,6 @@ def get_config(smoke: bool = False) -> SettingsConfig:
         paper_seeds=10,
     )
     if smoke:
-        return SettingsConfig(name="settings", n_seeds=2,
-                              fixed=("max_steps=30", "segment_steps=10", "history_stride=5"), factors=("dtype=float32",))
+        return SettingsConfig(name="settings", n_seeds=2, factors=("dtype=float32",),
+                              fixed=("max_steps=30", "segment_steps=10", "history_stride=5", "widths=4", "n_points=20"))
     return config

@@ -74,20 +74,6 @@ def test_trust_region_and_cubic_leave_a_strict_saddle_that_damped_newton_lands_o
     assert int(run(loss, newton, jnp.array([1e-3, 1e-3]), max_steps=5).status) == CONVERGED
 
 
-@pytest.mark.parametrize("name", ["trust_region", "cubic", "sr1", "lm", "newton_ls"])
-def test_vmap_over_seeds_equals_a_per_seed_loop(name):
-    loss, hessian, gn = ROSENBROCK
-    solver = solvers(loss, hessian, gn)[name]
-    loop = make_loop(loss, solver, 1e-9, 40, 10, 1e12)
-    starts = jnp.array([[-1.2, 1.0], [0.5, -0.5], [2.0, 2.0]])
-    one = lambda t: loop.advance(loop.init(t), 40)  # noqa: E731
-    batched = jax.jit(jax.vmap(one))(starts)
-    for i, start in enumerate(starts):
-        single = jax.jit(one)(start)
-        np.testing.assert_allclose(batched.theta[i], single.theta, rtol=0, atol=1e-12)
-        assert int(batched.steps[i]) == int(single.steps)
-
-
 def random_model(seed, n=6, hard=False):
     rng = np.random.default_rng(seed)
     lam = np.sort(rng.normal(size=n) * 2)
