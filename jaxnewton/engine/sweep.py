@@ -57,8 +57,8 @@ def use_every_core() -> int | None:
     """Give JAX one CPU device per core, so a CPU sweep runs a chunk on each core at once; call before any JAX work.
 
     One CPU device runs its chunks one after another, and most of a small Newton step (LAPACK's LU, small
-    products) is single-threaded: on 2 cores E3 ran 1.7–2.2× faster per seed-step on 2 devices than on one
-    (docs/performance.md). Seeds' iterates are bitwise the same on any device count (tested). ``JAXNEWTON_CPU_DEVICES``
+    products) is single-threaded: on 2 cores E3 ran 1.6–1.8× faster per seed-step on 2 devices than on one at 64–256
+    seeds (docs/performance.md). Seeds' iterates are bitwise the same on any device count (tested). ``JAXNEWTON_CPU_DEVICES``
     sets the count (1: one device); an explicit ``--xla_force_host_platform_device_count`` in ``XLA_FLAGS`` wins.
 
     Returns:
