@@ -77,7 +77,8 @@ def _add_block(matrix: jax.Array, block: jax.Array, row: int, col: int) -> jax.A
 def _layout_permutation(params: Any) -> np.ndarray:
     """Index of each ``ravel_pytree`` position in the layer-major layout (Θ_l = [b_l; W_l], then θᴼ).
 
-    For ``make_mlp``'s pytree this is the identity (its leaves sort as b before w, hidden before out).
+    For ``make_mlp``'s pytree this is the identity (its leaves sort as b before w, hidden before out), which
+    ``make_mlp_least_squares_hessian`` checks.
     """
     offset = 0
     hidden = []
@@ -116,7 +117,9 @@ def make_mlp_least_squares_hessian(
       A pure function of θ_P; the result equals ``jax.hessian(loss)(θ)`` to rounding.
     """
     perm = _layout_permutation(template)
-    perm = None if np.array_equal(perm, np.arange(perm.size)) else jnp.asarray(perm)
+    if not np.array_equal(perm, np.arange(perm.size)):
+        raise ValueError("the structured Hessian needs make_mlp's parameters ({'hidden': [{'b', 'w'}, …], 'out'}), "
+                         "which ravel in its layer-major layout; use hessian='autodiff'")
 
     def hessian(theta: jax.Array) -> jax.Array:
         params = unravel(theta)
@@ -212,6 +215,6 @@ def make_mlp_least_squares_hessian(
         ], axis=0)
         hess = _add_block(hess, readout, 0, stop)
         hess = _add_block(hess, readout.T, stop, 0)
-        return hess if perm is None else hess[perm][:, perm]
+        return hess
 
     return hessian
