@@ -97,36 +97,61 @@ def cosines(problem: Problem, basis_QxK: jax.Array, v_Q: jax.Array) -> jax.Array
     return jnp.where(denom > 0, problem.inner(h_KxQ, v_Q) / safe, 0.0)
 
 
-def make_diagnose(
-    problem: Problem, eig_rtol: float, trivial_loss_ratio: float, trivial_output_ratio: float
-) -> Callable[[jax.Array], Diagnostics]:
-    """Build ``diagnose(theta_P) -> Diagnostics`` for ``problem`` (vmap it over seeds)."""
+class TrivialMeasures(NamedTuple):
+    """How near θ is to a trivial point, without its spectrum: cheap enough for every iterate of a path."""
+
+    loss_ratio: jax.Array  # L / L(0)
+    rel_output_norm: jax.Array  # ||F|| / ||f||
+    outer_weight_norm: jax.Array  # ||θᴼ||₂
+    trivial: jax.Array  # the trivial rule of the module docstring
+    rel_l2_error: jax.Array  # ||N − u|| / ||u||
+
+
+def make_trivial_measures(problem: Problem, trivial_loss_ratio: float,
+                          trivial_output_ratio: float) -> Callable[[jax.Array], TrivialMeasures]:
+    """Build ``measures(theta_P) -> TrivialMeasures`` for ``problem`` (the part of ``make_diagnose`` without H)."""
     v_Q = problem.target
     target_norm2 = problem.inner(v_Q, v_Q)
     zero_loss = problem.scale * target_norm2
     exact_norm = jnp.linalg.norm(problem.exact)
 
-    def diagnose(theta: jax.Array) -> Diagnostics:
-        eigvals = hessian_eigvals(problem.loss, theta)
-        n_neg, n_zero, n_pos, label = classify_spectrum(eigvals, eig_rtol)
+    def measures(theta: jax.Array) -> TrivialMeasures:
         output = problem.output(theta)
         loss_ratio = problem.loss(theta) / zero_loss
         rel_output_norm = jnp.sqrt(problem.inner(output, output) / target_norm2)
-        error = problem.solution(theta) - problem.exact
-        cos_K = cosines(problem, problem.basis(theta), v_Q)
+        return TrivialMeasures(
+            loss_ratio=loss_ratio, rel_output_norm=rel_output_norm,
+            outer_weight_norm=jnp.linalg.norm(problem.outer(theta)),
+            trivial=(loss_ratio >= trivial_loss_ratio) & (rel_output_norm <= trivial_output_ratio),
+            rel_l2_error=jnp.linalg.norm(problem.solution(theta) - problem.exact) / exact_norm)
+
+    return measures
+
+
+def make_diagnose(
+    problem: Problem, eig_rtol: float, trivial_loss_ratio: float, trivial_output_ratio: float
+) -> Callable[[jax.Array], Diagnostics]:
+    """Build ``diagnose(theta_P) -> Diagnostics`` for ``problem`` (vmap it over seeds)."""
+    measures = make_trivial_measures(problem, trivial_loss_ratio, trivial_output_ratio)
+
+    def diagnose(theta: jax.Array) -> Diagnostics:
+        eigvals = hessian_eigvals(problem.loss, theta)
+        n_neg, n_zero, n_pos, label = classify_spectrum(eigvals, eig_rtol)
+        m = measures(theta)
+        cos_K = cosines(problem, problem.basis(theta), problem.target)
         return Diagnostics(
             eigvals=eigvals,
             n_neg=n_neg,
             n_zero=n_zero,
             n_pos=n_pos,
             label=label,
-            loss_ratio=loss_ratio,
-            rel_output_norm=rel_output_norm,
-            outer_weight_norm=jnp.linalg.norm(problem.outer(theta)),
+            loss_ratio=m.loss_ratio,
+            rel_output_norm=m.rel_output_norm,
+            outer_weight_norm=m.outer_weight_norm,
             basis_cosines=cos_K,
             max_basis_cosine=jnp.max(jnp.abs(cos_K)),
-            trivial=(loss_ratio >= trivial_loss_ratio) & (rel_output_norm <= trivial_output_ratio),
-            rel_l2_error=jnp.linalg.norm(error) / exact_norm,
+            trivial=m.trivial,
+            rel_l2_error=m.rel_l2_error,
         )
 
     return diagnose

@@ -1,5 +1,5 @@
 """Newton done the way practitioners would: Gauss–Newton, Levenberg–Marquardt, trust-region Newton, adaptive cubic
-regularisation, SR1 in a trust region, and the paper's step with a backtracking line search.
+regularisation, SR1 in a trust region, and the paper's step with a backtracking line search or made monotone.
 
 Each is a ``Solver`` in the one batched loop (``engine.loop``). Those that try a step and may reject it keep θ
 where it was after a rejection (the iteration still counts) and adapt their radius, σ or λ from the ratio of the
@@ -178,5 +178,27 @@ def newton_line_search(loss: LossFn, hessian: HessianFn, eps: float, c1: float =
         t = jax.lax.while_loop(not_yet, lambda t: 0.5 * t, jnp.ones((), theta.dtype))
         accept = loss(theta + t * d) <= value + c1 * t * slope
         return _take(theta, theta + t * d, accept, state, state.value + jnp.where(descends, 0.0, 1.0))
+
+    return Solver(init=_damping_init(0.0), update=update)
+
+
+def newton_monotone(loss: LossFn, hessian: HessianFn, eta: float, eps: float, max_halvings: int = 30) -> Solver:
+    """The paper's damped Newton step made monotone: θ − t (H + εI)⁻¹∇L from t = η, halved while L would rise, so
+    L never increases. Unlike ``newton_line_search`` it keeps the paper's direction and step (no sufficient-decrease
+    condition, no gradient fallback): where that direction ascends every trial raises L and θ stays. The state's
+    ``value`` counts the steps shorter than η (the full step would have raised L)."""
+
+    def update(theta, grad, state: DampingState, done):
+        eye = jnp.eye(theta.size, dtype=theta.dtype)
+        d = -lu_solve(jnp.where(done, eye, hessian(theta) + eps * eye), grad)
+        value = loss(theta)
+        eta_t = jnp.asarray(eta, theta.dtype)
+
+        def not_yet(t):
+            return (t > eta_t * 2.0 ** -max_halvings) & ~(loss(theta + t * d) <= value)
+
+        t = jax.lax.while_loop(not_yet, lambda t: 0.5 * t, eta_t)
+        accept = loss(theta + t * d) <= value
+        return _take(theta, theta + t * d, accept, state, state.value + jnp.where(t < eta_t, 1.0, 0.0))
 
     return Solver(init=_damping_init(0.0), update=update)

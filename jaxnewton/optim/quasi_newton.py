@@ -6,6 +6,8 @@
 - ``lbfgs_gss``: L-BFGS whose step comes from a fixed-budget golden-section search
   (``golden_section``), the companion paper's L-BFGS-GSS.
 - ``bfgs_fixed_step``: BFGS at a fixed step, with or without its curvature safeguard (an ablation).
+- ``bfgs_exact``: BFGS whose approximation starts from, or is reset every k steps to, the exact Hessian
+  (``shifted_inverse``: shifted positive definite, or the paper's indefinite H + εI): the mechanism variants.
 
 ``track_curvature`` wraps any of them to count the curvature pairs (s, y) its updates used and
 how many broke the curvature condition yᵀs > 0. ``bfgs_inverse_hessian`` and
@@ -20,7 +22,8 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxnewton.optim.base import LossFn, Solver, from_optax
+from jaxnewton.core.linalg import symmetric_eigh
+from jaxnewton.optim.base import HessianFn, LossFn, Solver, from_optax
 
 LINESEARCH_STEPS = 20  # optax.lbfgs's default for its zoom line search; BFGS uses the same
 
@@ -41,7 +44,8 @@ class ScaleByBFGSState(NamedTuple):
     n_skipped: jax.Array  # pairs refused because yᵀs ≤ 0 (or not finite)
 
 
-def scale_by_bfgs(guarded: bool = True) -> optax.GradientTransformation:
+def scale_by_bfgs(guarded: bool = True, start: Callable[[jax.Array], jax.Array] | None = None,
+                  reset_every: int = 0) -> optax.GradientTransformation:
     """Dense BFGS as an optax transformation over a flat vector: ``updates`` ∇L ↦ H ∇L.
 
     H is updated with the pair s = θ_k − θ_{k−1}, y = ∇L_k − ∇L_{k−1} by the inverse BFGS
@@ -54,6 +58,10 @@ def scale_by_bfgs(guarded: bool = True) -> optax.GradientTransformation:
     ``guarded=False`` is the ablation of that safeguard: every pair with yᵀs ≠ 0 is used, so a
     pair of negative curvature makes H indefinite (only the first rescaling keeps its sign).
 
+    ``start(θ) -> H_PxP``, given, is H at θ₀ instead of the scaled identity (no first rescaling), and with
+    ``reset_every = k > 0`` H is set to ``start(θ)`` again at every k-th update instead of being updated
+    (k = 1: the direction is ``start``'s own at every iterate).
+
     Written here rather than taken from optimistix: optimistix's BFGS is a whole solver with
     its own loop, state and line search, while this is one transformation that chains with
     the same optax zoom line search as optax's L-BFGS, so ``bfgs`` and ``lbfgs`` differ only
@@ -62,9 +70,9 @@ def scale_by_bfgs(guarded: bool = True) -> optax.GradientTransformation:
 
     def init(params: jax.Array) -> ScaleByBFGSState:
         zero = jnp.zeros((), jnp.int32)
+        inv_hessian = jnp.eye(params.size, dtype=params.dtype) if start is None else start(params)
         return ScaleByBFGSState(count=zero, params=jnp.zeros_like(params), grad=jnp.zeros_like(params),
-                                inv_hessian=jnp.eye(params.size, dtype=params.dtype), n_updates=zero,
-                                n_skipped=zero)
+                                inv_hessian=inv_hessian, n_updates=zero, n_skipped=zero)
 
     def update(updates: jax.Array, state: ScaleByBFGSState, params: jax.Array | None = None):
         grad = updates
@@ -75,14 +83,22 @@ def scale_by_bfgs(guarded: bool = True) -> optax.GradientTransformation:
         rho = 1.0 / jnp.where(good, sy, 1.0)
         eye = jnp.eye(params.size, dtype=params.dtype)
         first = jnp.where(good, jnp.abs(sy) / jnp.dot(y, y), 1.0) * eye
-        h = jnp.where(state.n_updates == 0, first, state.inv_hessian)
+        h = state.inv_hessian if start is not None else jnp.where(state.n_updates == 0, first, state.inv_hessian)
         hy = h @ y
         updated = h - rho * (jnp.outer(s, hy) + jnp.outer(hy, s)) + (rho * rho * jnp.dot(y, hy) + rho) * jnp.outer(s, s)
-        start = jnp.minimum(1.0, 1.0 / jnp.linalg.norm(grad)) * eye
-        inv_hessian = jnp.where(good, updated, jnp.where(has_pair, state.inv_hessian, start))
+        if start is None:
+            before_pairs = jnp.minimum(1.0, 1.0 / jnp.linalg.norm(grad)) * eye
+            inv_hessian = jnp.where(good, updated, jnp.where(has_pair, state.inv_hessian, before_pairs))
+        else:
+            inv_hessian = jnp.where(good, updated, state.inv_hessian)
+            if reset_every:
+                # Every k-th update (counting the first, which meets no pair) takes start(θ) instead.
+                reset = (state.count % reset_every) == 0
+                inv_hessian = jnp.where(reset, start(params), inv_hessian)
+        used = good if start is None or not reset_every else good & ~reset
         new_state = ScaleByBFGSState(
             count=state.count + 1, params=params, grad=grad, inv_hessian=inv_hessian,
-            n_updates=state.n_updates + good.astype(jnp.int32),
+            n_updates=state.n_updates + used.astype(jnp.int32),
             n_skipped=state.n_skipped + (has_pair & ~good).astype(jnp.int32))
         return inv_hessian @ grad, new_state
 
@@ -114,6 +130,45 @@ def bfgs_fixed_step(eta: float, guarded: bool = True) -> Solver:
       guarded: refuse pairs with yᵀs ≤ 0 (``scale_by_bfgs``).
     """
     return from_optax(optax.chain(scale_by_bfgs(guarded), optax.scale(-eta)))
+
+
+def shifted_inverse(matrix_PxP: jax.Array, eps: float, positive: bool = True) -> jax.Array:
+    """(M + τI)⁻¹ from one symmetric eigendecomposition of M.
+
+    ``positive``: τ = max(0, ε − λ_min(M)), so the smallest eigenvalue is at least ε > 0 (the classical modified
+    Newton matrix, positive definite); else τ = ε (the paper's damped matrix, indefinite where λ_min(M) < −ε).
+    """
+    lam, vectors = symmetric_eigh(matrix_PxP)
+    shifted = lam + (jnp.maximum(0.0, eps - lam[0]) if positive else eps)
+    return (vectors / shifted) @ vectors.T
+
+
+def bfgs_exact(loss: LossFn, hessian: HessianFn, eps: float, shift: bool = True, reset_every: int = 0,
+               eta: float | None = None) -> Solver:
+    """BFGS that starts from the exact Hessian at θ₀ (and is reset to it every ``reset_every`` steps): the mechanism
+    variants that ask whether BFGS escapes the trivial saddle because of its positive-definite model.
+
+    Args:
+      loss: L(θ) of a flat vector.
+      hessian: the exact ∇²L.
+      eps: with ``shift``, H's start is (∇²L + τI)⁻¹ with λ_min(∇²L + τI) ≥ ε (``shifted_inverse``: positive
+        definite); without, the paper's damped Newton matrix (∇²L + εI)⁻¹, indefinite where ∇²L has an eigenvalue
+        below −ε.
+      shift: as above. An indefinite start runs at the fixed step ``eta`` with every pair used (no curvature
+        safeguard): its first step is damped Newton's, and the Wolfe line search, which needs a descent
+        direction, is not used.
+      reset_every: k > 0: H is set to the shifted exact inverse again at every k-th step (k = 1 is a modified
+        Newton step with a Wolfe line search).
+      eta: the fixed step of the indefinite start (required there, unused otherwise).
+    """
+    if shift:
+        start = lambda theta: shifted_inverse(hessian(theta), eps)  # noqa: E731
+        return from_optax(optax.chain(scale_by_bfgs(True, start, reset_every), optax.scale(-1.0),
+                                      zoom_linesearch()), loss)
+    if eta is None or reset_every:
+        raise ValueError("an indefinite BFGS start runs at a fixed step: give eta, and no reset_every")
+    start = lambda theta: shifted_inverse(hessian(theta), eps, positive=False)  # noqa: E731
+    return from_optax(optax.chain(scale_by_bfgs(False, start), optax.scale(-eta)))
 
 
 def lbfgs(loss: LossFn, memory: int) -> Solver:

@@ -16,9 +16,9 @@ import jax
 from jaxnewton.optim.base import HessianFn, LossFn, Solver
 from jaxnewton.optim.first_order import adam, gradient_descent
 from jaxnewton.optim.globalised import (cubic_regularisation, gauss_newton, levenberg_marquardt, newton_line_search,
-                                        sr1_trust_region, trust_region_newton)
+                                        newton_monotone, sr1_trust_region, trust_region_newton)
 from jaxnewton.optim.newton import damped_newton, saddle_free_newton
-from jaxnewton.optim.quasi_newton import (bfgs, bfgs_fixed_step, bfgs_inverse_hessian, lbfgs, lbfgs_gss,
+from jaxnewton.optim.quasi_newton import (bfgs, bfgs_exact, bfgs_fixed_step, bfgs_inverse_hessian, lbfgs, lbfgs_gss,
                                           lbfgs_gss_inverse_hessian, track_curvature)
 
 CAPS = ("max_steps", "first_order_max_steps")
@@ -174,3 +174,21 @@ register(Optimizer("sr1", "SR1 in a trust region", lambda loss, h, c: sr1_trust_
 register(Optimizer("newton_ls", "damped Newton direction with an Armijo line search",
                    lambda loss, h, c: newton_line_search(loss, h, c.eps), ("eps",),
                    lambda c: f"ε = {c.eps}, backtracking from t = 1", in_all=False))
+register(Optimizer("newton_monotone", "damped Newton, never raising the loss",
+                   lambda loss, h, c: newton_monotone(loss, h, c.eta, c.eps), ("eta", "eps"),
+                   lambda c: _shift(c) + ", step halved from η while L would rise", in_all=False))
+
+# The mechanism variants (why does BFGS escape?): BFGS given the exact Hessian, at θ₀ or every k steps.
+register(Optimizer("bfgs_hessian_start", "BFGS from the exact Hessian at θ₀, shifted positive definite",
+                   lambda loss, h, c: bfgs_exact(loss, h, c.eps), ("eps",),
+                   lambda c: f"H₀ = (∇²L + τI)⁻¹, λ_min ≥ ε = {c.eps}, zoom line search", quasi_newton=True,
+                   refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, in_all=False))
+register(Optimizer("bfgs_indefinite_start", "BFGS from the paper's indefinite (∇²L + εI) at θ₀, fixed step",
+                   lambda loss, h, c: bfgs_exact(loss, h, c.eps, shift=False, eta=c.eta), ("eta", "eps"),
+                   lambda c: f"H₀ = (∇²L + εI)⁻¹, fixed step η={c.eta}, every pair used", quasi_newton=True,
+                   inverse_hessian=bfgs_inverse_hessian, in_all=False))
+for _k in (1, 10, 100):
+    register(Optimizer(f"bfgs_reset_{_k}", f"BFGS reset to the shifted exact Hessian every {_k} steps",
+                       lambda loss, h, c, k=_k: bfgs_exact(loss, h, c.eps, reset_every=k), ("eps",),
+                       lambda c, k=_k: f"H = (∇²L + τI)⁻¹ every {k} steps, λ_min ≥ ε = {c.eps}, zoom line search",
+                       quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, in_all=False))

@@ -1,4 +1,7 @@
-"""The second-order family (optim.globalised) and its subproblem solvers, against analytic answers."""
+"""The second-order family (optim.globalised) and its subproblem solvers, against analytic answers.
+
+That each reaches the minimiser of a convex quadratic and of Rosenbrock (Gauss–Newton and LM on its least-squares
+form) is tested with every registered optimiser in test_registry.py."""
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +13,7 @@ from jaxnewton.engine.loop import CONVERGED, make_loop
 from jaxnewton.optim import registry
 from jaxnewton.optim.newton import damped_newton
 from jaxnewton.optim.globalised import (cubic_regularisation, gauss_newton, levenberg_marquardt, newton_line_search,
-                                        sr1_trust_region, trust_region_newton)
+                                        newton_monotone, sr1_trust_region, trust_region_newton)
 
 NEW = ("gauss_newton", "lm", "trust_region", "cubic", "sr1", "newton_ls")
 
@@ -41,17 +44,6 @@ def solvers(loss, hessian, gn):
 def run(loss, solver, theta0, max_steps=3000, tol=1e-9):
     loop = make_loop(loss, solver, tol, max_steps, 10, 1e12)
     return jax.jit(lambda t: loop.advance(loop.init(t), max_steps))(theta0)
-
-
-@pytest.mark.parametrize("name", NEW)
-def test_every_new_optimiser_reaches_the_minimiser_of_a_convex_quadratic_and_of_rosenbrock(name):
-    x_star = jnp.linalg.lstsq(A, B)[0]
-    state = run(QUADRATIC[0], solvers(*QUADRATIC)[name], jnp.array([5.0, -3.0, 2.0]))
-    assert int(state.status) == CONVERGED, (name, state)
-    np.testing.assert_allclose(state.theta, x_star, atol=1e-8)
-    state = run(ROSENBROCK[0], solvers(*ROSENBROCK)[name], jnp.array([-1.2, 1.0]))
-    assert int(state.status) == CONVERGED, (name, int(state.steps), state.theta)
-    np.testing.assert_allclose(state.theta, [1.0, 1.0], atol=1e-6)
 
 
 def test_registered_with_their_flags_and_not_in_all():
@@ -111,3 +103,29 @@ def test_cubic_subproblem_is_the_global_minimiser(seed, hard):
     np.testing.assert_allclose((lam + sigma * jnp.linalg.norm(z)) * z, -c, atol=1e-9)
     samples = np.random.default_rng(200 + seed).normal(size=(20000, lam.size)) * float(jnp.linalg.norm(z))
     assert float(model(z)) <= float(jnp.min(jax.vmap(model)(jnp.asarray(samples) + z))) + 1e-12
+
+
+def test_monotone_newton_never_raises_the_loss_and_takes_the_full_step_where_it_descends():
+    """A non-convex tanh regression from 4 starts: L never rises along 40 steps, some steps are shortened (the full
+    step would have raised L), and on a convex quadratic every step is damped Newton's own."""
+    rng = np.random.default_rng(1)
+    w, y = jnp.asarray(rng.standard_normal((8, 5))), jnp.asarray(rng.standard_normal(8))
+    loss = lambda t: jnp.sum((jnp.tanh(w @ t) - y) ** 2)  # noqa: E731
+    solver = newton_monotone(loss, jax.hessian(loss), 1.0, 1e-3)
+    losses, shortened = [], 0.0
+    for theta in jnp.asarray(2.0 * rng.standard_normal((4, 5))):
+        state = solver.init(theta)
+        path = [float(loss(theta))]
+        for _ in range(40):
+            theta, state = solver.update(theta, jax.grad(loss)(theta), state, jnp.asarray(False))
+            path.append(float(loss(theta)))
+        losses.append(path)
+        shortened += float(state.value)
+    assert np.all(np.diff(np.asarray(losses), axis=1) <= 0.0)
+    assert shortened > 0  # the paper's full step would have raised L somewhere: the test is not vacuous
+    quad, hess = QUADRATIC[0], jax.hessian(QUADRATIC[0])
+    theta = jnp.array([5.0, -3.0, 2.0])
+    monotone = newton_monotone(quad, hess, 0.5, 0.1)
+    new, _ = monotone.update(theta, jax.grad(quad)(theta), monotone.init(theta), jnp.asarray(False))
+    newton = damped_newton(quad, 0.5, 0.1, hess)
+    np.testing.assert_allclose(new, newton.update(theta, jax.grad(quad)(theta), (), jnp.asarray(False))[0], rtol=1e-14)

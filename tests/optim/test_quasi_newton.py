@@ -8,10 +8,13 @@ import pytest
 from jaxnewton.engine.loop import STATUS, make_loop
 from jaxnewton.optim import registry
 from jaxnewton.optim.first_order import gradient_descent
+from jaxnewton.optim.newton import damped_newton
 from jaxnewton.optim.quasi_newton import (
     GOLDEN,
     CurvatureState,
+    bfgs_exact,
     bfgs_fixed_step,
+    shifted_inverse,
     golden_section,
     lbfgs_direction,
     track_curvature,
@@ -134,3 +137,48 @@ def test_approximate_inverse_hessian_of_lbfgs_gss_is_the_two_loop_operator():
     np.testing.assert_allclose(h @ np.asarray(g), direct, rtol=1e-12)
     np.testing.assert_allclose(h, h.T, atol=1e-12)
     assert np.all(np.linalg.eigvalsh(h) > 0)
+
+
+def test_shifted_inverse_floors_the_spectrum_at_eps_or_shifts_it_by_eps():
+    rng = np.random.default_rng(3)
+    q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
+    lam = np.array([-2.0, -0.3, 0.01, 0.5, 1.0, 4.0])
+    m = jnp.asarray(q @ np.diag(lam) @ q.T)
+    positive = np.linalg.inv(np.asarray(shifted_inverse(m, 0.1)))
+    np.testing.assert_allclose(np.linalg.eigvalsh(positive), lam + 2.1, rtol=1e-12)  # τ = ε − λ_min = 2.1
+    np.testing.assert_allclose(shifted_inverse(m, 0.1, positive=False), np.linalg.inv(np.asarray(m) + 0.1 * np.eye(6)),
+                               rtol=1e-11)
+
+
+def tanh_regression(seed=2):
+    rng = np.random.default_rng(seed)
+    w, y = jnp.asarray(rng.standard_normal((8, 5))), jnp.asarray(rng.standard_normal(8))
+    return (lambda t: jnp.sum((jnp.tanh(w @ t) - y) ** 2)), jnp.asarray(rng.standard_normal(5))
+
+
+def test_bfgs_from_the_indefinite_matrix_takes_damped_newtons_first_step():
+    loss, theta = tanh_regression()
+    hessian = jax.hessian(loss)
+    assert np.linalg.eigvalsh(np.asarray(hessian(theta)))[0] < -0.05  # H + εI is indefinite here
+    solver = bfgs_exact(loss, hessian, 0.05, shift=False, eta=0.5)
+    grad, done = jax.grad(loss)(theta), jnp.asarray(False)
+    step = solver.update(theta, grad, solver.init(theta), done)[0]
+    newton = damped_newton(loss, 0.5, 0.05, hessian).update(theta, grad, (), done)[0]
+    np.testing.assert_allclose(step, newton, rtol=1e-12, atol=1e-14)
+
+
+def test_bfgs_reset_every_step_searches_along_the_shifted_newton_direction():
+    """k = 1: at every iterate H = (∇²L + τI)⁻¹ exactly, so the step is a multiple of that direction."""
+    loss, theta = tanh_regression()
+    hessian = jax.hessian(loss)
+    solver = bfgs_exact(loss, hessian, 0.05, reset_every=1)
+    state = solver.init(theta)
+    for _ in range(3):
+        grad = jax.grad(loss)(theta)
+        new, state = solver.update(theta, grad, state, jnp.asarray(False))
+        direction = -shifted_inverse(hessian(theta), 0.05) @ grad
+        step = new - theta
+        assert float(jnp.dot(grad, direction)) < 0  # positive definite: a descent direction
+        np.testing.assert_allclose(step, float(jnp.dot(step, direction) / jnp.dot(direction, direction)) * direction,
+                                   rtol=1e-9, atol=1e-12)
+        theta = new

@@ -41,10 +41,10 @@ KILLER = textwrap.dedent("""
     from jaxnewton.cli import main
     sys.exit(main(sys.argv[3:]))
 """)
-# In the order a run writes them: a segment checkpoint, a finished batch, an output before the manifest (the others,
-# runs.csv, arrays.npz, the figures, config.json, are written by the same code path), the manifest.
-TARGETS = [("batch_0000.npz", "before"), ("result_0000.npz", "before"), ("summary.json", "before"),
-           ("manifest.json", "before")]
+# In the order a run writes them: a segment checkpoint, an output before the manifest (the finished batch's
+# result_*.npz goes through the same atomic writer as the checkpoint; runs.csv, arrays.npz, the figures and
+# config.json through the same path as summary.json), the manifest.
+TARGETS = [("batch_0000.npz", "before"), ("summary.json", "before"), ("manifest.json", "before")]
 RANDOM_TRIALS = 1
 
 
