@@ -75,7 +75,9 @@ def test_phase_map_config_errors_say_what_to_change():
     with pytest.raises(ValueError, match="base"):
         PhaseMapConfig(name="pm", base="circle")
     with pytest.raises(ValueError, match="optimizers"):
-        MechanismConfig(name="m", optimizers=("newton",))
+        MechanismConfig(name="m", optimizers=("no_such_optimizer",))
+    with pytest.raises(ValueError, match="optimizers"):
+        MechanismConfig(name="m", optimizers=("bfgs", "bfgs"))
 
 
 def test_phase_map_row(tmp_path):
