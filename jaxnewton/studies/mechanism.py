@@ -46,6 +46,7 @@ from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, base_config, load_config, require
 from jaxnewton.engine.io import Log, Progress, load_npz, write_csv, write_npz, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS
+from jaxnewton.engine.outcomes import AT_TRIVIAL, CAPPED_TRIVIAL, TRIVIAL, classify
 from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns, seed_mesh_for
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import save
@@ -195,8 +196,8 @@ def optimizer_summary(arrays: dict) -> dict:
     final_status = [STATUS[i] for i in arrays["final_status"]]
     approx = arrays["approx_min"][live]
     n = int(arrays["final_status"].shape[0])
-    converged = arrays["final_status"] == STATUS.index("converged")
-    trivial = int(np.sum(converged & arrays["final_trivial"]))
+    ends = final_outcomes(arrays)
+    trivial = int(np.sum(ends == TRIVIAL))
     fit = int(np.sum(arrays["final_rel_l2_error"] <= SOLVED_L2))
     # After θ₀ only: some initialisations already meet the trivial rule (a small read-out), which says nothing of
     # where the optimiser goes.
@@ -208,7 +209,7 @@ def optimizer_summary(arrays: dict) -> dict:
     smallest_outer = np.where(live, arrays["path_outer_weight_norm"], np.inf)[:, 1:].min(axis=1, initial=np.inf)
     rates = {
         "trivial_rate": _rate(trivial, n),
-        "at_trivial_end_rate": _rate(int(np.sum(arrays["final_trivial"])), n),
+        "at_trivial_end_rate": _rate(int(np.sum(np.isin(ends, list(AT_TRIVIAL)))), n),
         "fit_rate": _rate(fit, n),
         "visits": {
             "started_near": int(np.sum(arrays["path_trivial"][:, 0])),
@@ -263,7 +264,7 @@ def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress
     """Follow every optimiser of ``config``; write ``<optimizer>.npz``, ``comparison.csv``, ``summary.json``,
     ``mechanism.png`` and ``paths.png``. An optimiser whose record is already in ``out_dir`` is read, not rerun."""
     out = Path(out_dir)
-    records, summaries, start = {}, {}, time.perf_counter()
+    records, summaries = {}, {}
     n = len(config.optimizers)
     base = base_config(config)
     problem = build(base).problem  # the Hessian is the same function for every optimiser
@@ -307,7 +308,8 @@ def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress
             "visits.never_near": "seeds with no recorded iterate after θ₀ that meets the trivial rule",
             "visits.median_min_rel_output_norm": "median over seeds of the smallest ||N||/||v|| recorded after θ₀",
         },
-        "wall_seconds": time.perf_counter() - start,
+        # The optimisers' own run times, also where a record was read back: what the study costs.
+        "wall_seconds": sum(s["wall_seconds"] for s in summaries.values()),
     }
     save(mechanism_figure(records, config), out / "mechanism.png")
     save(paths_figure(records, summaries, config), out / "paths.png")
@@ -345,17 +347,23 @@ def comparison_row(name: str, s: dict, settings: Any = None) -> dict:
 
 # ----------------------------------------------------------------------------- figures
 
-OUTCOMES = (("converged trivial", "tab:red"), ("at the trivial point, capped", "salmon"), ("fits v", "tab:green"),
-            ("other", "lightgrey"))
+BARS = (("converged trivial", "tab:red"), ("at the trivial point, capped", "salmon"), ("fits v", "tab:green"),
+        ("other", "lightgrey"))
+
+
+def final_outcomes(arrays: dict) -> np.ndarray:
+    """Each seed's ``engine.outcomes`` outcome at its end."""
+    return classify(arrays["final_status"], arrays["final_trivial"], arrays["final_label"])
 
 
 def outcome_counts(arrays: dict) -> list[int]:
-    """Seeds per ``OUTCOMES`` entry (each seed in the first that applies)."""
-    converged = arrays["final_status"] == STATUS.index("converged")
-    trivial_end = arrays["final_trivial"].astype(bool)
-    fit = arrays["final_rel_l2_error"] <= SOLVED_L2
-    kinds = [converged & trivial_end, ~converged & trivial_end, ~trivial_end & fit]
-    return [int(np.sum(k)) for k in kinds] + [int(len(converged) - sum(np.sum(k) for k in kinds))]
+    """Seeds per bar of ``BARS``: the outcomes ``trivial`` and ``max_steps at the trivial point``, then the seeds
+    that fit v among the rest, then the others."""
+    ends = final_outcomes(arrays)
+    elsewhere = ~np.isin(ends, list(AT_TRIVIAL))
+    fit = elsewhere & (arrays["final_rel_l2_error"] <= SOLVED_L2)
+    counts = [int(np.sum(ends == TRIVIAL)), int(np.sum(ends == CAPPED_TRIVIAL)), int(np.sum(fit))]
+    return counts + [len(ends) - sum(counts)]
 
 
 def paths_figure(records: dict, summaries: dict, config: MechanismConfig) -> plt.Figure:
@@ -369,7 +377,7 @@ def paths_figure(records: dict, summaries: dict, config: MechanismConfig) -> plt
     grid = fig.add_gridspec(1 + 2 * rows, cols, height_ratios=[0.35 * max(len(names), 4) / 4] + [1.0] * (2 * rows))
     bars = fig.add_subplot(grid[0, :])
     left = np.zeros(len(names))
-    for j, (label, colour) in enumerate(OUTCOMES):
+    for j, (label, colour) in enumerate(BARS):
         counts = np.array([outcome_counts(records[n])[j] for n in names], float)
         bars.barh(np.arange(len(names)), counts, left=left, color=colour, label=label)
         left += counts
