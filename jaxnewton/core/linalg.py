@@ -57,6 +57,17 @@ def symmetric_eigh(a_PxP: jax.Array) -> tuple[jax.Array, jax.Array]:
 SUBPROBLEM_BISECTIONS = 100  # halvings of the shift's bracket: far below float64 resolution of any bracket
 
 
+def shifted_inverse(matrix_PxP: jax.Array, eps: float, positive: bool = True) -> jax.Array:
+    """(M + τI)⁻¹ from one symmetric eigendecomposition of M.
+
+    ``positive``: τ = max(0, ε − λ_min(M)), so the smallest eigenvalue is at least ε > 0 (the classical modified
+    Newton matrix, positive definite); else τ = ε (the paper's damped matrix, indefinite where λ_min(M) < −ε).
+    """
+    lam, vectors = symmetric_eigh(matrix_PxP)
+    shifted = lam + (jnp.maximum(0.0, eps - lam[0]) if positive else eps)
+    return (vectors / shifted) @ vectors.T
+
+
 def _shifted_step(lam_P: jax.Array, c_P: jax.Array, mu: jax.Array, tiny: jax.Array) -> jax.Array:
     """z = −c / (λ + μ) in an eigenbasis, 0 where λ + μ ≤ tiny (the hard case's null directions)."""
     denom = lam_P + mu

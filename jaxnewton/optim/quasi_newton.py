@@ -22,7 +22,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from jaxnewton.core.linalg import symmetric_eigh
+from jaxnewton.core.linalg import shifted_inverse
 from jaxnewton.optim.base import HessianFn, LossFn, Solver, from_optax
 
 LINESEARCH_STEPS = 20  # optax.lbfgs's default for its zoom line search; BFGS uses the same
@@ -39,7 +39,7 @@ class ScaleByBFGSState(NamedTuple):
     count: jax.Array  # updates done
     params: jax.Array  # θ of the previous update
     grad: jax.Array  # ∇L of the previous update
-    inv_hessian: jax.Array  # H_PxP ≈ (∇²L)⁻¹, positive definite by construction
+    inv_hessian: jax.Array  # H_PxP ≈ (∇²L)⁻¹, positive definite by construction (unless started indefinite)
     n_updates: jax.Array  # curvature pairs accepted into H
     n_skipped: jax.Array  # pairs refused because yᵀs ≤ 0 (or not finite)
 
@@ -130,17 +130,6 @@ def bfgs_fixed_step(eta: float, guarded: bool = True) -> Solver:
       guarded: refuse pairs with yᵀs ≤ 0 (``scale_by_bfgs``).
     """
     return from_optax(optax.chain(scale_by_bfgs(guarded), optax.scale(-eta)))
-
-
-def shifted_inverse(matrix_PxP: jax.Array, eps: float, positive: bool = True) -> jax.Array:
-    """(M + τI)⁻¹ from one symmetric eigendecomposition of M.
-
-    ``positive``: τ = max(0, ε − λ_min(M)), so the smallest eigenvalue is at least ε > 0 (the classical modified
-    Newton matrix, positive definite); else τ = ε (the paper's damped matrix, indefinite where λ_min(M) < −ε).
-    """
-    lam, vectors = symmetric_eigh(matrix_PxP)
-    shifted = lam + (jnp.maximum(0.0, eps - lam[0]) if positive else eps)
-    return (vectors / shifted) @ vectors.T
 
 
 def bfgs_exact(loss: LossFn, hessian: HessianFn, eps: float, shift: bool = True, reset_every: int = 0,

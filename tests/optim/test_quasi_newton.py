@@ -8,13 +8,13 @@ import pytest
 from jaxnewton.engine.loop import STATUS, make_loop
 from jaxnewton.optim import registry
 from jaxnewton.optim.first_order import gradient_descent
+from jaxnewton.core.linalg import shifted_inverse
 from jaxnewton.optim.newton import damped_newton
 from jaxnewton.optim.quasi_newton import (
     GOLDEN,
     CurvatureState,
     bfgs_exact,
     bfgs_fixed_step,
-    shifted_inverse,
     golden_section,
     lbfgs_direction,
     track_curvature,
@@ -137,17 +137,6 @@ def test_approximate_inverse_hessian_of_lbfgs_gss_is_the_two_loop_operator():
     np.testing.assert_allclose(h @ np.asarray(g), direct, rtol=1e-12)
     np.testing.assert_allclose(h, h.T, atol=1e-12)
     assert np.all(np.linalg.eigvalsh(h) > 0)
-
-
-def test_shifted_inverse_floors_the_spectrum_at_eps_or_shifts_it_by_eps():
-    rng = np.random.default_rng(3)
-    q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
-    lam = np.array([-2.0, -0.3, 0.01, 0.5, 1.0, 4.0])
-    m = jnp.asarray(q @ np.diag(lam) @ q.T)
-    positive = np.linalg.inv(np.asarray(shifted_inverse(m, 0.1)))
-    np.testing.assert_allclose(np.linalg.eigvalsh(positive), lam + 2.1, rtol=1e-12)  # τ = ε − λ_min = 2.1
-    np.testing.assert_allclose(shifted_inverse(m, 0.1, positive=False), np.linalg.inv(np.asarray(m) + 0.1 * np.eye(6)),
-                               rtol=1e-11)
 
 
 def tanh_regression(seed=2):
