@@ -41,7 +41,7 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS, make_trivial_measures
 from jaxnewton.core.linalg import symmetric_eigvals
-from jaxnewton.core.stats import wilson_interval
+from jaxnewton.core.stats import proportion
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, base_config, load_config, require
 from jaxnewton.engine.io import Log, Progress, load_npz, write_csv, write_npz, write_summary
@@ -175,6 +175,9 @@ def true_hessian_spectrum(eigvals: Callable, theta_SxKxP: np.ndarray, eig_rtol: 
     return {"true_min": lam[:, 0].reshape(s, k), "true_neg": np.sum(lam < -threshold, axis=1).reshape(s, k)}
 
 
+RECORDED = {"path_trivial", "seconds", "final_label"}  # keys a record read back must hold (else it is rerun)
+
+
 def path_measures(measures: Callable, theta_SxKxP: np.ndarray) -> dict[str, np.ndarray]:
     """L/L(0), ||N||/||v||, ||θᴼ|| and the trivial rule at every recorded iterate (``path_`` arrays, seed × snapshot)."""
     s, k, p = theta_SxKxP.shape
@@ -208,9 +211,9 @@ def optimizer_summary(arrays: dict) -> dict:
     nearest = np.where(live, arrays["path_rel_output_norm"], np.inf)[:, 1:].min(axis=1, initial=np.inf)
     smallest_outer = np.where(live, arrays["path_outer_weight_norm"], np.inf)[:, 1:].min(axis=1, initial=np.inf)
     rates = {
-        "trivial_rate": _rate(trivial, n),
-        "at_trivial_end_rate": _rate(int(np.sum(np.isin(ends, list(AT_TRIVIAL)))), n),
-        "fit_rate": _rate(fit, n),
+        "trivial_rate": proportion(trivial, n),
+        "at_trivial_end_rate": proportion(int(np.sum(np.isin(ends, list(AT_TRIVIAL)))), n),
+        "fit_rate": proportion(fit, n),
         "visits": {
             "started_near": int(np.sum(arrays["path_trivial"][:, 0])),
             "visited": int(np.sum(visited)),
@@ -250,11 +253,6 @@ def optimizer_summary(arrays: dict) -> dict:
     }
 
 
-def _rate(k: int, n: int) -> dict:
-    low, high = wilson_interval(k, n)
-    return {"k": k, "n": n, "p": k / n, "ci95": [low, high]}
-
-
 def _last(live_SxK: np.ndarray) -> np.ndarray:
     """Each seed's last recorded snapshot (its end)."""
     return live_SxK.shape[1] - 1 - np.argmax(live_SxK[:, ::-1], axis=1)
@@ -275,10 +273,11 @@ def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress
             progress((i + fraction) / n, f"{optimizer}: {text}")
 
         path = out / f"{optimizer}.npz"
-        if path.exists():  # this config's own record (the folder is claimed for it): resume
-            records[optimizer] = load_npz(path)
+        record = load_npz(path) if path.exists() else {}  # this config's own (the folder is claimed for it)
+        if RECORDED <= set(record):
+            records[optimizer] = record
             log(f"[{config.name}] {optimizer}: read back from {path.name}")
-        else:
+        else:  # not run yet, or recorded by a version that kept less
             records[optimizer] = follow(config, optimizer, eigvals, measures, log, sub if progress else None)
             write_npz(path, {k: v for k, v in records[optimizer].items() if k != "theta"})
         summaries[optimizer] = optimizer_summary(records[optimizer])
@@ -300,7 +299,7 @@ def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress
                                                             "approximation had an eigenvalue ≤ 0 (bfgs, lbfgs_gss)",
             "final": "the seeds' endpoints as the sweeps classify them",
             "trivial_rate": "seeds that converged (the base's tolerance) at a trivial point, 95% Wilson interval",
-            "at_trivial_end_rate": "seeds whose end meets the trivial rule, converged or not",
+            "at_trivial_end_rate": "seeds that ended at a trivial point, converged or capped (engine.outcomes.AT_TRIVIAL)",
             "fit_rate": f"seeds whose end has a relative L2 error ≤ {SOLVED_L2:g} (it fits v)",
             "visits.started_near": "seeds whose θ₀ already meets the trivial rule (a small read-out at init)",
             "visits.visited": "seeds with a recorded iterate after θ₀ (every stride steps) that meets the trivial rule",

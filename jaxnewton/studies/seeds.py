@@ -19,7 +19,7 @@ import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
-from jaxnewton.core.stats import wilson_interval
+from jaxnewton.core.stats import proportion, wilson_interval
 from jaxnewton.engine import distributed
 from jaxnewton.engine.build import (ERROR_REFINEMENT, BatchResult, Experiment, build, make_problem_for,
                                     run_batch)
@@ -184,7 +184,7 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
         "trivial_outer_zero": int(np.sum(trivial & (c["diagnostics_outer_weight_norm"] <= OUTER_ZERO))),
         "trivial_at_cap": int(np.sum((status == STATUS.index("max_steps")) & trivial_flag)),
         "outcomes": outcomes,
-        "trivial_rate": {"k": trivial_converged, "n": n_seeds, "p": trivial_converged / n_seeds, "ci95": [low, high]},
+        "trivial_rate": proportion(trivial_converged, n_seeds),
         "rel_l2_error": {"median": float(np.median(error)), "min": float(np.min(error)), "max": float(np.max(error))},
         "solved": int(np.sum(error <= SOLVED_L2)),
         "median_loss": float(np.median(c["loss"])),
