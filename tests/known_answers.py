@@ -27,6 +27,12 @@ def random_quadratic(n=6, seed=0):
     return (lambda t: 0.5 * t @ a @ t - b @ t), a, b
 
 
+def with_spectrum(lam, seed=0):
+    """Q diag(λ) Qᵀ with Q a random orthogonal matrix: a symmetric matrix of known eigenvalues ``lam``."""
+    q = np.linalg.qr(np.random.default_rng(seed).standard_normal((len(lam), len(lam))))[0]
+    return jnp.asarray(q @ np.diag(lam) @ q.T)
+
+
 def quadratic(t):
     """½ (θ − c)ᵀ A (θ − c), A symmetric positive definite (eigenvalues 0.4–3.7): minimiser c = (1, −2, 0.5)."""
     a = jnp.asarray([[3.0, 1.0, 0.0], [1.0, 2.0, 0.5], [0.0, 0.5, 1.0]])

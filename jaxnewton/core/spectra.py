@@ -1,6 +1,6 @@
 """Spectra of a symmetric operator without forming it: Lanczos extremes and stochastic Lanczos quadrature (SLQ).
 
-For a Hessian too large to form (P ≳ 10⁴), everything here needs only v ↦ Hv (``problems.hvp``-style products):
+For a Hessian too large to form (P ≳ 10⁴), everything here needs only v ↦ Hv (``optim.newton.hessian_vector_product``, forward over reverse):
 
 - ``lanczos``: k steps of Lanczos with full reorthogonalisation, restarted with a fresh orthogonal vector where the
   Krylov space closes (an invariant subspace), so every Ritz value is an eigenvalue of H restricted to the span.
@@ -112,7 +112,7 @@ class SpectrumEstimate(NamedTuple):
     extremes: Extremes
     index_fraction: Fraction  # share of eigenvalues below −t
     threshold: float  # t = rtol · max|λ| (from the extreme Ritz values)
-    label: str  # minimum / maximum / saddle / indefinite-or-degenerate (core.diagnostics.LABELS where certain)
+    label: str  # saddle, minimum or maximum (names of core.diagnostics.LABELS)
     certain: bool  # True only for a saddle shown by Ritz values of both signs
 
 

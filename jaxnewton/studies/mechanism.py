@@ -311,7 +311,7 @@ def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress
         "wall_seconds": sum(s["wall_seconds"] for s in summaries.values()),
     }
     save(mechanism_figure(records, config), out / "mechanism.png")
-    save(paths_figure(records, summaries, config), out / "paths.png")
+    save(paths_figure(records, summaries, config, base.trivial_output_ratio), out / "paths.png")
     write_csv(out / "comparison.csv", [comparison_row(name, s, base) for name, s in summaries.items()],
               COMPARISON_COLUMNS)
     write_summary(out, summary)
@@ -365,21 +365,21 @@ def outcome_counts(arrays: dict) -> list[int]:
     return counts + [len(ends) - sum(counts)]
 
 
-def paths_figure(records: dict, summaries: dict, config: MechanismConfig) -> plt.Figure:
-    """Top: where each optimiser's seeds ended. Below, per optimiser: ||N||/||v|| (dotted: the trivial rule's bound)
-    and L/L(0) along every seed's path, red where the seed ended at the trivial point, green where it fits v."""
+def paths_figure(records: dict, summaries: dict, config: MechanismConfig, threshold: float) -> plt.Figure:
+    """Top: where each optimiser's seeds ended. Below, per optimiser: ||N||/||v|| (dotted: ``threshold``, the trivial
+    rule's bound) and L/L(0) along every seed's path, red where the seed ended at the trivial point, green where it
+    fits v."""
     names = list(records)
-    threshold = base_config(config).trivial_output_ratio
     cols = min(len(names), 5)
     rows = -(-len(names) // cols)
     fig = plt.figure(figsize=(3.6 * cols, 2.0 + 4.2 * rows))
     grid = fig.add_gridspec(1 + 2 * rows, cols, height_ratios=[0.35 * max(len(names), 4) / 4] + [1.0] * (2 * rows))
     bars = fig.add_subplot(grid[0, :])
+    counts = np.array([outcome_counts(records[n]) for n in names], float)  # optimiser × bar
     left = np.zeros(len(names))
     for j, (label, colour) in enumerate(BARS):
-        counts = np.array([outcome_counts(records[n])[j] for n in names], float)
-        bars.barh(np.arange(len(names)), counts, left=left, color=colour, label=label)
-        left += counts
+        bars.barh(np.arange(len(names)), counts[:, j], left=left, color=colour, label=label)
+        left += counts[:, j]
     bars.set_yticks(np.arange(len(names)), names, fontsize=7)
     bars.invert_yaxis()
     bars.set_xlabel("seeds")
@@ -481,6 +481,7 @@ def escapes_cells(summaries: list[Summary]) -> Cells:
            + (f"{end(INDEFINITE)}/{n}" if INDEFINITE in optimizers else "not run"))
     verdict = ("reproduced" if positive_avoids and indefinite_goes else "partly: " + why if positive_avoids
                else "differs: " + why)
+
     def blew_up(name: str) -> str:
         k = optimizers[name]["final"]["nonfinite"]
         return f" ({k} blew up)" if k else ""

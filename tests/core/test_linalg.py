@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from jaxnewton.core.linalg import lu_solve, shifted_inverse, symmetric_eigvals
+from known_answers import with_spectrum
 
 
 def indefinite_batch(n_batch=7, n=12, seed=0):
@@ -28,10 +29,8 @@ def test_vmapped_symmetric_eigvals_are_those_of_the_symmetric_part():
 
 
 def test_shifted_inverse_floors_the_spectrum_at_eps_or_shifts_it_by_eps():
-    rng = np.random.default_rng(3)
-    q = np.linalg.qr(rng.standard_normal((6, 6)))[0]
     lam = np.array([-2.0, -0.3, 0.01, 0.5, 1.0, 4.0])
-    m = jnp.asarray(q @ np.diag(lam) @ q.T)
+    m = with_spectrum(lam, seed=3)
     positive = np.linalg.inv(np.asarray(shifted_inverse(m, 0.1)))
     np.testing.assert_allclose(np.linalg.eigvalsh(positive), lam + 2.1, rtol=1e-12)  # τ = ε − λ_min = 2.1
     np.testing.assert_allclose(shifted_inverse(m, 0.1, positive=False), np.linalg.inv(np.asarray(m) + 0.1 * np.eye(6)),
