@@ -15,22 +15,25 @@ Runtime:  see docs/results.md (measured on 2 cores)
 Paper:    quasi-Newton avoids the trivial saddle because its curvature condition keeps the model positive definite.
 """
 
+import dataclasses
+
+from jaxnewton.engine.config import load_config
 from jaxnewton.studies.mechanism import MechanismConfig
 
-OPTIMIZERS = ("newton", "newton_monotone", "newton_ls", "gauss_newton", "lm", "trust_region", "cubic", "sr1", "bfgs",
-              "bfgs_hessian_start", "bfgs_indefinite_start", "bfgs_reset_1", "bfgs_reset_10", "bfgs_reset_100")
+# The mechanism variants (optim.registry), after the second-order comparison's own methods.
+VARIANTS = ("newton_monotone", "bfgs_hessian_start", "bfgs_indefinite_start", "bfgs_reset_1", "bfgs_reset_10",
+            "bfgs_reset_100")
 
 
 def get_config(smoke: bool = False) -> MechanismConfig:
     config = MechanismConfig(
         name="escapes",
         base="second_order",  # E3's problem, θ₀, tolerance and the second-order family's settings (Δ₀, σ₀, λ₀ = ε)
-        optimizers=OPTIMIZERS,
+        optimizers=load_config("second_order").optimizers + VARIANTS,
         n_seeds=64,  # the first 64 seeds: the same θ₀ as make compare-second-order
         max_steps=1_000,  # the second-order comparison's cap (each exact-eigendecomposition step costs ~20× Newton's)
         stride=10,  # 101 recorded iterates a seed: "visited" is sampled every 10 steps
     )
     if smoke:
-        return MechanismConfig(name="escapes", base="second_order", optimizers=OPTIMIZERS, n_seeds=2, max_steps=20,
-                               stride=10)
+        return dataclasses.replace(config, n_seeds=2, max_steps=20)
     return config
