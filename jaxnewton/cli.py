@@ -80,6 +80,8 @@ def _line(error: BaseException) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if hasattr(sys.stdout, "reconfigure"):  # progress lines reach a log file as they happen, not in 8 KB blocks
+        sys.stdout.reconfigure(line_buffering=True)
     try:
         config = configure(args)
         if args.distributed:

@@ -330,6 +330,42 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
     return rows
 
 
+def sfn_lanczos_section(base, widths, ks=(5, 10, 20, 40, 80), n_seeds: int = 8, newton_steps: int = 300) -> list:
+    """How far saddle-free Newton's Lanczos step (k steps from ∇L, H never formed) is from the dense |H| step.
+
+    Per width and k: the relative distance ||s_k − s_dense|| / ||s_dense|| over ``n_seeds`` points θ₀ and as many
+    points after ``newton_steps`` damped Newton steps (on their way to the trivial saddle), median and maximum.
+    """
+    rows = []
+    for width in widths:
+        config = dataclasses.replace(base, widths=(width, width))
+        experiment = build(config)
+        problem = experiment.problem
+        theta0 = jnp.asarray(initial_points(experiment, np.arange(n_seeds)))
+        newton = registry.build_solver("newton", problem.loss, problem.hessian, config)
+        grad = jax.grad(problem.loss)
+        later = jax.jit(jax.vmap(lambda t: jax.lax.fori_loop(
+            0, newton_steps, lambda _, t: newton.update(t, grad(t), (), False)[0], t)))(theta0)
+        points = {"theta0": theta0, f"after {newton_steps} Newton steps": later}
+
+        def steps(solver, thetas):
+            return np.asarray(jax.jit(jax.vmap(lambda t: solver.update(t, grad(t), solver.init(t), False)[0] - t))(
+                thetas))
+
+        dense_solver = registry.build_solver("sfn", problem.loss, problem.hessian, config)
+        for where, thetas in points.items():
+            dense = steps(dense_solver, thetas)
+            for k in [k for k in ks if k < problem.n_params] + [problem.n_params]:
+                solver = registry.build_solver("sfn", problem.loss, None, dataclasses.replace(
+                    config, linear_solver="krylov", krylov_max_iter=k))
+                rel = np.linalg.norm(steps(solver, thetas) - dense, axis=1) / np.linalg.norm(dense, axis=1)
+                rows.append({"width": width, "n_params": problem.n_params, "at": where, "lanczos_steps": k,
+                             "median_rel_distance": float(np.median(rel)), "max_rel_distance": float(np.max(rel))})
+                print(f"sfn lanczos P = {problem.n_params:>4} {where:>24} k = {k:>4}: median {np.median(rel):.2e}, "
+                      f"max {np.max(rel):.2e}")
+    return rows
+
+
 def sweep_section(results: Path, per_iter_s: float) -> dict:
     out = {}
     for key, folder in (("sweep_10", "mlp_tanh"), ("sweep_100", "mlp_tanh_100")):
@@ -391,6 +427,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
     parser.add_argument("--only-widths", action="store_true",
                         help="only the size scan, dense against Krylov (no PyTorch), into --out")
+    parser.add_argument("--only-sfn-lanczos", action="store_true",
+                        help="only saddle-free Newton's Lanczos step against its dense step (accuracy), into --out")
     args = parser.parse_args()
     use_every_core()  # as the runner's CLI does (one CPU device per core)
     budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500, "krylov": 200_000}
@@ -399,6 +437,11 @@ def main() -> None:
         widths = [int(w) for w in args.widths.split(",") if w]
         write_json(args.out, {"machine": machine_info(), "repeats": args.repeats, "widths": width_section(
             base, widths, args.repeats, {**budget, "autodiff": 0}, False)})
+        print(f"wrote {args.out}")
+        return
+    if args.only_sfn_lanczos:
+        write_json(args.out, {"machine": machine_info(), "sfn_lanczos": sfn_lanczos_section(load_config("mlp_tanh"),
+                                                                                           (10, 20))})
         print(f"wrote {args.out}")
         return
 
@@ -448,6 +491,7 @@ def main() -> None:
         print(f"fastest PyTorch option: {impl} at {n} seeds; jaxnewton@{top} is {report['best_torch_ratio']:.1f}× faster")
     widths = [int(w) for w in args.widths.split(",") if w]
     report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch, args.torch_device)
+    report["sfn_lanczos"] = sfn_lanczos_section(experiment.config, (10, 20))
     per_iter = 1 / by[("jaxnewton", 64 if 64 in counts else max(counts))]
     report |= sweep_section(args.results, per_iter)
     write_json(args.out, report)

@@ -11,6 +11,7 @@ split is exact by construction.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Callable, NamedTuple
 
 import jax
@@ -230,7 +231,10 @@ def fourier_matrix(key: jax.Array, n_features: int, in_dim: int, sigma2: float) 
     return jnp.sqrt(sigma2) * jax.random.normal(key, (n_features, in_dim), jnp.float64)
 
 
-def fourier_features(x_QxD: jax.Array, B_FxD: jax.Array) -> jax.Array:
-    """γ(x) = [sin(2πBx), cos(2πBx)], ``x_QxD -> gamma_Qx2F``."""
-    phase = 2.0 * jnp.pi * x_QxD @ B_FxD.T
+FOURIER_SCALES = {"2pi": 2.0 * math.pi, "1": 1.0}  # γ's factor c in sin(c·Bx): Tancik et al.'s 2π, or none
+
+
+def fourier_features(x_QxD: jax.Array, B_FxD: jax.Array, scale: str = "2pi") -> jax.Array:
+    """γ(x) = [sin(cBx), cos(cBx)] with c = 2π (``scale="2pi"``, Tancik et al. 2020) or 1, ``x_QxD -> gamma_Qx2F``."""
+    phase = FOURIER_SCALES[scale] * x_QxD @ B_FxD.T
     return jnp.concatenate([jnp.sin(phase), jnp.cos(phase)], axis=1)

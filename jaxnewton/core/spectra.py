@@ -29,11 +29,12 @@ MatVec = Callable[[jax.Array], jax.Array]
 
 
 class Lanczos(NamedTuple):
-    """The tridiagonal T_k = Qᵀ H Q of ``lanczos``: its diagonal, off-diagonal and the last step's β (residual)."""
+    """The tridiagonal T_k = Qᵀ H Q of ``lanczos``: its diagonal, off-diagonal, the last step's β (residual) and Q."""
 
     alpha: jax.Array  # alpha_k
     beta: jax.Array  # beta_{k−1}: T's off-diagonal (0 where the space was restarted)
     residual: jax.Array  # β_k: ||H q_k − Σ ...||, the norm that bounds every Ritz pair's residual
+    basis: jax.Array  # Q as rows, basis_KxP, orthonormal, first row v0 / ||v0|| (unused outputs cost nothing under jit)
 
 
 def _orthogonalise(basis_KxP: jax.Array, w: jax.Array) -> jax.Array:
@@ -70,16 +71,30 @@ def lanczos(matvec: MatVec, v0_P: jax.Array, k: int, key: jax.Array) -> Lanczos:
         return basis, alpha.at[j].set(a), beta.at[j].set(jnp.where(closed, 0.0, b)), scale
 
     zeros = jnp.zeros((k,), v0_P.dtype)
-    _, alpha, beta, _ = jax.lax.fori_loop(0, k, body, (basis, zeros, zeros, jnp.zeros((), v0_P.dtype)))
-    return Lanczos(alpha=alpha, beta=beta[:-1], residual=beta[-1])
+    basis, alpha, beta, _ = jax.lax.fori_loop(0, k, body, (basis, zeros, zeros, jnp.zeros((), v0_P.dtype)))
+    return Lanczos(alpha=alpha, beta=beta[:-1], residual=beta[-1], basis=basis)
 
 
 def ritz(t: Lanczos) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Ritz values θ (ascending), their quadrature weights (first components of T's eigenvectors, squared) and
     residual bounds |β_k s_k| (last components): an eigenvalue of H lies within each bound of its θ."""
-    matrix = jnp.diag(t.alpha) + jnp.diag(t.beta, 1) + jnp.diag(t.beta, -1)
-    theta, vectors = jnp.linalg.eigh(matrix)
+    theta, vectors = _tridiagonal_eigh(t)
     return theta, vectors[0] ** 2, jnp.abs(t.residual * vectors[-1])
+
+
+def _tridiagonal_eigh(t: Lanczos) -> tuple[jax.Array, jax.Array]:
+    matrix = jnp.diag(t.alpha) + jnp.diag(t.beta, 1) + jnp.diag(t.beta, -1)
+    return jnp.linalg.eigh(matrix)
+
+
+def lanczos_matrix_function(t: Lanczos, f: Callable[[jax.Array], jax.Array], norm_v0: jax.Array) -> jax.Array:
+    """f(H) v0 ≈ Q f(T) Qᵀ v0 = ||v0|| Q S f(Θ) Sᵀ e₁ from a Lanczos run started at v0 (T = S Θ Sᵀ).
+
+    Exact (to rounding) once the Krylov space of v0 is invariant under H (k = P, or fewer steps where it closes:
+    the restarted blocks have no weight in e₁); for k below that it is the Lanczos approximation of f(H) v0.
+    """
+    theta, vectors = _tridiagonal_eigh(t)
+    return t.basis.T @ (vectors @ (norm_v0 * vectors[0] * f(theta)))
 
 
 class Extremes(NamedTuple):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from jaxnewton.version import __version__
-from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, WEIGHT_INITS
+from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, FOURIER_SCALES, WEIGHT_INITS
 from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
 from jaxnewton.engine.loop import TOL_ON
 from jaxnewton.optim import registry
@@ -99,6 +99,7 @@ class Config(ConfigBase):
       fourier_features: f, the number of rows of B (γ has 2f entries).
       fourier_sigma2: σ², the variance of B's entries, B_ij ~ N(0, σ²); B is drawn per seed from
         the seed's key and saved in ``arrays.npz`` (Tancik et al. 2020's Gaussian mapping).
+      fourier_scale: c in γ(x) = [sin(cBx), cos(cBx)]: ``"2pi"`` (the paper's and Tancik et al.'s) or ``"1"``.
       solver: ``"newton"``: θ ← θ − η (H + εI)⁻¹ ∇L; ``"sfn"``: saddle-free Newton θ ← θ − η (|H| + εI)⁻¹ ∇L;
         ``"bfgs"``, ``"lbfgs"`` (line search to the strong Wolfe conditions), ``"lbfgs_gss"``
         (golden-section step); ``"adam"`` (optax, ``learning_rate``); ``"gd"`` (``gd_learning_rate``).
@@ -109,8 +110,10 @@ class Config(ConfigBase):
       eta: step relaxation η in (0, 1] (newton and sfn).
       eps: Hessian shift ε ≥ 0 (newton and sfn).
       linear_solver: how newton solves (H + εI)s = ∇L: ``"dense"`` (form H, LU) or ``"krylov"`` (MINRES on exact
-        Hessian-vector products, H never formed: for large P; ``optim.newton``).
-      krylov_rtol, krylov_max_iter: MINRES's relative residual and iteration cap (0: 2P).
+        Hessian-vector products, H never formed: for large P; ``optim.newton``); for sfn, ``"krylov"`` is
+        (|H| + εI)⁻¹∇L on the Lanczos space of ∇L.
+      krylov_rtol, krylov_max_iter: MINRES's relative residual and iteration cap (0: 2P); for sfn,
+        krylov_max_iter is the number of Lanczos steps (0: P, the dense step).
       learning_rate: ADAM's step size.
       gd_learning_rate: gradient descent's step α.
       trust_radius: the initial trust radius Δ₀ of trust_region and sr1.
@@ -153,6 +156,7 @@ class Config(ConfigBase):
     input_features: str = "none"
     fourier_features: int = 10
     fourier_sigma2: float = 1.5
+    fourier_scale: str = "2pi"
     solver: str = "newton"
     hessian: str = "structured"
     eta: float = 5e-2
@@ -220,6 +224,8 @@ class Config(ConfigBase):
                  f"one of {list(INPUT_FEATURES)}")
         require(1 <= self.fourier_features <= 1000, "fourier_features", self.fourier_features, "an integer 1 ≤ f ≤ 1000")
         require(self.fourier_sigma2 > 0.0, "fourier_sigma2", self.fourier_sigma2, "a variance σ² > 0")
+        require(self.fourier_scale in FOURIER_SCALES, "fourier_scale", self.fourier_scale,
+                f"one of {list(FOURIER_SCALES)}")
         require(self.solver in registry.names(), "solver", self.solver, f"one of {list(registry.names())}")
         require(self.hessian in HESSIANS, "hessian", self.hessian, f"one of {list(HESSIANS)}")
         require(0.0 < self.eta <= 1.0, "eta", self.eta, "a step relaxation in (0, 1]")

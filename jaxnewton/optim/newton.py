@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 
 from jaxnewton.core.linalg import lu_solve, minres, symmetric_eigh
+from jaxnewton.core.spectra import lanczos, lanczos_matrix_function
 from jaxnewton.optim.base import HessianFn, LossFn, Solver
 
 
@@ -80,24 +81,55 @@ def _krylov_newton(loss: LossFn, eta: float, eps: float, rtol: float, max_iter: 
     return Solver(init=init, update=update)
 
 
-def saddle_free_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | None = None) -> Solver:
+def saddle_free_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | None = None,
+                       linear_solver: str = "dense", lanczos_steps: int = 0) -> Solver:
     """Saddle-free Newton (Dauphin et al. 2014): θ ← θ − η (|H| + εI)⁻¹ ∇L with the exact Hessian.
 
     |H| = V|Λ|Vᵀ replaces every eigenvalue by its absolute value, so along a direction of
     negative curvature the step goes downhill (away from a saddle) instead of towards the
     stationary point as Newton's does; along positive curvature it is Newton's step.
-    (|H| + εI)⁻¹ ∇L = V diag(1/(|λ| + ε)) Vᵀ ∇L from one symmetric eigendecomposition.
+    ``"dense"``: (|H| + εI)⁻¹ ∇L = V diag(1/(|λ| + ε)) Vᵀ ∇L from one symmetric eigendecomposition.
+    ``"krylov"``: H is never formed; k Lanczos steps from ∇L on exact Hessian-vector products give
+    H ≈ Q T Qᵀ on the Krylov space, and the step is Q (|T| + εI)⁻¹ Qᵀ ∇L (``core.spectra.lanczos_matrix_function``):
+    |H| restricted to the Krylov space, the dense step once that space is invariant (k = P), an
+    approximation below (``docs/benchmark.md`` measures how far it is from the dense step).
 
     Args:
       loss: L(θ) of a flat vector.
       eta: step relaxation η.
       eps: shift ε > 0 (with ε = 0 a zero eigenvalue gives an infinite step).
-      hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None.
+      hessian: θ ↦ ∇²L(θ), exact; ``jax.hessian(loss)`` when None (dense path only).
+      linear_solver: ``LINEAR_SOLVERS``.
+      lanczos_steps: k on the Krylov path (0 or more than P: P).
 
     Returns:
-      A stateless ``Solver``.
+      A ``Solver``: stateless on the dense path, a ``KrylovState`` (Hessian-vector products) on the Krylov one.
     """
-    return _spectral_solver(hessian or jax.hessian(loss), eta, lambda lam, c: c / (jnp.abs(lam) + eps))
+    if linear_solver not in LINEAR_SOLVERS:
+        raise ValueError(f"linear_solver={linear_solver!r} is unknown; use one of {list(LINEAR_SOLVERS)}")
+    absolute = lambda lam: 1.0 / (jnp.abs(lam) + eps)  # noqa: E731
+    if linear_solver == "krylov":
+        return _lanczos_solver(loss, eta, absolute, lanczos_steps)
+    return _spectral_solver(hessian or jax.hessian(loss), eta, lambda lam, c: absolute(lam) * c)
+
+
+def _lanczos_solver(loss: LossFn, eta: float, f: Callable[[jax.Array], jax.Array], steps: int) -> Solver:
+    """θ ← θ − η f(H) ∇L with f(H)∇L from ``steps`` Lanczos steps started at ∇L (the Krylov ``saddle_free_newton``)."""
+    hvp = hessian_vector_product(loss)
+
+    def init(theta: jax.Array) -> KrylovState:
+        return KrylovState(jnp.zeros((), jnp.int32))
+
+    def update(theta: jax.Array, grad: jax.Array, state: KrylovState, done: jax.Array):
+        k = min(steps or theta.size, theta.size)
+        norm = jnp.linalg.norm(grad)
+        idle = done | (norm == 0.0)  # double where: Lanczos from a unit vector instead of a zero one
+        start = jnp.where(idle, jnp.ones_like(grad), grad)
+        t = lanczos(lambda v: hvp(theta, v), start, k, jax.random.key(0))
+        step = lanczos_matrix_function(t, f, jnp.linalg.norm(start))
+        return theta - eta * jnp.where(idle, 0.0, step), KrylovState(state.krylov_iterations + jnp.where(done, 0, k))
+
+    return Solver(init=init, update=update)
 
 
 def _spectral_solver(hessian: HessianFn, eta: float,

@@ -104,6 +104,11 @@ def get(name: str) -> Optimizer:
     return _OPTIMIZERS[name]
 
 
+def counts_krylov(config: Any) -> bool:
+    """Whether the config's solver runs a Krylov path whose state counts Hessian-vector products (``KrylovState``)."""
+    return config.linear_solver == "krylov" and "linear_solver" in get(config.solver).hyperparameters
+
+
 def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: Any,
                  gauss_newton_matrix: HessianFn | None = None) -> Solver:
     """The optimiser ``name`` on ``loss`` with the config ``settings``; quasi-Newton ones are ``track_curvature``d.
@@ -137,8 +142,11 @@ register(Optimizer("newton", "damped Newton",
                                                     c.krylov_max_iter),
                    ("eta", "eps", "linear_solver", "krylov_rtol", "krylov_max_iter"),
                    lambda c: _shift(c) + (f" MINRES to {c.krylov_rtol:g}" if c.linear_solver == "krylov" else "")))
-register(Optimizer("sfn", "saddle-free Newton", lambda loss, h, c: saddle_free_newton(loss, c.eta, c.eps, h),
-                   ("eta", "eps"), _shift))
+register(Optimizer("sfn", "saddle-free Newton",
+                   lambda loss, h, c: saddle_free_newton(loss, c.eta, c.eps, h, c.linear_solver, c.krylov_max_iter),
+                   ("eta", "eps", "linear_solver", "krylov_max_iter"),
+                   lambda c: _shift(c) + (f" Lanczos {c.krylov_max_iter or 'P'} steps" if c.linear_solver == "krylov"
+                                          else "")))
 register(Optimizer("bfgs", "BFGS", lambda loss, h, c: bfgs(loss), (), lambda c: "zoom line search",
                    quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian))
 register(Optimizer("lbfgs", "L-BFGS", lambda loss, h, c: lbfgs(loss, c.memory), ("memory",),

@@ -106,8 +106,8 @@ def batch_record(config: Config, part: BatchResult) -> dict[str, np.ndarray]:
               **{f"diagnostics_{k}": v for k, v in part.diagnostics._asdict().items()}}
     if config.input_features == "fourier":
         record["fourier_B"] = part.context  # B_SxFxD: part of each seed's record
-    if config.linear_solver == "krylov" and config.solver == "newton":
-        record["krylov_iterations"] = state.solver_state.krylov_iterations  # MINRES products over all steps
+    if registry.counts_krylov(config):
+        record["krylov_iterations"] = state.solver_state.krylov_iterations  # Hessian-vector products over all steps
     if registry.get(config.solver).quasi_newton:  # the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
         record["curvature_pairs"], record["curvature_bad_pairs"] = state.solver_state.n_pairs, state.solver_state.n_bad
     return {k: np.asarray(v) for k, v in record.items()}
@@ -127,7 +127,7 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
     config = experiment.config
     tracked = registry.get(config.solver).quasi_newton
     writer = RowWriter(out / "runs.csv", out / "arrays.npz", RUNS_COLUMNS)
-    krylov = config.linear_solver == "krylov" and config.solver == "newton"
+    krylov = registry.counts_krylov(config)
     columns = {k: [] for k in (*SUMMARY_COLUMNS, *(("curvature_pairs", "curvature_bad_pairs") if tracked else ()),
                                *(("krylov_iterations",) if krylov else ()))}
     figure_arrays, figure_rows, seconds = {}, [], 0.0
@@ -204,7 +204,8 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
                             f"regression, on a grid {ERROR_REFINEMENT}× finer per axis for a PINN",
             "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
             "median_krylov_iterations": "linear_solver=krylov only (else null): the median over seeds of MINRES "
-                                        "iterations (Hessian-vector products) per Newton step",
+                                        "iterations (newton) or Lanczos steps (sfn), i.e. Hessian-vector products, "
+                                        "per step",
             "curvature": "quasi-Newton runs only (else null): the curvature pairs s = θ_k − θ_{k−1}, y = ∇L_k − "
                          "∇L_{k−1} of all seeds, how many broke the curvature condition yᵀs > 0, and in how many "
                          "seeds (optim.quasi_newton.track_curvature)",

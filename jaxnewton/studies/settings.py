@@ -32,7 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxnewton.version import __version__
-from jaxnewton.core.stats import wilson_interval
+from jaxnewton.core import stats
 from jaxnewton.engine.config import MAX_SEEDS, Config, ConfigBase, Run, base_config, load_config, override, require
 from jaxnewton.engine.folders import load_summary, run_in_folder
 from jaxnewton.engine.io import Log, Progress, write_summary
@@ -131,9 +131,10 @@ def cell_folder(out: Path, label: str, config: Config) -> Path:
 
 
 def proportion(k: int, n: int) -> dict[str, float]:
-    """k of n with its 95% Wilson interval."""
-    low, high = wilson_interval(k, n)
-    return {"k": int(k), "n": int(n), "p": k / n, "ci_low": low, "ci_high": high}
+    """``core.stats.proportion`` with its interval as the issue's ``ci_low`` / ``ci_high`` fields."""
+    rate = stats.proportion(k, n)
+    low, high = rate.pop("ci95")
+    return {**rate, "ci_low": low, "ci_high": high}
 
 
 def difference(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
@@ -228,23 +229,24 @@ def run(config: SettingsConfig, out_dir: Path | str, log: Log = print, progress:
 
 
 def settings_figure(summary: dict) -> plt.Figure:
-    """Per cell: p(converged trivial) and p(trivial at the end) with 95% intervals, against the paper's count."""
+    """Per cell: p(converged trivial), p(trivial at the end) and p(fit v) with 95% intervals, against the paper."""
     records = summary["cells"]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(records) + 1.5))
+    fig, ax = plt.subplots(figsize=(8, 0.5 * len(records) + 2.0))
     y = np.arange(len(records))[::-1]
     paper = summary["paper"]
     ax.axvspan(paper["ci_low"], paper["ci_high"], color="0.9", label=f"paper {paper['k']}/{paper['n']} (95% CI)")
     ax.axvline(paper["p"], color="0.5", lw=1)
-    for key, offset, style, name in (("p_trivial_converged", 0.12, "o", "converged at the trivial point"),
-                                     ("p_trivial_end", -0.12, "s", "at the trivial point at the end")):
+    for key, offset, style, name in (("p_trivial_converged", 0.2, "o", "converged at the trivial point"),
+                                     ("p_trivial_end", 0.0, "s", "at the trivial point at the end"),
+                                     ("p_fit", -0.2, "^", "fit v (relative L2 error ≤ 1e-2)")):
         p = np.array([r[key]["p"] for r in records])
         err = np.array([[r[key]["p"] - r[key]["ci_low"], r[key]["ci_high"] - r[key]["p"]] for r in records]).T
         ax.errorbar(p, y + offset, xerr=err, fmt=style, ms=5, capsize=2, label=name,
-                    mfc="white" if style == "s" else None)
+                    mfc="white" if style != "o" else None)
     ax.set_yticks(y, [r["cell"] for r in records], fontsize=8)
     ax.set(xlim=(0, 1), xlabel="proportion of seeds (95% Wilson interval)",
            title=f"{summary['base']}: {summary['n_seeds']} seeds per cell")
-    ax.legend(fontsize=7, loc="lower right")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -271,14 +273,24 @@ def settings_cells(summaries: list[Summary]) -> Cells:
     return Cells(text(base), larger, verdict, headline)
 
 
+def settings_row(id: str, experiment: str, folder: str, what: str, paper: str) -> Row:
+    """The results-table row of a settings grid whose summary is ``docs/results/<folder>`` (its own make target)."""
+    target = f"make {folder.replace('_', '-')}"
+    return Row(id, f"{experiment} settings grid", f"damped Newton on {experiment} over the readings of the paper's "
+               f"unstated settings ({what}), {target}", paper, (folder,), settings_cells,
+               (Figure(folder, "settings.png",
+                       ("p(converged at the trivial point), p(at the trivial point at the end) and p(fit v) per "
+                        "reading, with 95% intervals; the band is the paper's count with its interval.",
+                        "A reading reproduces the paper where its interval reaches the band's centre line.")),),
+               own_target=target)
+
+
 ROWS = (
-    Row("ST", "E3 settings grid", "damped Newton on E3 over the readings of the paper's unstated settings "
-        "(loss reduction, bias and weight init, precision, cap, what T bounds), make settings",
-        "9/10 trivial (settings unstated)", ("settings",), settings_cells,
-        (Figure("settings", "settings.png",
-                ("p(converged at the trivial point) and p(at the trivial point at the end) per reading, with 95% "
-                 "intervals; the band is the paper's 9/10 with its interval.",
-                 "A reading reproduces the paper where its interval reaches the band's centre line.")),),
-        own_target="make settings"),
+    settings_row("ST", "E3", "settings", "loss reduction, bias and weight init, precision, cap, what T bounds",
+                 "9/10 trivial (settings unstated)"),
+    settings_row("S4", "E4", "settings_siren", "mean or sum, float64 or float32", "4/5 trivial"),
+    settings_row("S5", "E5", "settings_fourier", "σ² as variance or standard deviation, 2π or not, mean or sum",
+                 "about half trivial (B unstated)"),
+    settings_row("S6", "E6", "settings_pinn1d", "½ or not, mean or sum, v's amplitude", "5/5 trivial (v unstated)"),
 )
 RUNS: tuple[Run, ...] = ()  # its own target (make settings): hours of CPU, read from docs/results by the report

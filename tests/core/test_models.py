@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from jaxnewton.core.models import make_mlp, mlp_basis_derivatives, xavier_uniform
+from jaxnewton.core.models import fourier_features, make_mlp, mlp_basis_derivatives, xavier_uniform
 from jaxnewton.engine.build import (
     build,
     initial_points,
@@ -119,3 +119,12 @@ def test_fourier_matrix_is_a_deterministic_function_of_the_seed():
     # θ₀ is drawn exactly as without features (B comes from its own stream of the key).
     assert not np.allclose(B_all[0, :, 0], initial_points(fourier, np.arange(1))[0, :10])
     assert abs(np.var(B_all.ravel()) - 1.5) < 0.15  # σ² = 1.5
+
+
+def test_fourier_features_without_2pi_are_those_of_b_over_2pi():
+    x = jnp.linspace(0.0, 1.0, 7)[:, None]
+    B = jnp.array([[0.7], [-1.9], [2.4]])
+    gamma = np.asarray(fourier_features(x, B, "1"))
+    np.testing.assert_allclose(gamma, np.asarray(fourier_features(x, B / (2.0 * np.pi))), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(gamma[:, :3], np.sin(np.asarray(x) @ np.asarray(B).T), rtol=0, atol=1e-15)
+    np.testing.assert_allclose(gamma[:, 3:], np.cos(np.asarray(x) @ np.asarray(B).T), rtol=0, atol=1e-15)

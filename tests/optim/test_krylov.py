@@ -10,7 +10,7 @@ import pytest
 from jaxnewton.core.linalg import minres
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import load_config
-from jaxnewton.optim.newton import damped_newton, hessian_vector_product
+from jaxnewton.optim.newton import damped_newton, hessian_vector_product, saddle_free_newton
 from jaxnewton.studies.registry import run_config
 
 
@@ -85,3 +85,43 @@ def test_krylov_runs_through_the_sweep_and_records_its_iterations(tmp_path):
     config = dataclasses.replace(load_config("mlp_tanh", smoke=True), linear_solver="krylov", n_seeds=2)
     summary = run_config(config, tmp_path, log=lambda _: None)
     assert 1 <= summary["median_krylov_iterations"] <= 2 * 140
+
+
+def test_lanczos_saddle_free_newton_takes_the_dense_step_with_p_steps():
+    """Saddle-free Newton on the Krylov path with k = P Lanczos steps: from 2 seeds' θ₀ and the first 10 dense
+    iterates, its step equals the eigendecomposition's to 1e-9 relative, and the trajectories agree to 1e-8.
+    How far fewer steps are from the dense step is measured in docs/performance.md (scripts/bench.py)."""
+    experiment = build(load_config("mlp_tanh"))
+    problem, config = experiment.problem, experiment.config
+    theta0 = initial_points(experiment, np.arange(2))
+    dense = saddle_free_newton(problem.loss, config.eta, config.eps, problem.hessian)
+    krylov = saddle_free_newton(problem.loss, config.eta, config.eps, linear_solver="krylov")
+    grad = jax.grad(problem.loss)
+    false = jnp.asarray(False)
+
+    def trajectory(solver):
+        def body(carry, _):
+            theta, state = carry
+            theta, state = solver.update(theta, grad(theta), state, false)
+            return (theta, state), theta
+        return jax.jit(jax.vmap(lambda t: jax.lax.scan(body, (t, solver.init(t)), None, length=10)[1]))(theta0)
+
+    d, k = np.asarray(trajectory(dense)), np.asarray(trajectory(krylov))
+    np.testing.assert_allclose(k, d, rtol=0, atol=1e-8)
+    thetas = jnp.asarray(np.concatenate([np.asarray(theta0), d.reshape(-1, d.shape[-1])]))
+    steps = [np.asarray(jax.jit(jax.vmap(lambda t, s=s: s.update(t, grad(t), s.init(t), false)[0] - t))(thetas))
+             for s in (dense, krylov)]
+    relative = np.linalg.norm(steps[1] - steps[0], axis=1) / np.linalg.norm(steps[0], axis=1)
+    assert np.max(relative) <= 1e-9, np.max(relative)
+    assert np.max(np.abs(d[:, -1] - np.asarray(theta0))) > 1e-3  # they moved
+    # A finished seed does not move, and its zero gradient does not make the step NaN.
+    theta = jnp.asarray(theta0[0])
+    same, state = krylov.update(theta, jnp.zeros_like(theta), krylov.init(theta), jnp.asarray(True))
+    assert np.array_equal(np.asarray(same), np.asarray(theta)) and int(state.krylov_iterations) == 0
+
+
+def test_lanczos_saddle_free_newton_runs_through_the_sweep(tmp_path):
+    config = dataclasses.replace(load_config("mlp_tanh", smoke=True), solver="sfn", linear_solver="krylov",
+                                 krylov_max_iter=20, n_seeds=2)
+    summary = run_config(config, tmp_path, log=lambda _: None)
+    assert summary["median_krylov_iterations"] == 20  # Lanczos steps (Hessian-vector products) per step
