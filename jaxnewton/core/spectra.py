@@ -34,7 +34,7 @@ class Lanczos(NamedTuple):
     alpha: jax.Array  # alpha_k
     beta: jax.Array  # beta_{k−1}: T's off-diagonal (0 where the space was restarted)
     residual: jax.Array  # β_k: ||H q_k − Σ ...||, the norm that bounds every Ritz pair's residual
-    basis: jax.Array  # Q as rows, basis_KxP, orthonormal, first row v0 / ||v0|| (unused outputs cost nothing under jit)
+    basis: jax.Array  # Q as rows, basis_KxP, orthonormal, first row v0 / ||v0|| (unused, it costs nothing under jit)
 
 
 def _orthogonalise(basis_KxP: jax.Array, w: jax.Array) -> jax.Array:

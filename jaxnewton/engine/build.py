@@ -73,8 +73,8 @@ def make_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any]
         target = cast(sine_target(config.target_amplitude, config.target_wavenumber)(x))
         if config.input_features == "fourier":
             model = make_model(config, 2 * config.fourier_features, dtype)
-            return lambda B_FxD: make_regression(model, cast(fourier_features(x, B_FxD, config.fourier_scale)), target, weights,
-                                                 config.hessian, scale)
+            return lambda B_FxD: make_regression(model, cast(fourier_features(x, B_FxD, config.fourier_scale)), target,
+                                                 weights, config.hessian, scale)
         problem = make_regression(make_model(config, 1, dtype), cast(x), target, weights, config.hessian, scale)
         return lambda context: problem
     reaction = 1.0 if config.problem == "diffusion_reaction_2d" else 0.0

@@ -90,9 +90,10 @@ def saddle_free_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn 
     stationary point as Newton's does; along positive curvature it is Newton's step.
     ``"dense"``: (|H| + εI)⁻¹ ∇L = V diag(1/(|λ| + ε)) Vᵀ ∇L from one symmetric eigendecomposition.
     ``"krylov"``: H is never formed; k Lanczos steps from ∇L on exact Hessian-vector products give
-    H ≈ Q T Qᵀ on the Krylov space, and the step is Q (|T| + εI)⁻¹ Qᵀ ∇L (``core.spectra.lanczos_matrix_function``):
-    |H| restricted to the Krylov space, the dense step once that space is invariant (k = P), an
-    approximation below (``docs/benchmark.md`` measures how far it is from the dense step).
+    H ≈ Q T Qᵀ on the Krylov space, and the step is Q (|T| + εI)⁻¹ Qᵀ ∇L
+    (``core.spectra.lanczos_matrix_function``): |H| restricted to the Krylov space, the dense step once that
+    space is invariant (k = P), an approximation below (``docs/benchmark.md`` measures how far from the dense
+    step).
 
     Args:
       loss: L(θ) of a flat vector.
@@ -114,7 +115,7 @@ def saddle_free_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn 
 
 
 def _lanczos_solver(loss: LossFn, eta: float, f: Callable[[jax.Array], jax.Array], steps: int) -> Solver:
-    """θ ← θ − η f(H) ∇L with f(H)∇L from ``steps`` Lanczos steps started at ∇L (the Krylov ``saddle_free_newton``)."""
+    """θ ← θ − η f(H) ∇L, f(H)∇L from ``steps`` Lanczos steps started at ∇L (the Krylov ``saddle_free_newton``)."""
     hvp = hessian_vector_product(loss)
 
     def init(theta: jax.Array) -> KrylovState:
@@ -126,7 +127,7 @@ def _lanczos_solver(loss: LossFn, eta: float, f: Callable[[jax.Array], jax.Array
         idle = done | (norm == 0.0)  # double where: Lanczos from a unit vector instead of a zero one
         start = jnp.where(idle, jnp.ones_like(grad), grad)
         t = lanczos(lambda v: hvp(theta, v), start, k, jax.random.key(0))
-        step = lanczos_matrix_function(t, f, jnp.linalg.norm(start))
+        step = lanczos_matrix_function(t, f, norm)  # where idle, the step is discarded below
         return theta - eta * jnp.where(idle, 0.0, step), KrylovState(state.krylov_iterations + jnp.where(done, 0, k))
 
     return Solver(init=init, update=update)
