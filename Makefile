@@ -8,7 +8,7 @@ ARGS ?=
 
 .PHONY: setup test test-fast paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
-	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d compare-second-order bench clean
+	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d widths compare-second-order bench clean
 
 setup: $(STAMP)
 
@@ -106,6 +106,10 @@ settings settings-siren settings-fourier settings-pinn1d: $(STAMP)
 	$(PY) -m jaxnewton run $(subst -,_,$@) --out results/$(subst -,_,$@) $(ARGS)
 	mkdir -p docs/results/$(subst -,_,$@) && cp results/$(subst -,_,$@)/summary.json \
 		results/$(subst -,_,$@)/settings.png docs/results/$(subst -,_,$@)/
+
+widths: $(STAMP)
+	$(PY) -m jaxnewton run widths --out results/widths $(ARGS)
+	mkdir -p docs/results/widths && cp results/widths/summary.json results/widths/widths.png docs/results/widths/
 
 random-hessians: $(STAMP)
 	$(PY) -m jaxnewton run random_hessians --out results/random_hessians

@@ -25,7 +25,7 @@ from typing import Any, Callable
 import jax
 import numpy as np
 
-from jaxnewton.core.diagnostics import LABELS, classify_spectrum, hessian_eigvals, make_diagnose
+from jaxnewton.core.diagnostics import LABELS, SPECTRA, dense_spectrum, lanczos_spectrum, make_diagnose
 from jaxnewton.core.external import from_flax, make_external_regression
 from jaxnewton.core.problems import Problem
 from jaxnewton.engine.build import seed_keys
@@ -53,8 +53,12 @@ class SweepResult:
       status: ``STATUS`` names (converged, max_steps, nonfinite).
       steps, loss, grad_norm: per seed.
       theta: ``theta_SxP``, the end points; ``theta0`` where they started.
-      eigvals: ``eig_SxP``, the Hessian spectrum at each end point (float64, ascending).
+      eigvals: ``eig_SxP``, the Hessian spectrum at each end point (float64, ascending); with
+        ``spectrum="lanczos"``, ``eig_SxK``: the Ritz values of one Lanczos run (the extremes are the spectrum's).
       labels: minimum / saddle / maximum / degenerate (``core.diagnostics.LABELS``).
+      label_certain: per seed, false only for a Lanczos minimum or maximum (None where not recorded).
+      index_fraction: ``frac_Sx3``, n_neg / P and its 95% bracket (low, high): exact for the dense spectrum
+        (None where not recorded).
       trivial: the end point meets the paper's trivial rule (None for a bare loss: no read-out to test).
       outcomes: ``engine.outcomes`` per seed (trivial, non-trivial <label>, max_steps…, nonfinite); for a bare
         loss, the label of a converged seed, else its status.
@@ -73,6 +77,8 @@ class SweepResult:
     outcomes: np.ndarray
     seconds: float
     problem: Problem | None = None
+    label_certain: np.ndarray | None = None
+    index_fraction: np.ndarray | None = None
 
     def counts(self) -> dict[str, int]:
         """Seeds per outcome, zeros omitted (in ``engine.outcomes.OUTCOMES`` order; a bare loss's by first seen)."""
@@ -88,8 +94,12 @@ class SweepResult:
     def to_frame(self):
         """One row per seed: a pandas DataFrame where pandas is installed, else a dict of columns."""
         columns = {"seed": np.arange(len(self.status)), "status": self.status, "steps": self.steps, "loss": self.loss,
-                   "grad_norm": self.grad_norm, "label": self.labels, "outcome": self.outcomes,
-                   "n_neg": np.sum(self.eigvals < 0, axis=1)}
+                   "grad_norm": self.grad_norm, "label": self.labels, "outcome": self.outcomes}
+        if self.index_fraction is not None:
+            columns.update(index_fraction=self.index_fraction[:, 0], index_low=self.index_fraction[:, 1],
+                           index_high=self.index_fraction[:, 2], label_certain=self.label_certain)
+        else:
+            columns["n_neg"] = np.sum(self.eigvals < 0, axis=1)
         if self.trivial is not None:
             columns["trivial"] = self.trivial
         try:
@@ -150,7 +160,7 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
           seed: int = 0, optimizer: str = "newton", max_steps: int = 10_000, tol: float = 1e-5, tol_on: str = "grad",
           segment_steps: int = 250, eig_rtol: float = 1e-6, trivial_loss_ratio: float = 0.99,
           trivial_output_ratio: float = 0.1, divergence_factor: float = 1e8, progress: bool = True,
-          **settings: Any) -> SweepResult:
+          spectrum: str = "dense", **settings: Any) -> SweepResult:
     """Run ``optimizer`` from every θ₀ to the tolerance or the cap, and diagnose every end point.
 
     Args:
@@ -164,6 +174,8 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
       settings: the optimiser's settings (``eta``, ``eps``, ``memory``, ``learning_rate``, …), defaults as the
         experiments'.
       progress: print a status line per segment to stderr.
+      spectrum: ``"dense"`` (form H: every eigenvalue) or ``"lanczos"`` (Hessian-vector products only: for a model
+        too large to form H; with ``linear_solver="krylov"`` nothing P × P is formed at all).
 
     Raises:
       TypeError, ValueError: naming the argument, before anything compiles.
@@ -175,6 +187,8 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
     if tol_on not in TOL_ON or not tol > 0 or int(max_steps) < 1:
         raise ValueError(f"sweep: tol={tol}, tol_on={tol_on!r}, max_steps={max_steps}: use tol > 0, tol_on in "
                          f"{list(TOL_ON)} and max_steps ≥ 1")
+    if spectrum not in SPECTRA:
+        raise ValueError(f"sweep: spectrum={spectrum!r}: use one of {list(SPECTRA)}")
     is_problem = isinstance(problem, Problem)
     if not is_problem and not callable(problem):
         raise TypeError(f"sweep: problem must be a jaxnewton Problem (jaxnewton.regression) or a loss function of a "
@@ -202,11 +216,14 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
                                    problem.gauss_newton if is_problem else None)
     loop = make_loop(loss, solver, tol, max_steps, max(1, max_steps // 100), divergence_factor, tol_on)
     if is_problem:
-        diagnose_one = make_diagnose(problem, eig_rtol, trivial_loss_ratio, trivial_output_ratio)
+        diagnose_one = make_diagnose(problem, eig_rtol, trivial_loss_ratio, trivial_output_ratio, spectrum)
     else:
+        spectrum_of = dense_spectrum if spectrum == "dense" else lanczos_spectrum
+
         def diagnose_one(theta):
-            eigvals = hessian_eigvals(loss, theta)
-            return {"eigvals": eigvals, "label": classify_spectrum(eigvals, eig_rtol)[3]}
+            eigvals, _, _, _, label, certain, fraction, low, high = spectrum_of(loss, theta, eig_rtol)
+            return {"eigvals": eigvals, "label": label, "label_certain": certain, "index_fraction": fraction,
+                    "index_low": low, "index_high": high}
     fns = make_batch_fns(loop, lambda theta, context: diagnose_one(theta))
     start = time.perf_counter()
 
@@ -227,7 +244,10 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
     return SweepResult(status=status, steps=np.asarray(state.steps), loss=np.asarray(state.loss),
                        grad_norm=np.asarray(state.grad_norm), theta0=theta0, theta=np.asarray(state.theta),
                        eigvals=np.asarray(d["eigvals"]), labels=labels, trivial=trivial,
-                       outcomes=outcomes, seconds=time.perf_counter() - start, problem=problem if is_problem else None)
+                       outcomes=outcomes, seconds=time.perf_counter() - start, problem=problem if is_problem else None,
+                       label_certain=np.asarray(d["label_certain"]),
+                       index_fraction=np.stack([np.asarray(d[k]) for k in ("index_fraction", "index_low",
+                                                                           "index_high")], axis=1))
 
 
 def run(config: ConfigBase | str, out: str | Path | None = None, force: bool = False) -> SweepResult | dict:

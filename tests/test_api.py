@@ -86,6 +86,14 @@ def test_sweep_of_a_bare_loss_finds_the_known_stationary_points():
     saddle = jn.sweep(lambda t: t[0] ** 2 - t[1] ** 2, starts, eta=1.0, eps=0.0, progress=False)
     assert list(saddle.labels) == ["saddle"] * 3
     assert "saddle" in saddle.table() and len(saddle.to_frame()["seed"]) == 3
+    np.testing.assert_array_equal(saddle.index_fraction, [[0.5, 0.5, 0.5]] * 3)  # dense: exact, no bracket
+    # Nothing P × P formed: MINRES steps and the Lanczos spectrum find the same saddle, labelled with certainty
+    wide = jn.sweep(lambda t: t[0] ** 2 - t[1] ** 2, starts, eta=1.0, eps=0.0, progress=False,
+                    linear_solver="krylov", spectrum="lanczos")
+    assert list(wide.labels) == ["saddle"] * 3 and wide.label_certain.all()
+    np.testing.assert_allclose(wide.theta, 0.0, atol=1e-14)
+    np.testing.assert_allclose(wide.eigvals, [[-2.0, 2.0]] * 3, rtol=1e-12)  # P = 2: two Lanczos steps are exact
+    assert (wide.index_fraction[:, 1] <= 0.5 + 1e-12).all() and (0.5 - 1e-12 <= wide.index_fraction[:, 2]).all()
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -97,6 +105,7 @@ def test_sweep_of_a_bare_loss_finds_the_known_stationary_points():
     (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), eps=-1.0), ValueError, "sweep: config field eps=-1.0"),
     (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), optimizer="lm"), ValueError, "needs the Gauss–Newton"),
     (lambda: jn.sweep(42, np.zeros((2, 3))), TypeError, "not int"),
+    (lambda: jn.sweep(lambda t: t @ t, np.zeros((2, 3)), spectrum="full"), ValueError, "sweep: spectrum='full'"),
     (lambda: jn.regression(lambda p, x: x @ p["w"], np.zeros((5, 1)), np.zeros(5)), TypeError, "pass params="),
     (lambda: jn.regression(lambda p, x: (x @ p["a"]) @ p["b"], np.zeros((5, 2)), np.zeros(5),
                            params={"a": np.ones((2, 1)), "b": np.ones((1, 1))}), ValueError, "cannot identify the read-out"),

@@ -37,6 +37,12 @@ import numpy as np
 Activation = Callable[[jax.Array], jax.Array]
 
 
+def hessian_vector_product(loss: Callable[[jax.Array], jax.Array]) -> Callable[[jax.Array, jax.Array], jax.Array]:
+    """(θ, v) ↦ ∇²L(θ) v, exact, by forward-over-reverse differentiation (never forms ∇²L): the product the
+    Krylov solvers (``optim.newton``) and the large-P spectra (``core.spectra``, ``core.diagnostics``) use."""
+    return lambda theta, v: jax.jvp(jax.grad(loss), (theta,), (v,))[1]
+
+
 def activation_derivatives(activation: Activation, z: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """σ(z), σ'(z), σ''(z) of an elementwise activation, by forward mode (exact for any σ)."""
     ones = jnp.ones_like(z)

@@ -11,7 +11,15 @@ near-zero when |λ| ≤ rtol · λ_max, negative or positive otherwise. Labels:
   zero-loss minimum of a network with more parameters than nodes lies on a manifold,
   and its Hessian has at least P − Q zero eigenvalues.
 
-The Morse index is the number of negative eigenvalues, ``n_neg``.
+The Morse index is the number of negative eigenvalues, ``n_neg``; the index fraction is n_neg / P.
+
+Spectrum. ``"dense"`` forms H with ``jax.hessian`` and takes every eigenvalue (exact; P ≲ 5 000, O(P³)).
+``"lanczos"`` never forms H (``core.spectra.estimate_spectrum`` on Hessian-vector products, O(P) memory,
+about 60 · (1 + probes) products): the extreme eigenvalues by Lanczos, the index fraction by stochastic Lanczos
+quadrature with a 95% bracket, and the label from the signs of the extreme Ritz values beyond the threshold
+(rtol · max|θ|, the same rule): ``saddle`` is then certain (interlacing puts an eigenvalue of H beyond each
+Ritz value), ``minimum`` / ``maximum`` are not (``label_certain`` false), and ``degenerate`` is never given (the
+near-zero count is not estimated: ``n_zero`` and ``n_pos`` are −1, ``n_neg`` is round(index fraction · P)).
 
 Trivial rule (paper: the stationary point with θᴼ = 0 and every h_k ⊥ v, where
 L = ||v||²). A point is trivial when L / L(0) ≥ ``loss_ratio`` and ||N|| / ||v|| ≤
@@ -30,20 +38,28 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxnewton.core.curvature import hessian_vector_product
 from jaxnewton.core.linalg import symmetric_eigvals
 from jaxnewton.core.problems import Problem
+from jaxnewton.core.spectra import estimate_spectrum
 
 MINIMUM, MAXIMUM, SADDLE, DEGENERATE = 0, 1, 2, 3
 LABELS = ("minimum", "maximum", "saddle", "degenerate")
+SPECTRA = ("dense", "lanczos")
+LANCZOS_STEPS, LANCZOS_PROBES = 60, 30  # the "lanczos" spectrum: steps per Lanczos run and SLQ probes
 
 
 class Diagnostics(NamedTuple):
     """End-of-run measures for one seed.
 
     Attributes:
-      eigvals: ``eigvals_P``, ascending eigenvalues of (H + Hᵀ)/2.
-      n_neg, n_zero, n_pos: int32 counts under the rtol rule (n_neg is the Morse index).
+      eigvals: ``eigvals_P``, ascending eigenvalues of (H + Hᵀ)/2 (``"lanczos"``: the k Ritz values of one
+        Lanczos run from a random start, ``eigvals_K``, whose ends bound the spectrum's from inside).
+      n_neg, n_zero, n_pos: int32 counts under the rtol rule (n_neg is the Morse index; ``"lanczos"``: see the
+        module docstring).
       label: int32 index of ``LABELS``.
+      label_certain: bool, false only for a ``"lanczos"`` minimum or maximum.
+      index_fraction, index_low, index_high: n_neg / P and its 95% bracket (``"dense"``: all three equal).
       loss_ratio: L / L(0), where L(0) = s ||f||² is the loss of the zero function.
       rel_output_norm: ||F|| / ||f|| (||N|| / ||v|| for regression, ||𝓛[N]|| / ||v|| for a PINN).
       outer_weight_norm: ||θᴼ||₂.
@@ -60,6 +76,10 @@ class Diagnostics(NamedTuple):
     n_zero: jax.Array
     n_pos: jax.Array
     label: jax.Array
+    label_certain: jax.Array
+    index_fraction: jax.Array
+    index_low: jax.Array
+    index_high: jax.Array
     loss_ratio: jax.Array
     rel_output_norm: jax.Array
     outer_weight_norm: jax.Array
@@ -128,15 +148,40 @@ def make_trivial_measures(problem: Problem, trivial_loss_ratio: float,
     return measures
 
 
+def lanczos_spectrum(loss: Callable[[jax.Array], jax.Array], theta: jax.Array, rtol: float) -> tuple[jax.Array, ...]:
+    """(Ritz values, n_neg, n_zero, n_pos, label, certain, index fraction, low, high) of ∇²L(θ) from products only."""
+    p = theta.size
+    hvp = hessian_vector_product(loss)
+    got = estimate_spectrum(lambda v: hvp(theta, v), p, jax.random.key(0), rtol, LANCZOS_PROBES, LANCZOS_STEPS,
+                            theta.dtype)
+    index = got.index_fraction
+    label = jnp.where(got.has_negative & got.has_positive, SADDLE,
+                      jnp.where(got.has_negative, MAXIMUM, MINIMUM)).astype(jnp.int32)
+    unknown = jnp.asarray(-1, jnp.int32)
+    return (got.ritz_values, jnp.round(index.estimate * p).astype(jnp.int32), unknown, unknown, label,
+            got.has_negative & got.has_positive, index.estimate, index.low, index.high)
+
+
+def dense_spectrum(loss: Callable[[jax.Array], jax.Array], theta: jax.Array, rtol: float) -> tuple[jax.Array, ...]:
+    """``lanczos_spectrum``'s tuple from every eigenvalue of the formed Hessian (exact: certain, no bracket)."""
+    eigvals = hessian_eigvals(loss, theta)
+    n_neg, n_zero, n_pos, label = classify_spectrum(eigvals, rtol)
+    fraction = n_neg.astype(eigvals.dtype) / eigvals.size
+    return eigvals, n_neg, n_zero, n_pos, label, jnp.asarray(True), fraction, fraction, fraction
+
+
 def make_diagnose(
-    problem: Problem, eig_rtol: float, trivial_loss_ratio: float, trivial_output_ratio: float
+    problem: Problem, eig_rtol: float, trivial_loss_ratio: float, trivial_output_ratio: float, spectrum: str = "dense"
 ) -> Callable[[jax.Array], Diagnostics]:
-    """Build ``diagnose(theta_P) -> Diagnostics`` for ``problem`` (vmap it over seeds)."""
+    """Build ``diagnose(theta_P) -> Diagnostics`` for ``problem`` (vmap it over seeds); ``spectrum`` in ``SPECTRA``."""
+    if spectrum not in SPECTRA:
+        raise ValueError(f"spectrum={spectrum!r}: use one of {', '.join(SPECTRA)}")
     measures = make_trivial_measures(problem, trivial_loss_ratio, trivial_output_ratio)
+    spectrum_of = dense_spectrum if spectrum == "dense" else lanczos_spectrum
 
     def diagnose(theta: jax.Array) -> Diagnostics:
-        eigvals = hessian_eigvals(problem.loss, theta)
-        n_neg, n_zero, n_pos, label = classify_spectrum(eigvals, eig_rtol)
+        (eigvals, n_neg, n_zero, n_pos, label, certain, fraction, low, high) = spectrum_of(problem.loss, theta,
+                                                                                          eig_rtol)
         m = measures(theta)
         cos_K = cosines(problem, problem.basis(theta), problem.target)
         return Diagnostics(
@@ -145,6 +190,10 @@ def make_diagnose(
             n_zero=n_zero,
             n_pos=n_pos,
             label=label,
+            label_certain=certain,
+            index_fraction=fraction,
+            index_low=low,
+            index_high=high,
             loss_ratio=m.loss_ratio,
             rel_output_norm=m.rel_output_norm,
             outer_weight_norm=m.outer_weight_norm,

@@ -1,6 +1,6 @@
 """Spectra of a symmetric operator without forming it: Lanczos extremes and stochastic Lanczos quadrature (SLQ).
 
-For a Hessian too large to form (P ≳ 10⁴), everything here needs only v ↦ Hv (``optim.newton.hessian_vector_product``, forward over reverse):
+For a Hessian too large to form (P ≳ 10⁴), everything here needs only v ↦ Hv (``core.curvature.hessian_vector_product``, forward over reverse):
 
 - ``lanczos``: k steps of Lanczos with full reorthogonalisation, restarted with a fresh orthogonal vector where the
   Krylov space closes (an invariant subspace), so every Ritz value is an eigenvalue of H restricted to the span.
@@ -108,31 +108,55 @@ class Extremes(NamedTuple):
 
 def extreme_eigenvalues(matvec: MatVec, p: int, key: jax.Array, k: int = 60, dtype=jnp.float64) -> Extremes:
     """λ_min and λ_max of H by k Lanczos steps from a random start (λ_min ≤ smallest, largest ≤ λ_max)."""
-    start_key, restart_key = jax.random.split(key)
-    theta, _, bound = ritz(lanczos(matvec, jax.random.normal(start_key, (p,), dtype), min(k, p), restart_key))
+    theta, _, bound = _random_start_ritz(matvec, p, key, k, dtype)
     return Extremes(theta[0], bound[0], theta[-1], bound[-1])
 
 
-class Fraction(NamedTuple):
-    """An SLQ share of the eigenvalues: its estimate and a 95% bracket (``slq_index_fraction``)."""
+def _random_start_ritz(matvec: MatVec, p: int, key: jax.Array, k: int, dtype) -> tuple[jax.Array, ...]:
+    """``ritz`` of min(k, P) Lanczos steps from a Gaussian start."""
+    start_key, restart_key = jax.random.split(key)
+    return ritz(lanczos(matvec, jax.random.normal(start_key, (p,), dtype), min(k, p), restart_key))
 
-    estimate: float
-    low: float
-    high: float
+
+class Fraction(NamedTuple):
+    """An SLQ share of the eigenvalues: its estimate and a 95% bracket (``slq_index_fraction``); arrays under
+    ``jit``/``vmap``."""
+
+    estimate: jax.Array
+    low: jax.Array
+    high: jax.Array
 
 
 class SpectrumEstimate(NamedTuple):
-    """What ``estimate_spectrum`` says of H: extremes, index fraction, the label and how sure it is."""
+    """What ``estimate_spectrum`` says of H: extremes, index fraction and which signs the Ritz values show.
+
+    Every field is an array, so ``estimate_spectrum`` runs under ``jit`` and ``vmap`` (the diagnostics of a sweep at
+    large P, ``core.diagnostics``); ``label`` and ``certain`` read it.
+    """
 
     extremes: Extremes
     index_fraction: Fraction  # share of eigenvalues below −t
-    threshold: float  # t = rtol · max|λ| (from the extreme Ritz values)
-    label: str  # saddle, minimum or maximum (names of core.diagnostics.LABELS)
-    certain: bool  # True only for a saddle shown by Ritz values of both signs
+    threshold: jax.Array  # t = rtol · max|λ| (from the extreme Ritz values)
+    ritz_values: jax.Array  # the extremes run's k Ritz values, ascending
+    has_negative: jax.Array  # a Ritz value below −t: H has an eigenvalue below −t (interlacing)
+    has_positive: jax.Array  # a Ritz value above t
+
+    @property
+    def label(self) -> str:
+        """saddle, minimum or maximum (names of ``core.diagnostics.LABELS``)."""
+        if bool(self.has_negative) and bool(self.has_positive):
+            return "saddle"
+        return "maximum" if bool(self.has_negative) else "minimum"
+
+    @property
+    def certain(self) -> bool:
+        """True only for a saddle shown by Ritz values of both signs (Lanczos may miss an eigenvalue of the other
+        sign, or near zero, so "minimum" and "maximum" are not certain)."""
+        return bool(self.has_negative) and bool(self.has_positive)
 
 
-def slq_index_fraction(matvec: MatVec, p: int, key: jax.Array, threshold: float, n_probes: int = 30, k: int = 60,
-                       band: float = 1e-2, dtype=jnp.float64) -> Fraction:
+def slq_index_fraction(matvec: MatVec, p: int, key: jax.Array, threshold: float | jax.Array, n_probes: int = 30,
+                       k: int = 60, band: float = 1e-2, dtype=jnp.float64) -> Fraction:
     """The share of eigenvalues below −``threshold`` by SLQ over Rademacher probes, with a 95% bracket.
 
     A Gauss node stands for the spectral mass around it, and an interior cluster (the near-zero eigenvalues of a
@@ -155,22 +179,19 @@ def slq_index_fraction(matvec: MatVec, p: int, key: jax.Array, threshold: float,
     estimate, clear, possible = jax.lax.map(probe, jax.random.split(key, n_probes))
     half = (lambda x: 1.959963984540054 * jnp.std(x, ddof=1) / jnp.sqrt(n_probes)) if n_probes > 1 else (
         lambda x: jnp.inf)
-    return Fraction(float(jnp.mean(estimate)), float(jnp.clip(jnp.mean(clear) - half(clear), 0.0, 1.0)),
-                    float(jnp.clip(jnp.mean(possible) + half(possible), 0.0, 1.0)))
+    return Fraction(jnp.mean(estimate), jnp.clip(jnp.mean(clear) - half(clear), 0.0, 1.0),
+                    jnp.clip(jnp.mean(possible) + half(possible), 0.0, 1.0))
 
 
 def estimate_spectrum(matvec: MatVec, p: int, key: jax.Array, rtol: float, n_probes: int = 30, k: int = 60,
                       dtype=jnp.float64) -> SpectrumEstimate:
-    """Extremes, the index fraction and the Morse label of H under the diagnostics' rtol rule, from products only.
+    """Extremes, the index fraction and the signs of H under the diagnostics' rtol rule, from products only.
 
-    "saddle" is certain (Ritz values of both signs beyond t); otherwise the label is the one the extremes suggest
-    ("minimum", "maximum") and not certain: Lanczos may have missed an eigenvalue of the other sign or near zero.
+    Costs k (extremes) + ``n_probes`` · k (SLQ) products; traceable (``jit``, ``vmap`` over seeds).
     """
     extremes_key, slq_key = jax.random.split(key)
-    extremes = extreme_eigenvalues(matvec, p, extremes_key, k, dtype)
-    threshold = float(rtol * jnp.maximum(jnp.abs(extremes.smallest), jnp.abs(extremes.largest)))
+    theta, _, bound = _random_start_ritz(matvec, p, extremes_key, k, dtype)
+    extremes = Extremes(theta[0], bound[0], theta[-1], bound[-1])
+    threshold = rtol * jnp.maximum(jnp.abs(extremes.smallest), jnp.abs(extremes.largest))
     index = slq_index_fraction(matvec, p, slq_key, threshold, n_probes, k, dtype=dtype)
-    has_negative, has_positive = float(extremes.smallest) < -threshold, float(extremes.largest) > threshold
-    if has_negative and has_positive:
-        return SpectrumEstimate(extremes, index, threshold, "saddle", True)
-    return SpectrumEstimate(extremes, index, threshold, "maximum" if has_negative else "minimum", False)
+    return SpectrumEstimate(extremes, index, threshold, theta, theta[0] < -threshold, theta[-1] > threshold)

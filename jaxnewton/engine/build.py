@@ -106,7 +106,7 @@ def build(config: Config) -> Experiment:
     def diagnose(theta: jax.Array, context: Any = ()) -> Diagnostics:
         # Always float64 (a float32 run's end point is diagnosed as it is, in float64).
         return make_diagnose(diagnostic_problem_for(context), config.eig_rtol, config.trivial_loss_ratio,
-                             config.trivial_output_ratio)(jnp.asarray(theta, jnp.float64))
+                             config.trivial_output_ratio, config.spectrum)(jnp.asarray(theta, jnp.float64))
 
     problem = problem_for(jax.tree.map(lambda a: a[0], contexts(np.arange(1))))
     loop = make_context_loop(solve, config.tol, config.max_steps, config.history_stride, config.divergence_factor,
@@ -145,7 +145,7 @@ def run_rows(fns: BatchFns, theta0, context: Any, checkpoint: Path, max_steps: i
     """
     state, start, extra = run_checkpointed(fns, init_batch(fns, theta0, context), checkpoint, max_steps,
                                            segment_steps, label, log, on_segment)
-    if extra:
+    if extra and set(Diagnostics._fields) <= set(extra):  # (a checkpoint of an older version lacks some: redo)
         diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
     else:
         diagnostics = diagnose_batch(fns, state.theta, context)

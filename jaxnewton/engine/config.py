@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, NamedTuple
 
 from jaxnewton.version import __version__
+from jaxnewton.core.diagnostics import SPECTRA
 from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, FOURIER_SCALES, WEIGHT_INITS
 from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
 from jaxnewton.engine.loop import TOL_ON
@@ -106,7 +107,7 @@ class Config(ConfigBase):
         ``optim`` has the formulas.
       hessian: how newton and sfn compute the exact H: ``"structured"`` (``core.curvature``,
         several times faster on MLPs, regression only) or ``"autodiff"`` (``jax.hessian``).
-        Diagnostics always use ``jax.hessian``, independently of this choice.
+        Diagnostics never use it (``spectrum``: ``jax.hessian`` or Hessian-vector products).
       eta: step relaxation η in (0, 1] (newton and sfn).
       eps: Hessian shift ε ≥ 0 (newton and sfn).
       linear_solver: how newton solves (H + εI)s = ∇L: ``"dense"`` (form H, LU) or ``"krylov"`` (MINRES on exact
@@ -138,6 +139,9 @@ class Config(ConfigBase):
       segment_steps: steps per compiled segment; progress is printed between segments.
       divergence_factor: a loss above this times the initial loss counts as a blow-up.
       eig_rtol: an eigenvalue is near-zero when |λ| ≤ eig_rtol · max|λ|.
+      spectrum: how the end points' Hessian spectrum is taken: ``"dense"`` (form H, every eigenvalue: exact, P ≲
+        5 000) or ``"lanczos"`` (Hessian-vector products only: extreme eigenvalues, the index fraction with a 95%
+        bracket, the label and whether it is certain; ``core.diagnostics``).
       trivial_loss_ratio: trivial needs L / ||v||² ≥ this ...
       trivial_output_ratio: ... and ||N|| / ||v|| ≤ this.
     """
@@ -183,6 +187,7 @@ class Config(ConfigBase):
     segment_steps: int = 250
     divergence_factor: float = 1e8
     eig_rtol: float = 1e-6
+    spectrum: str = "dense"
     trivial_loss_ratio: float = 0.99
     trivial_output_ratio: float = 0.1
 
@@ -264,6 +269,7 @@ class Config(ConfigBase):
         require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
         require(self.divergence_factor > 1.0, "divergence_factor", self.divergence_factor, "a factor > 1")
         require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
+        require(self.spectrum in SPECTRA, "spectrum", self.spectrum, f"one of {list(SPECTRA)}")
         require(0.0 < self.trivial_loss_ratio <= 1.0, "trivial_loss_ratio", self.trivial_loss_ratio,
                  "a ratio in (0, 1]")
         require(0.0 < self.trivial_output_ratio < 1.0, "trivial_output_ratio", self.trivial_output_ratio,

@@ -7,6 +7,7 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxnewton.core.curvature import hessian_vector_product
 from jaxnewton.core.linalg import lu_solve, minres, symmetric_eigh
 from jaxnewton.core.spectra import lanczos, lanczos_matrix_function
 from jaxnewton.optim.base import HessianFn, LossFn, Solver
@@ -59,11 +60,6 @@ def damped_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | Non
         return theta - eta * lu_solve(system, grad), state
 
     return Solver(init=init, update=update)
-
-
-def hessian_vector_product(loss: LossFn) -> Callable[[jax.Array, jax.Array], jax.Array]:
-    """(θ, v) ↦ ∇²L(θ) v, exact, by forward-over-reverse differentiation (never forms ∇²L)."""
-    return lambda theta, v: jax.jvp(jax.grad(loss), (theta,), (v,))[1]
 
 
 def _krylov_newton(loss: LossFn, eta: float, eps: float, rtol: float, max_iter: int) -> Solver:

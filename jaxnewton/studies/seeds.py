@@ -115,7 +115,8 @@ def batch_record(config: Config, part: BatchResult) -> dict[str, np.ndarray]:
 
 FIGURE_SEEDS = 256  # the histories and spectra figures draw the first this many seeds of larger sweeps
 SUMMARY_COLUMNS = ("status", "steps", "loss", "diagnostics_trivial", "diagnostics_label", "diagnostics_outer_weight_norm",
-                   "diagnostics_rel_l2_error")
+                   "diagnostics_rel_l2_error", "diagnostics_label_certain", "diagnostics_index_fraction",
+                   "diagnostics_index_low", "diagnostics_index_high")
 
 
 def write_results(experiment: Experiment, results: list[Path], out: Path, log: Log) -> dict:
@@ -189,6 +190,10 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
         "solved": int(np.sum(error <= SOLVED_L2)),
         "median_loss": float(np.median(c["loss"])),
         "median_steps": float(np.median(c["steps"])),
+        "spectrum": config.spectrum,
+        "uncertain_labels": int(np.sum(~c["diagnostics_label_certain"])),
+        "index_fraction": {k: float(np.median(c[f"diagnostics_index_{v}"]))
+                           for k, v in (("median", "fraction"), ("median_low", "low"), ("median_high", "high"))},
         "definitions": {
             "counts.trivial": "seeds that converged (||∇L||₂ ≤ tol) to a trivial point",
             "labels": "Hessian labels of the converged seeds only",
@@ -203,6 +208,11 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
             "rel_l2_error": "||N − u|| / ||u|| over all seeds, u the exact solution: at the nodes with u = v for "
                             f"regression, on a grid {ERROR_REFINEMENT}× finer per axis for a PINN",
             "solved": f"seeds, whatever their status, with rel_l2_error ≤ {SOLVED_L2:g}",
+            "uncertain_labels": "seeds whose Hessian label is not certain (spectrum=lanczos: a minimum or maximum "
+                                "read from Ritz values, which may miss an eigenvalue of the other sign)",
+            "index_fraction": "the median over all seeds of the end point's index fraction n_neg / P, and of its 95% "
+                              "bracket's ends (spectrum=dense: exact, the three equal; lanczos: stochastic Lanczos "
+                              "quadrature, core.diagnostics)",
             "median_krylov_iterations": "linear_solver=krylov only (else null): the median over seeds of MINRES "
                                         "iterations (newton) or Lanczos steps (sfn), i.e. Hessian-vector products, "
                                         "per step",
@@ -331,8 +341,9 @@ def fields(experiment: Experiment, arrays: dict, rows: list[dict], outcomes: lis
     return fig
 
 
-def spectrum(arrays: dict, rows: list[dict], eig_rtol: float) -> plt.Figure:
-    """Hessian eigenvalues at the final iterate of every seed (symlog scale)."""
+def spectrum(arrays: dict, rows: list[dict], eig_rtol: float, ritz: bool = False) -> plt.Figure:
+    """Hessian eigenvalues at the final iterate of every seed (symlog scale); ``ritz``: they are the Ritz values of
+    one Lanczos run (``spectrum = "lanczos"``), whose ends are the spectrum's and whose inside is a sample."""
     eigvals = arrays["eigvals"]
     fig, ax = plt.subplots(figsize=(max(6, 0.12 * len(rows) + 4), 4))
     for i, row in enumerate(rows):
@@ -344,7 +355,8 @@ def spectrum(arrays: dict, rows: list[dict], eig_rtol: float) -> plt.Figure:
     ax.set_xticks(range(len(rows)))
     ax.set_xticklabels([f"{r['seed']}\n{r['label'][:3]}" for r in rows], fontsize=6)
     ax.set(xlabel="seed / label", ylabel="eigenvalue of ∇²L",
-           title=f"Hessian spectrum at the final iterate (red < 0, grey near zero: |λ| ≤ {eig_rtol:g}·max|λ|, blue > 0)")
+           title=f"Hessian {'Ritz values (Lanczos, k steps)' if ritz else 'spectrum'} at the final iterate (red < 0, "
+                 f"grey near zero: |λ| ≤ {eig_rtol:g}·max|λ|, blue > 0)")
     return fig
 
 
@@ -353,7 +365,7 @@ def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], outcom
     config = experiment.config
     figures = {
         "histories": lambda: histories(arrays, outcomes, config.tol),
-        "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol),
+        "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol, ritz=config.spectrum == "lanczos"),
     }
     if config.dim == 1:
         figures["fits"] = lambda: fits(experiment, arrays, rows, outcomes)

@@ -130,6 +130,23 @@ def cell_folder(out: Path, label: str, config: Config) -> Path:
     return out.parent / f"{out.name}.cells" / f"{label.replace('=', '-').replace(' ', '__')}-{config.hash()}"
 
 
+def run_cell(cell: Config, folder: Path, what: str, start: float, share: float, log: Log,
+             progress: Progress | None) -> dict:
+    """A cell's seed-sweep summary: read back where ``folder`` holds its finished run, else run it there (resumable).
+
+    ``what`` names the cell in the log; its progress fills [start, start + share) of the study's.
+    """
+    summary = load_summary(folder, cell.hash())
+    if summary is not None:
+        return summary
+    log(what)
+
+    def sub(fraction: float, text: str) -> None:
+        progress(start + share * fraction, f"{what}: {text}")
+
+    return run_in_folder(seeds.run, cell, folder, log, sub if progress else None, policy="replace")
+
+
 def proportion(k: int, n: int) -> dict[str, float]:
     """``core.stats.proportion`` with its interval as the issue's ``ci_low`` / ``ci_high`` fields."""
     rate = stats.proportion(k, n)
@@ -178,14 +195,8 @@ def run(config: SettingsConfig, out_dir: Path | str, log: Log = print, progress:
     for i, (label, changes) in enumerate(grid):
         cell = cell_config(config, changes)
         folder = cell_folder(out, label, cell)
-        summary = load_summary(folder, cell.hash())
-        if summary is None:
-            log(f"cell {i + 1}/{len(grid)}: {label}")
-
-            def sub(fraction: float, text: str, i: int = i, label: str = label) -> None:
-                progress((i + fraction) / len(grid), f"cell {i + 1}/{len(grid)} {label}: {text}")
-
-            summary = run_in_folder(seeds.run, cell, folder, log, sub if progress else None, policy="replace")
+        summary = run_cell(cell, folder, f"cell {i + 1}/{len(grid)}: {label}", i / len(grid), 1 / len(grid), log,
+                           progress)
         records.append(cell_record(label, changes, cell, summary, factors, folder))
     base = records[0]
     for record in records:

@@ -10,7 +10,7 @@ import pytest
 from jaxnewton.core.diagnostics import LABELS, classify_spectrum
 from jaxnewton.core.spectra import (estimate_spectrum, extreme_eigenvalues, lanczos, lanczos_matrix_function, ritz,
                                    slq_index_fraction)
-from jaxnewton.optim.newton import hessian_vector_product
+from jaxnewton.core.curvature import hessian_vector_product
 from known_answers import with_spectrum
 
 

@@ -94,3 +94,5 @@ def test_network_config_errors_say_what_to_change():
         Config(name="p", fourier_sigma2=0.0)
     with pytest.raises(ValueError, match=r"fourier_scale='2π' is out of range: use one of \['2pi', '1'\]"):
         Config(name="p", fourier_scale="2π")
+    with pytest.raises(ValueError, match=r"spectrum='slq' is out of range: use one of \['dense', 'lanczos'\]"):
+        Config(name="p", spectrum="slq")

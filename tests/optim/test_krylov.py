@@ -10,7 +10,8 @@ import pytest
 from jaxnewton.core.linalg import minres
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import load_config
-from jaxnewton.optim.newton import damped_newton, hessian_vector_product, saddle_free_newton
+from jaxnewton.core.curvature import hessian_vector_product
+from jaxnewton.optim.newton import damped_newton, saddle_free_newton
 from jaxnewton.studies.registry import run_config
 
 

@@ -1,0 +1,79 @@
+"""The width study: its configs per width, its summary from real (smoke) sweeps, resumption, and bad input."""
+
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from jaxnewton.engine.config import load_config
+from jaxnewton.engine.build import build
+from jaxnewton.studies.registry import run_config
+from jaxnewton.studies.settings import cell_folder
+from jaxnewton.studies.widths import WidthsConfig, n_params, width_config
+
+
+def quiet(_):
+    pass
+
+
+def test_width_configs_carry_the_width_solver_cap_and_spectrum():
+    config = WidthsConfig(name="w", widths=(10, 40), n_seeds=(32, 4), max_steps=(3000, 20),
+                          linear_solvers=("dense", "krylov"), lanczos_above=1000)
+    small, large = width_config(config, 0), width_config(config, 1)
+    assert (small.widths, small.n_seeds, small.max_steps, small.linear_solver, small.spectrum) == (
+        (10, 10), 32, 3000, "dense", "dense")
+    assert (large.widths, large.n_seeds, large.max_steps, large.linear_solver, large.spectrum) == (
+        (40, 40), 4, 20, "krylov", "lanczos")
+    # n_params counts what the model builds (E3: 140 at width 10, as the paper says), without building it
+    assert [n_params(small, w) for w in (10, 40)] == [140, 1760] == [build(c).problem.n_params for c in (small, large)]
+    # the base's own settings stay (η, ε, tol are the paper's)
+    base = load_config("mlp_tanh")
+    assert (large.eta, large.eps, large.tol) == (base.eta, base.eps, base.tol)
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"widths": (10, 10)}, "config field widths="),
+    ({"n_seeds": (4,)}, "one entry per width (2)"),
+    ({"linear_solvers": ("dense", "cg")}, "config field linear_solvers="),
+    ({"max_steps": (10, 0)}, "config field max_steps="),
+    ({"base": "circle"}, "config field base="),
+])
+def test_bad_width_studies_fail_before_anything_runs(changes, message):
+    fields = {"name": "w", "widths": (10, 20), "n_seeds": (4, 4), "max_steps": (10, 10),
+              "linear_solvers": ("dense", "dense"), **changes}
+    with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        WidthsConfig(**fields)
+
+
+@pytest.mark.slow
+def test_smoke_study_summarises_each_width_and_reruns_only_new_ones(tmp_path):
+    config = load_config("widths", smoke=True)  # widths 3 (dense, dense spectrum) and 5 (Krylov, Lanczos spectrum)
+    out = tmp_path / "widths"
+    summary = run_config(config, out, log=quiet)
+    small, large = summary["widths"]
+    assert (small["n_params"], large["n_params"]) == (21, 45)
+    assert (small["spectrum"], large["spectrum"], large["linear_solver"]) == ("dense", "lanczos", "krylov")
+    for record in (small, large):
+        for key in ("p_trivial", "p_trivial_end", "p_fit"):
+            p = record[key]
+            assert p["n"] == 2 and p["ci_low"] <= p["p"] <= p["ci_high"]
+        # every seed ran to its cap here (4 and 10 steps are far from converging): reported as capped
+        assert record["capped"]["n"] == 2 and 0.0 < record["capped"]["elsewhere_median_loss_ratio"] < 10.0
+        index = record["index_fraction"]
+        assert 0.0 <= index["median_low"] <= index["median"] <= index["median_high"] <= 1.0
+    assert small["index_fraction"]["median_low"] == small["index_fraction"]["median_high"]  # dense: exact
+    assert small["vs_first"]["p_trivial"]["d"] == 0.0 and not small["vs_first"]["p_fit"]["moves"]
+    assert large["median_krylov_iterations"] > 0 and small["median_krylov_iterations"] is None
+    assert (out / "widths.png").stat().st_size > 0
+    # the width's folder is the plain run of its config
+    with np.load(cell_folder(out, "width=5", width_config(config, 1)) / "arrays.npz") as a:
+        assert a["theta"].shape == (2, 45)
+    # A study with one more width runs only that width
+    lines = []
+    bigger = dataclasses.replace(config, widths=(3, 5, 4), n_seeds=(2, 2, 1), max_steps=(10, 4, 2),
+                                 linear_solvers=("dense", "krylov", "dense"))
+    run_config(bigger, out, log=lines.append, policy="replace")
+    assert [line for line in lines if line.startswith("width ")] == [
+        "width 4 (3/3): 1 seeds, cap 2, dense solve, dense spectrum"]
+    assert [r["width"] for r in json.loads((out / "summary.json").read_text())["widths"]] == [3, 5, 4]
