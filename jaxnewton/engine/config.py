@@ -20,7 +20,7 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import SPECTRA
@@ -412,6 +412,22 @@ def load_config(path_or_name: str, smoke: bool = False) -> ConfigBase:
         raise ValueError(f"{path}: get_config must return a config dataclass (a jaxnewton.engine.config.ConfigBase), "
                          f"not a {type(config).__name__}")
     return config
+
+
+class BasedConfig(ConfigBase):
+    """A study config built on the seed-sweep config its ``base`` field names: its hash covers the base's."""
+
+    def depends_on(self) -> dict[str, Any]:
+        return {"base_hash": load_config(self.base).hash()}
+
+    @staticmethod
+    def require_builds(field: str, what: str, build: Callable[[], Any]) -> None:
+        """Build a config the study derives (a cell, a width) now: a bad one fails on loading, not an hour in, with
+        a ValueError naming ``field`` and ``what``."""
+        try:
+            build()
+        except ValueError as error:
+            raise ValueError(f"config field {field}: {what}: {error}") from None
 
 
 def base_config(config: ConfigBase) -> Config:

@@ -43,7 +43,7 @@ from jaxnewton.core.diagnostics import LABELS, make_trivial_measures
 from jaxnewton.core.linalg import symmetric_eigvals
 from jaxnewton.core.stats import proportion
 from jaxnewton.engine.build import build, initial_points
-from jaxnewton.engine.config import MAX_STEPS, ConfigBase, Run, base_config, load_config, require
+from jaxnewton.engine.config import MAX_STEPS, BasedConfig, Run, base_config, require
 from jaxnewton.engine.io import Log, Progress, load_npz, write_csv, write_npz, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS
 from jaxnewton.engine.outcomes import AT_TRIVIAL, CAPPED_TRIVIAL, TRIVIAL, classify
@@ -58,7 +58,7 @@ MAX_RECORDED = 1_000_000  # recorded iterates (θ each) held in memory
 
 
 @dataclass(frozen=True)
-class MechanismConfig(ConfigBase):
+class MechanismConfig(BasedConfig):
     """Along optimiser runs: the true Hessian's spectrum, the nearness to the trivial point and, for quasi-Newton
     runs, the curvature condition (``studies.mechanism``).
 
@@ -89,9 +89,6 @@ class MechanismConfig(ConfigBase):
         snapshots = self.max_steps // self.stride + 1
         require(1 <= self.n_seeds and self.n_seeds * snapshots <= MAX_RECORDED, "n_seeds", self.n_seeds,
                 f"at least 1 seed, and n_seeds · (max_steps / stride + 1) ≤ {MAX_RECORDED} recorded iterates")
-
-    def depends_on(self) -> dict[str, Any]:
-        return {"base_hash": load_config(self.base).hash()}
 
 
 CONFIG = MechanismConfig

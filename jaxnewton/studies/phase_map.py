@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import jax
 import matplotlib.pyplot as plt
@@ -26,7 +25,7 @@ import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.engine.build import build, initial_points, run_rows
-from jaxnewton.engine.config import MAX_STEPS, Config, ConfigBase, Run, base_config, load_config, require
+from jaxnewton.engine.config import MAX_STEPS, Config, BasedConfig, Run, base_config, require
 from jaxnewton.engine.folders import run_in_folder
 from jaxnewton.engine.io import Log, Progress, checkpoint_dir, write_npz, write_summary
 from jaxnewton.engine.loop import make_context_loop
@@ -39,7 +38,7 @@ from jaxnewton.studies import seeds
 
 
 @dataclass(frozen=True)
-class PhaseMapConfig(ConfigBase):
+class PhaseMapConfig(BasedConfig):
     """Where damped Newton ends over a grid of (η, ε), and over hidden width (``studies.phase_map``).
 
     Attributes:
@@ -73,9 +72,6 @@ class PhaseMapConfig(ConfigBase):
                 f"at least 1 seed, and at most {MAX_GRID_ROWS // rows} for {rows} cells (the grid is one batch)")
         require(1 <= self.max_steps <= MAX_STEPS, "max_steps", self.max_steps, f"an integer in [1, {MAX_STEPS}]")
         require(all(w >= 1 for w in self.widths), "widths", self.widths, "positive widths, e.g. widths=5,10,20")
-
-    def depends_on(self) -> dict[str, Any]:
-        return {"base_hash": load_config(self.base).hash()}
 
 
 CONFIG = PhaseMapConfig

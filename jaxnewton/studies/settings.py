@@ -26,14 +26,13 @@ import itertools
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.core import stats
-from jaxnewton.engine.config import MAX_SEEDS, Config, ConfigBase, Run, base_config, load_config, override, require
+from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
 from jaxnewton.engine.folders import load_summary, run_in_folder
 from jaxnewton.engine.io import Log, Progress, write_summary
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
@@ -45,7 +44,7 @@ BASE_CELL = "base"
 
 
 @dataclass(frozen=True)
-class SettingsConfig(ConfigBase):
+class SettingsConfig(BasedConfig):
     """A grid of readings of the paper's unstated settings, one seed sweep per cell (``studies.settings``).
 
     Attributes:
@@ -78,14 +77,8 @@ class SettingsConfig(ConfigBase):
                 f"two or more of the factor fields {list(factors)}, or nothing")
         require(0 <= self.paper_trivial <= self.paper_seeds and self.paper_seeds >= 1, "paper_trivial",
                 self.paper_trivial, "a count between 0 and paper_seeds")
-        for label, changes in cells(self):  # every cell must be a valid config: fail here, not an hour in
-            try:
-                cell_config(self, changes)
-            except ValueError as error:
-                raise ValueError(f"config field factors: cell {label}: {error}") from None
-
-    def depends_on(self) -> dict[str, Any]:
-        return {"base_hash": load_config(self.base).hash()}
+        for label, changes in cells(self):
+            self.require_builds("factors", f"cell {label}", lambda: cell_config(self, changes))
 
 
 CONFIG = SettingsConfig

@@ -20,13 +20,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxnewton.version import __version__
-from jaxnewton.engine.config import MAX_SEEDS, Config, ConfigBase, Run, base_config, load_config, override, require
+from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
 from jaxnewton.engine.io import Log, Progress, write_summary
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim.newton import LINEAR_SOLVERS
@@ -37,7 +36,7 @@ from jaxnewton.studies.settings import cell_folder, difference, proportion, run_
 
 
 @dataclass(frozen=True)
-class WidthsConfig(ConfigBase):
+class WidthsConfig(BasedConfig):
     """One seed sweep of ``base`` per hidden width (``studies.widths``); the per-width tuples align with ``widths``.
 
     Attributes:
@@ -75,14 +74,8 @@ class WidthsConfig(ConfigBase):
         require(set(self.linear_solvers) <= set(LINEAR_SOLVERS), "linear_solvers", self.linear_solvers,
                 f"entries from {list(LINEAR_SOLVERS)}")
         require(self.lanczos_above >= 1, "lanczos_above", self.lanczos_above, "a parameter count ≥ 1")
-        for i in range(n):  # every width must be a valid config: fail here, not an hour in
-            try:
-                width_config(self, i)
-            except ValueError as error:
-                raise ValueError(f"config field widths: width {self.widths[i]}: {error}") from None
-
-    def depends_on(self) -> dict[str, Any]:
-        return {"base_hash": load_config(self.base).hash()}
+        for i in range(n):
+            self.require_builds("widths", f"width {self.widths[i]}", lambda: width_config(self, i))
 
 
 CONFIG = WidthsConfig
