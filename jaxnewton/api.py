@@ -59,6 +59,7 @@ class SweepResult:
       label_certain: per seed, false only for a Lanczos minimum or maximum (None where not recorded).
       index_fraction: ``frac_Sx3``, n_neg / P and its 95% bracket (low, high): exact for the dense spectrum
         (None where not recorded).
+      spectrum: how ``eigvals`` was taken (``"dense"`` or ``"lanczos"``).
       trivial: the end point meets the paper's trivial rule (None for a bare loss: no read-out to test).
       outcomes: ``engine.outcomes`` per seed (trivial, non-trivial <label>, max_steps…, nonfinite); for a bare
         loss, the label of a converged seed, else its status.
@@ -79,6 +80,7 @@ class SweepResult:
     problem: Problem | None = None
     label_certain: np.ndarray | None = None
     index_fraction: np.ndarray | None = None
+    spectrum: str = "dense"
 
     def counts(self) -> dict[str, int]:
         """Seeds per outcome, zeros omitted (in ``engine.outcomes.OUTCOMES`` order; a bare loss's by first seen)."""
@@ -119,7 +121,7 @@ class SweepResult:
     def plot_spectrum(self, path: str | Path, eig_rtol: float = 1e-6) -> None:
         """Save the Hessian spectrum of every seed's end point to ``path`` (the sweeps' ``spectrum.png``)."""
         rows = [{"seed": i, "label": label} for i, label in enumerate(self.labels)]
-        save(spectrum({"eigvals": self.eigvals}, rows, eig_rtol), Path(path))
+        save(spectrum({"eigvals": self.eigvals}, rows, eig_rtol, ritz=self.spectrum == "lanczos"), Path(path))
 
 
 def regression(model: Any, x, v, *, params: Any = None, init: Callable[[jax.Array], Any] | None = None,
@@ -245,7 +247,7 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
                        grad_norm=np.asarray(state.grad_norm), theta0=theta0, theta=np.asarray(state.theta),
                        eigvals=np.asarray(d["eigvals"]), labels=labels, trivial=trivial,
                        outcomes=outcomes, seconds=time.perf_counter() - start, problem=problem if is_problem else None,
-                       label_certain=np.asarray(d["label_certain"]),
+                       label_certain=np.asarray(d["label_certain"]), spectrum=spectrum,
                        index_fraction=np.stack([np.asarray(d[k]) for k in ("index_fraction", "index_low",
                                                                            "index_high")], axis=1))
 

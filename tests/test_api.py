@@ -91,6 +91,7 @@ def test_sweep_of_a_bare_loss_finds_the_known_stationary_points():
     wide = jn.sweep(lambda t: t[0] ** 2 - t[1] ** 2, starts, eta=1.0, eps=0.0, progress=False,
                     linear_solver="krylov", spectrum="lanczos")
     assert list(wide.labels) == ["saddle"] * 3 and wide.label_certain.all()
+    assert (wide.spectrum, saddle.spectrum) == ("lanczos", "dense")
     np.testing.assert_allclose(wide.theta, 0.0, atol=1e-14)
     np.testing.assert_allclose(wide.eigvals, [[-2.0, 2.0]] * 3, rtol=1e-12)  # P = 2: two Lanczos steps are exact
     assert (wide.index_fraction[:, 1] <= 0.5 + 1e-12).all() and (0.5 - 1e-12 <= wide.index_fraction[:, 2]).all()
