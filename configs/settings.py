@@ -11,7 +11,7 @@ Design:   one factor at a time from E3's config (each factor measured alone); on
           p(converged trivial) are then crossed (the cross field, empty until a measurement says which).
 """
 
-from jaxnewton.studies.settings import SettingsConfig
+from jaxnewton.studies.settings import SettingsConfig, smoke_grid
 
 
 def get_config(smoke: bool = False) -> SettingsConfig:
@@ -34,6 +34,6 @@ def get_config(smoke: bool = False) -> SettingsConfig:
         paper_seeds=10,
     )
     if smoke:
-        return SettingsConfig(name="settings", n_seeds=2, factors=("dtype=float32",),
-                              fixed=("max_steps=30", "segment_steps=10", "history_stride=5", "widths=4", "n_points=20"))
+        return smoke_grid(config, "dtype=float32",
+                          ("max_steps=30", "segment_steps=10", "history_stride=5", "widths=4", "n_points=20"))
     return config

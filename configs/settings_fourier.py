@@ -13,15 +13,11 @@ Design:   one factor at a time from E5's config (B is f × 1, f = 10 rows, entri
           cell was pruned for time; a cell added here later runs alone, the others are reused).
 """
 
-from jaxnewton.studies.settings import SettingsConfig
+from jaxnewton.studies.settings import SMOKE_FIXED, SettingsConfig, smoke_grid
 
 
 def get_config(smoke: bool = False) -> SettingsConfig:
-    if smoke:
-        return SettingsConfig(name="settings_fourier", base="fourier", n_seeds=2, factors=("fourier_scale=1",),
-                              fixed=("max_steps=10", "segment_steps=5", "history_stride=5", "widths=4",
-                                     "fourier_features=3", "n_points=20"), paper_trivial=5, paper_seeds=10)
-    return SettingsConfig(
+    config = SettingsConfig(
         name="settings_fourier",
         base="fourier",  # E5: B 10 × 1 ~ N(0, 1.5), γ with 2π, mean loss, η = ε = 5e-2, tol 1e-5 on ||∇L||₂, cap 2 000
         n_seeds=64,
@@ -32,3 +28,4 @@ def get_config(smoke: bool = False) -> SettingsConfig:
         paper_trivial=5,  # "about half"
         paper_seeds=10,
     )
+    return smoke_grid(config, "fourier_scale=1", (*SMOKE_FIXED, "fourier_features=3")) if smoke else config

@@ -15,15 +15,11 @@ Design:   one factor at a time from E6's config. The loss's scale is what the re
 
 import math
 
-from jaxnewton.studies.settings import SettingsConfig
+from jaxnewton.studies.settings import SettingsConfig, smoke_grid
 
 
 def get_config(smoke: bool = False) -> SettingsConfig:
-    if smoke:
-        return SettingsConfig(name="settings_pinn1d", base="pinn1d", n_seeds=2, factors=("loss_reduction=mean",),
-                              fixed=("max_steps=10", "segment_steps=5", "history_stride=5", "widths=4",
-                                     "n_points=20"), paper_trivial=5, paper_seeds=5)
-    return SettingsConfig(
+    config = SettingsConfig(
         name="settings_pinn1d",
         base="pinn1d",  # E6: ½·mean loss, u = sin(2πx), η = ε = 5e-2, tol 1e-5 on ||∇L||₂, cap 2 000, float64
         n_seeds=64,
@@ -34,3 +30,4 @@ def get_config(smoke: bool = False) -> SettingsConfig:
         paper_trivial=5,
         paper_seeds=5,
     )
+    return smoke_grid(config, "loss_reduction=mean") if smoke else config

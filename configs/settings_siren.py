@@ -10,15 +10,11 @@ Design:   one factor at a time from E4's config, which already reproduces the pa
           grid measured bias init, Xavier variant and what T bounds to move nothing (E4's init is SIREN's own).
 """
 
-from jaxnewton.studies.settings import SettingsConfig
+from jaxnewton.studies.settings import SettingsConfig, smoke_grid
 
 
 def get_config(smoke: bool = False) -> SettingsConfig:
-    if smoke:
-        return SettingsConfig(name="settings_siren", base="siren", n_seeds=2, factors=("dtype=float32",),
-                              fixed=("max_steps=10", "segment_steps=5", "history_stride=5", "widths=4",
-                                     "n_points=20"), paper_trivial=4, paper_seeds=5)
-    return SettingsConfig(
+    config = SettingsConfig(
         name="settings_siren",
         base="siren",  # E4: ω₀ = 4, SIREN init, mean loss, η = 5e-2, ε = 1e-1, tol 1e-5 on ||∇L||₂, cap 10 000
         n_seeds=64,
@@ -29,3 +25,4 @@ def get_config(smoke: bool = False) -> SettingsConfig:
         paper_trivial=4,
         paper_seeds=5,
     )
+    return smoke_grid(config, "dtype=float32") if smoke else config

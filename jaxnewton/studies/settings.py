@@ -84,6 +84,14 @@ class SettingsConfig(BasedConfig):
 CONFIG = SettingsConfig
 
 
+SMOKE_FIXED = ("max_steps=10", "segment_steps=5", "history_stride=5", "widths=4", "n_points=20")
+
+
+def smoke_grid(config: SettingsConfig, factor: str, fixed: tuple[str, ...] = SMOKE_FIXED) -> SettingsConfig:
+    """A grid's shrunk-down variant (``--smoke``, the tests): 2 seeds, the base and one factor, tiny runs."""
+    return dataclasses.replace(config, n_seeds=2, factors=(factor,), cross=(), fixed=fixed)
+
+
 def factor_values(config: SettingsConfig) -> dict[str, list[str]]:
     """``{field: [value text, …]}`` of the factors, in their order (a ValueError for a malformed entry)."""
     fields = {f.name for f in dataclasses.fields(Config)} - {"name", "n_seeds", "optimizers"}
