@@ -31,8 +31,9 @@ Also measured in the same run:
   structured Hessian's own FLOPs / its time; ``hessian_effective_gflops``, jax.hessian's
   FLOP count / the structured time (the rate needed to do jax.hessian's arithmetic that
   fast); and both as fractions of ``matmul_gflops``;
-- ``problems``: per experiment (E3–E7), the exact Hessian the runner uses (structured, or ``jax.hessian`` where
-  none is written) against ``jax.hessian``, and the LU solve, ms per seed in chunks of 16, with XLA's FLOP count;
+- ``problems``: per experiment (E3–E7), the exact Hessian the runner uses (the config's ``hessian``) against
+  ``jax.hessian``, and the LU solve, ms per seed in chunks of 16, with XLA's FLOP count (``--only-problems`` for
+  that section alone, with the matmul rate: ``docs/bench_problems.json``);
 - ``widths``: time per seed-iteration of one vmapped Newton step against the parameter
   count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
   products, ``--only-widths`` for that scan alone, vs the
@@ -427,6 +428,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
     parser.add_argument("--only-widths", action="store_true",
                         help="only the size scan, dense against Krylov (no PyTorch), into --out")
+    parser.add_argument("--only-problems", action="store_true",
+                        help="only each experiment's Hessian (the runner's against jax.hessian) and LU solve, into --out")
     parser.add_argument("--only-sfn-lanczos", action="store_true",
                         help="only saddle-free Newton's Lanczos step against its dense step (accuracy), into --out")
     args = parser.parse_args()
@@ -437,6 +440,11 @@ def main() -> None:
         widths = [int(w) for w in args.widths.split(",") if w]
         write_json(args.out, {"machine": machine_info(), "repeats": args.repeats, "widths": width_section(
             base, widths, args.repeats, {**budget, "autodiff": 0}, False)})
+        print(f"wrote {args.out}")
+        return
+    if args.only_problems:
+        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats,
+                              "matmul_gflops": matmul_gflops(args.repeats), "problems": problem_section(args.repeats)})
         print(f"wrote {args.out}")
         return
     if args.only_sfn_lanczos:

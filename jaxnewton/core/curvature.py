@@ -224,3 +224,102 @@ def make_mlp_least_squares_hessian(
         return hess
 
     return hessian
+
+
+def make_pinn_hessian(
+    loss: Callable[[jax.Array], jax.Array],
+    activation: Activation,
+    previous_streams: Callable[[Any], tuple[jax.Array, jax.Array, jax.Array]],
+    value_Q: jax.Array,
+    slope_QxD: jax.Array,
+    curvature_Q: jax.Array,
+    target_Q: jax.Array,
+    weights_Q: jax.Array,
+    unravel: Callable[[jax.Array], Any],
+    template: Any,
+) -> Callable[[jax.Array], jax.Array]:
+    """Build ``hessian(theta_P) -> H_PxP`` of a strong-form PINN loss L(θ) = Σ_q w_q (F_q(θ) − t_q)², exactly.
+
+    The operator must be F_q = Σ_k θᴼ_k Φ_q(s_qk): the read-out of a ``make_mlp`` network's last hidden layer through
+    a linear second-order operator applied per unit, where s_qk = (z, ∂_d z, ∂_dd z) are the last layer's pre-activation
+    z_k = ã · u_k (ã = [1, a], u_k = [b_k; W_:k]) and its x-derivatives at node q, and
+
+        Φ_q(s) = value_q σ(z) + Σ_d slope_qd σ'(z) ∂_d z + curvature_q Σ_d (σ''(z) (∂_d z)² + σ'(z) ∂_dd z),
+
+    which is 𝓛[g h_k] for 𝓛 = ∇² + c with the envelope g: value = ∇²g + c g, slope = 2∇g, curvature = g
+    (``problems.make_pinn``). ``jax.hessian`` pushes P tangents through the x-derivative streams; here only the
+    P₀ parameters of the layers before the last take that route (their rows of H, by Hessian-vector products: exact,
+    with every part of H in them), and the rest, the last hidden layer and the read-out (120 of E6's 140), is written
+    in closed form: the Gauss–Newton part from its per-node Jacobian, and the residual part Σ_q c_q ∇²F_q, which is
+    block-diagonal over the units k, from Φ's gradient and Hessian in its 1 + 2D streams (small autodiff per node
+    and unit). Nothing is approximated: tests compare with ``jax.hessian`` to 1e-12 relative.
+
+    Args:
+      loss: L(θ) (the same loss, for the rows of the earlier layers).
+      activation: σ.
+      previous_streams: params ↦ (a, ∂_d a, ∂_dd a) of the layer before the last (``a_QxF``, ``QxDxF``, ``QxDxF``;
+        x itself, the identity and zeros for a one-layer network).
+      value_Q, slope_QxD, curvature_Q: Φ's coefficients at the nodes.
+      target_Q: t.
+      weights_Q: w_q, the loss's factor included.
+      unravel, template: as in ``make_mlp_least_squares_hessian`` (the layer-major layout is checked).
+    """
+    perm = _layout_permutation(template)
+    if not np.array_equal(perm, np.arange(perm.size)):
+        raise ValueError("the structured PINN Hessian needs make_mlp's parameters ({'hidden': [{'b', 'w'}, …], "
+                         "'out'}); use hessian='autodiff'")
+    n_params = perm.size
+    fan_in, width = template["hidden"][-1]["w"].shape
+    n_own = (fan_in + 1) * width + width  # the last hidden layer and the read-out
+    n_before = n_params - n_own
+    dim = slope_QxD.shape[1]
+
+    def phi(s_S: jax.Array, value: jax.Array, slope_D: jax.Array, curvature: jax.Array) -> jax.Array:
+        a, s1, s2 = activation_derivatives(activation, s_S[0])
+        dz, ddz = s_S[1:1 + dim], s_S[1 + dim:]
+        return value * a + jnp.dot(slope_D, dz) * s1 + curvature * jnp.sum(s2 * dz * dz + s1 * ddz)
+
+    # Φ, its gradient and Hessian in the streams, per node (outer vmap) and unit (inner vmap).
+    per_unit = lambda f: jax.vmap(f, in_axes=(0, None, None, None))  # noqa: E731
+    per_node = lambda f: jax.vmap(per_unit(f), in_axes=(0, 0, 0, 0))  # noqa: E731
+    phi_QK, dphi_QKS, ddphi_QKSS = (per_node(f) for f in (phi, jax.grad(phi), jax.hessian(phi)))
+
+    def hessian(theta: jax.Array) -> jax.Array:
+        params = unravel(theta)
+        last, out_K = params["hidden"][-1], params["out"]
+        a, da, dda = previous_streams(params)
+        n_q = a.shape[0]
+        # ã per stream: [1, a], [0, ∂_d a], [0, ∂_dd a]  →  A_QxSxI, S = 1 + 2D, I = fan_in + 1.
+        ones, zeros = jnp.ones((n_q, 1, 1), theta.dtype), jnp.zeros((n_q, 2 * dim, 1), theta.dtype)
+        streams = jnp.concatenate([a[:, None, :], da, dda], axis=1)
+        A_QxSxI = jnp.concatenate([jnp.concatenate([ones, zeros], axis=1), streams], axis=2)
+        U_IxK = jnp.concatenate([last["b"][None, :], last["w"]], axis=0)
+        s_QxKxS = jnp.einsum("qsi,ik->qks", A_QxSxI, U_IxK)
+        basis_QK = phi_QK(s_QxKxS, value_Q, slope_QxD, curvature_Q)
+        dphi = dphi_QKS(s_QxKxS, value_Q, slope_QxD, curvature_Q)
+        ddphi = ddphi_QKSS(s_QxKxS, value_Q, slope_QxD, curvature_Q)
+        c_Q = 2.0 * weights_Q * (basis_QK @ out_K - target_Q)
+
+        # Per-node Jacobian over (Θ_L, θᴼ): ∂F_q/∂u_ik = θᴼ_k Σ_s Φ_s ã_si (layout i·K + k), ∂F_q/∂θᴼ_k = Φ.
+        grad_u_QxIxK = jnp.einsum("qks,qsi->qik", dphi, A_QxSxI)
+        jac_QxN = jnp.concatenate([(grad_u_QxIxK * out_K).reshape(n_q, -1), basis_QK], axis=1)
+        block = jac_QxN.T @ (2.0 * weights_Q[:, None] * jac_QxN)
+        # Residual part, block-diagonal over units: (u_k, u_k) Σ_q c_q θᴼ_k Σ_st Φ_st ã_s ã_tᵀ; (u_k, θᴼ_k) Σ_q c_q Σ_s Φ_s ã_s.
+        weighted = ddphi * (c_Q[:, None] * out_K[None, :])[:, :, None, None]
+        half_QxKxTxI = jnp.einsum("qkst,qsi->qkti", weighted, A_QxSxI)
+        own_IxJxK = jnp.einsum("qkti,qtj->ijk", half_QxKxTxI, A_QxSxI)
+        n_u = (fan_in + 1) * width
+        block = _add_block(block, _expand_diagonal(own_IxJxK, (0, 2, 1, 2)).reshape(n_u, n_u), 0, 0)
+        mixed_IxK = jnp.einsum("q,qik->ik", c_Q, grad_u_QxIxK)
+        mixed = _expand_diagonal(mixed_IxK, (0, 1, 1)).reshape(n_u, width)
+        block = _add_block(block, mixed, 0, n_u)
+        block = _add_block(block, mixed.T, n_u, 0)
+        if n_before == 0:
+            return block
+        # The earlier layers' rows of H: Hessian-vector products along their P₀ unit vectors (all parts of H).
+        grad = jax.grad(loss)
+        eye = jnp.eye(n_before, n_params, dtype=theta.dtype)
+        rows = jax.vmap(lambda e: jax.jvp(grad, (theta,), (e,))[1])(eye)
+        return jnp.concatenate([rows, jnp.concatenate([rows[:, n_before:].T, block], axis=1)], axis=0)
+
+    return hessian

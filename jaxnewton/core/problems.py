@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 from jax.flatten_util import ravel_pytree
 
-from jaxnewton.core.curvature import make_mlp_least_squares_hessian
+from jaxnewton.core.curvature import make_mlp_least_squares_hessian, make_pinn_hessian
 from jaxnewton.core.models import Model, mlp_basis_derivatives
 
 
@@ -229,14 +229,15 @@ def boundary_envelope(x_QxD: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array
 
 def make_pinn(
     model: Model, x_QxD: jax.Array, source_Q: jax.Array, weights_Q: jax.Array, reaction: float,
-    x_error_ExD: jax.Array, exact_E: jax.Array, scale: float = 0.5,
+    x_error_ExD: jax.Array, exact_E: jax.Array, scale: float = 0.5, hessian: str = "structured",
 ) -> Problem:
     """The strong-form PINN loss L(θ) = s Σ_q w_q (𝓛[N](x_q) + v_q)², 𝓛[u] = ∇²u + c u; the paper's s = ½.
 
     Dirichlet conditions u = 0 on the boundary of [0, 1]^D are imposed hard: N = g · Σ_k θᴼ_k h_k
     with ``boundary_envelope`` g, so the basis functions are g h_k, still linear in θᴼ, and
     𝓛[N] = Σ_k θᴼ_k 𝓛[g h_k]. Second derivatives in x come from forward-mode Taylor streams
-    (``models.mlp_basis_derivatives``); the Hessian in θ is ``jax.hessian`` of the loss.
+    (``models.mlp_basis_derivatives``); the Hessian in θ is ``core.curvature.make_pinn_hessian`` (``"structured"``)
+    or ``jax.hessian`` of the loss (``"autodiff"``).
 
     Args:
       model: a plain MLP (``Model.activation`` set) on D inputs.
@@ -247,10 +248,13 @@ def make_pinn(
       x_error_ExD: where the error against the exact solution is measured.
       exact_E: the exact solution there.
       scale: s (``loss_factor``).
+      hessian: ``HESSIANS``.
 
     Returns:
       A ``Problem`` with F = 𝓛[N], f = −v.
     """
+    if hessian not in HESSIANS:
+        raise ValueError(f"hessian={hessian!r} is unknown; use one of {list(HESSIANS)}")
     if model.activation is None:
         raise ValueError("make_pinn needs a plain MLP (Model.activation set) for its x-derivative streams")
     theta_template, unravel, outer_mask = _flat_layout(model)
@@ -283,7 +287,14 @@ def make_pinn(
         basis=operator_basis,
         outer=lambda theta: unravel(theta)["out"],
         loss=loss,
-        hessian=jax.hessian(loss),
+        hessian=(
+            make_pinn_hessian(
+                loss, model.activation,
+                lambda params: mlp_basis_derivatives(model.activation, {"hidden": params["hidden"][:-1]}, x_QxD),
+                jnp.sum(ddg_QxD, axis=1) + reaction * g_Q, 2.0 * dg_QxD, g_Q, target_Q, _scaled(scale, weights_Q),
+                unravel, unravel(theta_template))
+            if hessian == "structured" else jax.hessian(loss)
+        ),
         gauss_newton=gauss_newton_matrix(output, weights_Q, scale),
         x=x_QxD,
         target=target_Q,

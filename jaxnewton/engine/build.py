@@ -82,7 +82,7 @@ def make_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any]
     exact = cast(sine_product(config.target_amplitude, config.target_wavenumber)(x_error))
     source = cast(sine_product_source(config.target_amplitude, config.target_wavenumber, reaction)(x))
     problem = make_pinn(make_model(config, config.dim, dtype), cast(x), source, weights, reaction, cast(x_error), exact,
-                        scale)
+                        scale, config.hessian)
     return lambda context: problem
 
 

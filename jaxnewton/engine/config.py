@@ -106,7 +106,7 @@ class Config(ConfigBase):
         (golden-section step); ``"adam"`` (optax, ``learning_rate``); ``"gd"`` (``gd_learning_rate``).
         ``optim`` has the formulas.
       hessian: how newton and sfn compute the exact H: ``"structured"`` (``core.curvature``,
-        several times faster on MLPs, regression only) or ``"autodiff"`` (``jax.hessian``).
+        several times faster on MLPs; for the PINNs only the last hidden layer and the read-out are in closed form) or ``"autodiff"`` (``jax.hessian``).
         Diagnostics never use it (``spectrum``: ``jax.hessian`` or Hessian-vector products).
       eta: step relaxation η in (0, 1] (newton and sfn).
       eps: Hessian shift ε ≥ 0 (newton and sfn).
@@ -211,8 +211,6 @@ class Config(ConfigBase):
         require(0.0 < self.target_wavenumber <= 1e6, "target_wavenumber", self.target_wavenumber,
                 "a wavenumber 0 < k ≤ 1e6")
         if self.problem != "regression":
-            require(self.hessian == "autodiff", "hessian", self.hessian,
-                     "hessian=autodiff: the structured Hessian is for regression; a PINN's loss has 𝓛[N] in it")
             require(self.input_features == "none", "input_features", self.input_features,
                      "none: the PINNs take x itself (Fourier features are a regression experiment, E5)")
             require(float(self.target_wavenumber).is_integer() and self.target_wavenumber >= 1,

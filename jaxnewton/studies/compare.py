@@ -340,5 +340,5 @@ ROWS = (
 RUNS = (
     Run("compare_mlp_tanh", "mlp_tanh", 600, {"optimizers": "all", "n_seeds": 16},
         quick={"max_steps": 300, "first_order_max_steps": 1000}, quick_s=92),
-    Run("pinn2d", "pinn2d", 254, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=58),
+    Run("pinn2d", "pinn2d", 136, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=38),
 )

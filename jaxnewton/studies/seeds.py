@@ -502,5 +502,5 @@ RUNS = (
         quick_s=37),
     Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=19),
     Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=23),
-    Run("pinn1d", "pinn1d", 307, quick={"max_steps": 100}, quick_s=33),
+    Run("pinn1d", "pinn1d", 66, quick={"max_steps": 100}, quick_s=16),
 )

@@ -7,7 +7,9 @@ its *factors*, each a field with the values to try besides the base's. The cells
 
 - the base itself;
 - every factor's values alone (one factor at a time, the rest at the base), which measures each factor;
-- the full cross of the factors named in ``cross`` (those measured to move the result), where given.
+- the full cross of the factors named in ``cross`` (those measured to move the result), where given;
+- the ``pairs``: single cells of two factor values together, where one factor moves the result and the full
+  cross of it with the others would cost more than asking whether each other factor changes its effect.
 
 Each cell is an ordinary seed sweep (``studies.seeds``) of the base config with the cell's changes, into its
 own results folder ``<out>.cells/<cell>-<config hash>/`` beside the study's folder: a cell is exactly the plain
@@ -55,6 +57,8 @@ class SettingsConfig(BasedConfig):
       factors: one entry per factor, ``field=value|value…``: the values tried besides the base's.
       cross: factor fields whose values are crossed in full (every combination, base values included), after
         one-factor-at-a-time cells have shown that they move the result; empty: no cross.
+      pairs: extra cells, each ``field=value field=value`` of two (or more) factor values together, in the order
+        they run (e.g. the one factor that moves the result with each other factor's values); empty: none.
       paper_trivial, paper_seeds: the paper's count of seeds converged at the trivial point, of how many.
     """
 
@@ -64,6 +68,7 @@ class SettingsConfig(BasedConfig):
     fixed: tuple[str, ...] = ()
     factors: tuple[str, ...] = ()
     cross: tuple[str, ...] = ()
+    pairs: tuple[str, ...] = ()
     paper_trivial: int = 9
     paper_seeds: int = 10
 
@@ -75,8 +80,14 @@ class SettingsConfig(BasedConfig):
         require(len(factors) == len(self.factors), "factors", self.factors, "each field at most once")
         require(len(self.cross) != 1 and set(self.cross) <= set(factors), "cross", self.cross,
                 f"two or more of the factor fields {list(factors)}, or nothing")
+        for entry in self.pairs:
+            require(pair_changes(self, entry) is not None, "pairs", entry,
+                    "entries 'field=value field=value' of two or more different factors, each value one of the "
+                    "factor's, e.g. pairs=max_steps=50000 dtype=float32")
         require(0 <= self.paper_trivial <= self.paper_seeds and self.paper_seeds >= 1, "paper_trivial",
                 self.paper_trivial, "a count between 0 and paper_seeds")
+        grid = [frozenset(changes.items()) for _, changes in cells(self)]
+        require(len(set(grid)) == len(grid), "pairs", self.pairs, "cells not already in the grid (once each)")
         for label, changes in cells(self):
             self.require_builds("factors", f"cell {label}", lambda: cell_config(self, changes))
 
@@ -89,7 +100,7 @@ SMOKE_FIXED = ("max_steps=10", "segment_steps=5", "history_stride=5", "widths=4"
 
 def smoke_grid(config: SettingsConfig, factor: str, fixed: tuple[str, ...] = SMOKE_FIXED) -> SettingsConfig:
     """A grid's shrunk-down variant (``--smoke``, the tests): 2 seeds, the base and one factor, tiny runs."""
-    return dataclasses.replace(config, n_seeds=2, factors=(factor,), cross=(), fixed=fixed)
+    return dataclasses.replace(config, n_seeds=2, factors=(factor,), cross=(), pairs=(), fixed=fixed)
 
 
 def factor_values(config: SettingsConfig) -> dict[str, list[str]]:
@@ -104,8 +115,20 @@ def factor_values(config: SettingsConfig) -> dict[str, list[str]]:
     return out
 
 
+def pair_changes(config: SettingsConfig, entry: str) -> dict[str, str] | None:
+    """A ``pairs`` entry as ``{field: value text}``, or None where it is not two or more factors' values."""
+    factors = factor_values(config)
+    changes: dict[str, str] = {}
+    for item in entry.split():
+        field, _, value = item.partition("=")
+        if field not in factors or value not in factors[field] or field in changes:
+            return None
+        changes[field] = value
+    return changes if len(changes) >= 2 else None
+
+
 def cells(config: SettingsConfig) -> list[tuple[str, dict[str, str]]]:
-    """Every cell as ``(label, {field: value text})``: the base, each factor value alone, then the cross."""
+    """Every cell as ``(label, {field: value text})``: the base, each factor value alone, the cross, the pairs."""
     factors = factor_values(config)
     out: list[tuple[str, dict[str, str]]] = [(BASE_CELL, {})]
     for field, values in factors.items():
@@ -116,6 +139,9 @@ def cells(config: SettingsConfig) -> list[tuple[str, dict[str, str]]]:
             changes = {f: v for f, v in zip(config.cross, combo) if v is not None}
             if len(changes) >= 2:
                 out.append((" ".join(f"{f}={v}" for f, v in changes.items()), changes))
+    for entry in config.pairs:
+        changes = pair_changes(config, entry)
+        out.append((" ".join(f"{f}={v}" for f, v in changes.items()), changes))
     return out
 
 
@@ -213,10 +239,11 @@ def run(config: SettingsConfig, out_dir: Path | str, log: Log = print, progress:
         "factors": {f: [str(getattr(base_config(config), f)), *v] for f, v in factor_values(config).items()},
         "fixed": list(config.fixed),
         "cross": list(config.cross),
+        "pairs": list(config.pairs),
         "paper": paper,
         "cells": records,
-        "moving_factors": sorted({f for r in records[1:] if r["vs_base"]["p_trivial_converged"]["moves"]
-                                  for f in r["changes"]}),
+        "moving_factors": sorted({f for r in records[1:] if len(r["changes"]) == 1
+                                  and r["vs_base"]["p_trivial_converged"]["moves"] for f in r["changes"]}),
         "reproducing_cells": [r["cell"] for r in records
                               if r["p_trivial_converged"]["ci_low"] <= paper["p"] <= r["p_trivial_converged"]["ci_high"]],
         "nearest_cell": nearest["cell"],

@@ -9,7 +9,8 @@ from jax.flatten_util import ravel_pytree
 from jaxnewton.core import models
 from jaxnewton.core.curvature import _expand_diagonal, _layout_permutation, activation_derivatives
 from jaxnewton.core.models import fourier_features, make_mlp
-from jaxnewton.core.problems import grid_nodes, make_regression, quadrature_weights, sine_target, uniform_nodes
+from jaxnewton.core.problems import (grid_nodes, make_pinn, make_regression, quadrature_weights, sine_product,
+                                     sine_product_source, sine_target, uniform_nodes)
 
 RTOL = 1e-12  # relative to max|H|: both are exact, so only rounding separates them
 
@@ -63,6 +64,32 @@ def test_e3_problem_uses_structured_hessian(e3):
     autodiff = make_regression(make_mlp(1, (10, 10)), e3.problem.x, e3.problem.target, e3.problem.weights,
                                hessian="autodiff")
     np.testing.assert_array_equal(*jax.jit(lambda t: (autodiff.hessian(t), jax.hessian(autodiff.loss)(t)))(theta))
+
+
+def pinn(dim, widths, reaction, activation="tanh", hessian="structured", n_points=9):
+    x = grid_nodes(n_points, dim)
+    source = sine_product_source(1.0, 2.0, reaction)(x)
+    x_error = grid_nodes(5, dim)
+    return make_pinn(make_mlp(dim, widths, activation), x, source, quadrature_weights(n_points ** dim), reaction,
+                     x_error, sine_product(1.0, 2.0)(x_error), hessian=hessian)
+
+
+@pytest.mark.parametrize("dim, widths, reaction", [(1, (10, 10), 0.0), (1, (5,), 0.0), (2, (7, 4, 6), 1.0),
+                                                   (2, (10, 10), 1.0)])
+def test_structured_pinn_hessian_equals_jax_hessian(dim, widths, reaction):
+    # Only the last hidden layer and the read-out are in closed form; a one-layer network has nothing before them,
+    # a three-layer one two layers of Hessian-vector-product rows.
+    problem = pinn(dim, widths, reaction)
+    keys = jax.random.split(jax.random.key(5), 2)
+    theta0 = [problem.init(k) for k in keys]
+    far = [2.0 * t + jax.random.normal(k, t.shape, jnp.float64) for t, k in zip(theta0, keys)]
+    at_zero_readout = [jnp.where(problem.outer_mask, 0.0, theta0[0])]  # the trivial point's θᴼ = 0
+    assert_hessians_agree(problem, theta0 + far + at_zero_readout)
+
+
+def test_structured_pinn_hessian_for_the_sine_activation():
+    problem = pinn(1, (6, 5), 0.0, activation="sine")
+    assert_hessians_agree(problem, [problem.init(jax.random.key(k)) for k in range(2)])
 
 
 def test_activation_derivatives_of_tanh_are_analytic():

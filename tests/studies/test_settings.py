@@ -26,11 +26,30 @@ def test_cells_are_the_base_each_factor_alone_then_the_cross():
     assert (cell.loss_reduction, cell.dtype, cell.n_seeds, cell.tol_on) == ("sum", "float32", 100, "grad")
 
 
+def test_pairs_are_extra_cells_in_their_order_after_the_one_factor_cells():
+    config = SettingsConfig(name="s", factors=("loss_reduction=sum", "dtype=float32", "max_steps=50000"),
+                            pairs=("max_steps=50000 dtype=float32", "max_steps=50000 loss_reduction=sum"))
+    grid = cells(config)
+    assert [label for label, _ in grid] == ["base", "loss_reduction=sum", "dtype=float32", "max_steps=50000",
+                                            "max_steps=50000 dtype=float32", "max_steps=50000 loss_reduction=sum"]
+    cell = cell_config(config, grid[4][1])
+    assert (cell.max_steps, cell.dtype, cell.loss_reduction) == (50000, "float32", "mean")
+    # a pair is the same run as the plain config with both changes: same hash, hence the same cell folder
+    plain = cell_config(config, {"dtype": "float32", "max_steps": "50000"})
+    assert cell.hash() == plain.hash()
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"factors": ("learning_rat=0.1",)}, "config field factors="),
     ({"factors": ("dtype=float16",)}, "cell dtype=float16: config field dtype='float16' is out of range"),
     ({"factors": ("dtype=float32",), "cross": ("dtype",)}, "config field cross="),
     ({"factors": ("dtype=float32", "dtype=float64")}, "each field at most once"),
+    ({"factors": ("dtype=float32", "max_steps=50000"), "pairs": ("max_steps=50000",)}, "config field pairs="),
+    ({"factors": ("dtype=float32", "max_steps=50000"), "pairs": ("max_steps=50000 dtype=float16",)},
+     "config field pairs="),
+    ({"factors": ("dtype=float32", "max_steps=50000"), "pairs": ("max_steps=5 dtype=float32",)}, "config field pairs="),
+    ({"factors": ("dtype=float32", "max_steps=50000"), "cross": ("dtype", "max_steps"),
+      "pairs": ("dtype=float32 max_steps=50000",)}, "once each"),
 ])
 def test_bad_grids_fail_before_anything_runs(changes, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("[", r"\[")):
