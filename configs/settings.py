@@ -3,12 +3,14 @@
 Run:      make settings        (python -m jaxnewton run settings --out results/settings); resumable, a finished
           cell is never rerun. Its summary is committed under docs/results/settings and feeds the report.
 Runtime:  about 135 min on a 2-core CPU (float64): 7 cells × 100 seeds at the 10 000-step cap, 13–16 min each with
-          tests sharing the cores, and the 50 000-step cell 35 min (docs/results.md has the measured times).
+          tests sharing the cores, and the 50 000-step cell 35 min (docs/results.md has the measured times); then
+          the 5 pairs at the 50 000-step cap, 35–60 min each (about 4 h more; the float32 pair took 58 min shared).
 Paper:    9 of 10 runs converge to the trivial solution; Xavier "built into PyTorch" (variant and biases not
           stated), L = ||N − v||² without ½ or weights, "T = 1e-5" without saying on what, cap and precision
           not stated.
 Design:   one factor at a time from E3's config (each factor measured alone); only the factors measured to move
-          p(converged trivial) are then crossed (the cross field, empty until a measurement says which).
+          p(converged trivial) are then crossed. Only the cap moved it, so the cap is paired with each other factor
+          (pairs) rather than crossed in full.
 """
 
 from jaxnewton.studies.settings import SettingsConfig, smoke_grid
