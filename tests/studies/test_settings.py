@@ -113,3 +113,23 @@ def test_settings_row_names_the_reading_that_reproduces_or_the_nearest(tmp_path)
     assert "| differs: no reading holds the paper's 0.90; nearest dtype=float32: 60/100 [0.50, 0.69] |" in row
     write(tmp_path, "settings", synthetic([("base", 26), ("dtype=float32", 85)]))
     assert table_line(tmp_path, "ST").endswith("| reproduced by dtype=float32 |")
+
+
+def test_only_one_factor_cells_name_the_moving_factors(tmp_path, monkeypatch):
+    # A pair moves the count when one of its factors does; the factor that moves it is found by its own cell.
+    from jaxnewton.engine.outcomes import TRIVIAL
+    from jaxnewton.studies import settings
+    trivial = {"base": 20, "dtype=float32": 22, "max_steps=50000": 60, "max_steps=50000 dtype=float32": 62}
+
+    def fake_cell(cell, folder, what, start, share, log, progress):
+        k = trivial[what.split(": ", 1)[1]]
+        return {"n_seeds": 100, "outcomes": [TRIVIAL] * k + ["max_steps"] * (100 - k), "solved": 0, "counts": {},
+                "median_steps": 1.0, "wall_seconds": 1.0}
+
+    monkeypatch.setattr(settings, "run_cell", fake_cell)
+    config = SettingsConfig(name="s", factors=("dtype=float32", "max_steps=50000"),
+                            pairs=("max_steps=50000 dtype=float32",))
+    summary = settings.run(config, tmp_path / "s", log=quiet)
+    assert [c["cell"] for c in summary["cells"]] == list(trivial)
+    assert summary["cells"][3]["vs_base"]["p_trivial_converged"]["moves"]
+    assert summary["moving_factors"] == ["max_steps"] and summary["pairs"] == ["max_steps=50000 dtype=float32"]
