@@ -98,6 +98,15 @@ def _layout_permutation(params: Any) -> np.ndarray:
     return np.concatenate([np.ravel(leaf) for leaf in jax.tree.leaves(tree)])
 
 
+def _require_layer_major(template: Any) -> int:
+    """The parameter count of ``template``; a ValueError unless it ravels in the layer-major layout (``make_mlp``'s)."""
+    perm = _layout_permutation(template)
+    if not np.array_equal(perm, np.arange(perm.size)):
+        raise ValueError("the structured Hessian needs make_mlp's parameters ({'hidden': [{'b', 'w'}, …], 'out'}), "
+                         "which ravel in its layer-major layout; use hessian='autodiff'")
+    return perm.size
+
+
 def make_mlp_least_squares_hessian(
     activation: Activation,
     x_QxD: jax.Array,
@@ -122,10 +131,7 @@ def make_mlp_least_squares_hessian(
     Returns:
       A pure function of θ_P; the result equals ``jax.hessian(loss)(θ)`` to rounding.
     """
-    perm = _layout_permutation(template)
-    if not np.array_equal(perm, np.arange(perm.size)):
-        raise ValueError("the structured Hessian needs make_mlp's parameters ({'hidden': [{'b', 'w'}, …], 'out'}), "
-                         "which ravel in its layer-major layout; use hessian='autodiff'")
+    _require_layer_major(template)
 
     def hessian(theta: jax.Array) -> jax.Array:
         params = unravel(theta)
@@ -264,11 +270,7 @@ def make_pinn_hessian(
       weights_Q: w_q, the loss's factor included.
       unravel, template: as in ``make_mlp_least_squares_hessian`` (the layer-major layout is checked).
     """
-    perm = _layout_permutation(template)
-    if not np.array_equal(perm, np.arange(perm.size)):
-        raise ValueError("the structured PINN Hessian needs make_mlp's parameters ({'hidden': [{'b', 'w'}, …], "
-                         "'out'}); use hessian='autodiff'")
-    n_params = perm.size
+    n_params = _require_layer_major(template)
     fan_in, width = template["hidden"][-1]["w"].shape
     n_own = (fan_in + 1) * width + width  # the last hidden layer and the read-out
     n_before = n_params - n_own
