@@ -142,10 +142,11 @@ def test_structured_hessian_with_sine_and_fourier_features_equals_jax_hessian():
         assert_hessians_agree(problem, [problem.init(key)])
 
 
-@pytest.mark.parametrize("widths", [(10, 10), (7, 4, 6)])
-def test_vmapped_structured_hessian_does_not_depend_on_a_seeds_place_in_the_batch(widths):
+@pytest.mark.parametrize("make", [lambda: regression(1, (10, 10)), lambda: regression(1, (7, 4, 6)),
+                                  lambda: pinn(1, (10, 10), 0.0), lambda: pinn(2, (7, 4, 6), 1.0)])
+def test_vmapped_structured_hessian_does_not_depend_on_a_seeds_place_in_the_batch(make):
     # The runner's bitwise batch invariance (engine.sweep) needs each seed's Hessian computed alone inside a chunk.
-    problem = regression(1, widths)
+    problem = make()
     thetas = jnp.stack([problem.init(k) for k in jax.random.split(jax.random.key(3), 16)])
     perm = np.random.default_rng(0).permutation(16)
     batched = jax.jit(jax.vmap(problem.hessian))
