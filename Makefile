@@ -100,9 +100,9 @@ landscape: $(STAMP)
 	$(PY) -m jaxnewton run landscape --out results/landscape $(ARGS)
 
 # E3-E6 over the readings of the paper's unstated settings (each config states its cost on 2 cores: E3 2.5 h for
-# its one-factor cells plus 35-60 min for each pair at the 50 000-step cap, E4 20 min, E5 40 min, E6 75 min with
-# jax.hessian, its Hessian then; resumable; not part of make paper). Each ends by copying its summary and figure
-# into docs/results/<name>, which the report and the README read.
+# its one-factor cells plus 35-60 min for each pair at the 50 000-step cap, E4 20 min, E5 40 min, E6 25 min;
+# resumable; not part of make paper). Each ends by copying its summary and figure into docs/results/<name>, which
+# the report and the README read.
 settings settings-siren settings-fourier settings-pinn1d: $(STAMP)
 	$(PY) -m jaxnewton run $(subst -,_,$@) --out results/$(subst -,_,$@) $(ARGS)
 	mkdir -p docs/results/$(subst -,_,$@) && cp results/$(subst -,_,$@)/summary.json \
