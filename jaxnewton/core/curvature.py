@@ -306,7 +306,8 @@ def make_pinn_hessian(
         grad_u_QxIxK = jnp.einsum("qks,qsi->qik", dphi, A_QxSxI)
         jac_QxN = jnp.concatenate([(grad_u_QxIxK * out_K).reshape(n_q, -1), basis_QK], axis=1)
         block = jac_QxN.T @ (2.0 * weights_Q[:, None] * jac_QxN)
-        # Residual part, block-diagonal over units: (u_k, u_k) Σ_q c_q θᴼ_k Σ_st Φ_st ã_s ã_tᵀ; (u_k, θᴼ_k) Σ_q c_q Σ_s Φ_s ã_s.
+        # Residual part, block-diagonal over units: (u_k, u_k) Σ_q c_q θᴼ_k Σ_st Φ_st ã_s ã_tᵀ;
+        # (u_k, θᴼ_k) Σ_q c_q Σ_s Φ_s ã_s.
         weighted = ddphi * (c_Q[:, None] * out_K[None, :])[:, :, None, None]
         half_QxKxTxI = jnp.einsum("qkst,qsi->qkti", weighted, A_QxSxI)
         own_IxJxK = jnp.einsum("qkti,qtj->ijk", half_QxKxTxI, A_QxSxI)

@@ -106,7 +106,8 @@ class Config(ConfigBase):
         (golden-section step); ``"adam"`` (optax, ``learning_rate``); ``"gd"`` (``gd_learning_rate``).
         ``optim`` has the formulas.
       hessian: how newton and sfn compute the exact H: ``"structured"`` (``core.curvature``,
-        several times faster on MLPs; for the PINNs only the last hidden layer and the read-out are in closed form) or ``"autodiff"`` (``jax.hessian``).
+        several times faster on MLPs; for the PINNs the last hidden layer and the read-out in closed form, the
+        earlier layers by Hessian-vector products) or ``"autodiff"`` (``jax.hessian``).
         Diagnostics never use it (``spectrum``: ``jax.hessian`` or Hessian-vector products).
       eta: step relaxation η in (0, 1] (newton and sfn).
       eps: Hessian shift ε ≥ 0 (newton and sfn).
