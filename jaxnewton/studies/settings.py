@@ -86,9 +86,10 @@ class SettingsConfig(BasedConfig):
                     "factor's, e.g. pairs=max_steps=50000 dtype=float32")
         require(0 <= self.paper_trivial <= self.paper_seeds and self.paper_seeds >= 1, "paper_trivial",
                 self.paper_trivial, "a count between 0 and paper_seeds")
-        grid = [frozenset(changes.items()) for _, changes in cells(self)]
-        require(len(set(grid)) == len(grid), "pairs", self.pairs, "cells not already in the grid (once each)")
-        for label, changes in cells(self):
+        grid = cells(self)
+        distinct = {frozenset(changes.items()) for _, changes in grid}
+        require(len(distinct) == len(grid), "pairs", self.pairs, "cells not already in the grid (once each)")
+        for label, changes in grid:
             self.require_builds("factors", f"cell {label}", lambda: cell_config(self, changes))
 
 
@@ -138,11 +139,14 @@ def cells(config: SettingsConfig) -> list[tuple[str, dict[str, str]]]:
         for combo in itertools.product(*axes):
             changes = {f: v for f, v in zip(config.cross, combo) if v is not None}
             if len(changes) >= 2:
-                out.append((" ".join(f"{f}={v}" for f, v in changes.items()), changes))
-    for entry in config.pairs:
-        changes = pair_changes(config, entry)
-        out.append((" ".join(f"{f}={v}" for f, v in changes.items()), changes))
+                out.append((_label(changes), changes))
+    out += [(_label(changes), changes) for changes in (pair_changes(config, entry) for entry in config.pairs)]
     return out
+
+
+def _label(changes: dict[str, str]) -> str:
+    """A cell's label from its changes, e.g. ``max_steps=50000 dtype=float32``."""
+    return " ".join(f"{f}={v}" for f, v in changes.items())
 
 
 def cell_config(config: SettingsConfig, changes: dict[str, str]) -> Config:
