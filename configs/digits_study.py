@@ -2,7 +2,7 @@
 digits from the same starts; train / test loss, barriers between solutions, spread, kernel PCA.
 
 Run:      make digits-study      (python -m jaxnewton run digits_study --out results/digits_study)
-Runtime:  about 19–24 min on a 2-core CPU (float64); the barriers are most of it (docs/experiments.md).
+Runtime:  about 13 min on a 2-core CPU (float64); the barriers are most of it (docs/experiments.md).
 Paper:    SGD solutions are separated by lower barriers; quasi-Newton reaches deeper minima, spread wider,
           that generalise worse (MNIST, 784-50-50-10, 75 starts, best 48 kept, 300 pairs per set).
 """
@@ -21,8 +21,8 @@ def get_config(smoke: bool = False) -> DigitsStudyConfig:
         sgd_learning_rate=0.1,
         sgd_batch=64,
         sgd_epochs=300,
-        # A pair costs ≈ 7 s on 2 CPU cores (50 points × 200 ADAM steps × the full 1 347-image loss); the
-        # paper's 300 pairs per set would take ≈ 2.5 h here: --set n_pairs=300 on a GPU.
+        # A pair costs ≈ 4.4 s on 2 CPU cores (50 points × 200 ADAM steps × the full 1 347-image loss); the
+        # paper's 300 pairs per set would take ≈ 1.5 h here: --set n_pairs=300 on a GPU.
         n_pairs=40,
         pair_batch=20,
         n_points=50,

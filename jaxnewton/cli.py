@@ -17,7 +17,7 @@ from pathlib import Path
 
 from jaxnewton.engine import distributed
 from jaxnewton.engine.config import Config, ConfigBase, load_config, override
-from jaxnewton.engine.sweep import use_every_core
+from jaxnewton.engine.sweep import use_compilation_cache, use_every_core
 from jaxnewton.optim import registry
 from jaxnewton.studies.registry import run_config
 
@@ -88,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             distributed.initialize()
         else:
             use_every_core()
+        use_compilation_cache()
         run_config(config, args.out or Path("results") / config.name, policy="clear" if args.force else "refuse")
     except KeyboardInterrupt:
         if args.debug:

@@ -34,6 +34,8 @@ Also measured in the same run:
 - ``problems``: per experiment (E3–E7), the exact Hessian the runner uses (the config's ``hessian``) against
   ``jax.hessian``, and the LU solve, ms per seed in chunks of 16, with XLA's FLOP count (``--only-problems`` for
   that section alone, with the matmul rate: ``docs/bench_problems.json``);
+- ``optimizers`` (``--only-optimizers`` alone, ``docs/bench_optimizers.json``; not in the full run): each optimiser
+  of E9's comparison on E3 through the runner, ms a seed-step, with XLA's FLOP and byte count of one loop step;
 - ``widths``: time per seed-iteration of one vmapped Newton step against the parameter
   count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
   products, ``--only-widths`` for that scan alone, vs the
@@ -285,6 +287,36 @@ def problem_section(repeats: int, n_seeds: int = 32) -> list:
     return rows
 
 
+def optimizer_section(repeats: int, n_seeds: int = 32, steps: int = 100) -> list:
+    """Per optimiser of E9's comparison on E3: ms a seed-step through the runner (``steps`` steps from θ₀, the
+    stopping test off), and XLA's FLOP and byte count of one loop step (solver update, L and ∇L, bookkeeping) on a
+    vmapped chunk, per seed. XLA counts a loop's body once: a line search's or golden section's evaluations beyond
+    the first are not in the count."""
+    experiment = build(load_config("mlp_tanh"))
+    config, problem = experiment.config, experiment.problem
+    theta0 = initial_points(experiment, np.arange(n_seeds))
+    rows = []
+    for name in registry.names(in_all=True):
+        solver = registry.build_solver(name, problem.loss, problem.hessian, config,
+                                       gauss_newton_matrix=problem.gauss_newton)
+        loop = make_loop(problem.loss, solver, 0.0, steps, config.history_stride, config.divergence_factor)
+        fns = make_batch_fns(loop)
+        run = lambda: advance_running(fns, init_batch(fns, theta0), steps)  # noqa: E731
+        seconds = best_time(lambda: jax.block_until_ready(run().theta), repeats)
+        final = run()
+        states = jax.jit(jax.vmap(loop.init))(jnp.asarray(theta0[:CHUNK]))
+        counted = cost(jax.jit(jax.vmap(loop.step)), states)
+        done = final.steps.astype(np.float64).sum()  # a seed that blew up stops early: count the steps it took
+        row = {"optimizer": name, "seeds": n_seeds, "steps": steps, "seed_steps_done": int(done),
+               "ms_per_seed_step": 1e3 * seconds / done, "mflop_per_seed_step": counted["flops"] / CHUNK / 1e6,
+               "mb_per_seed_step": counted["bytes"] / CHUNK / 1e6}
+        row["gflops"] = row["mflop_per_seed_step"] / row["ms_per_seed_step"]
+        rows.append(row)
+        print(f"{name:>22}: {row['ms_per_seed_step']:.4f} ms a seed-step, {row['mflop_per_seed_step']:.3f} MFLOP "
+              f"({row['mb_per_seed_step']:.2f} MB) counted, {row['gflops']:.2f} GFLOP/s; {int(done)} seed-steps")
+    return rows
+
+
 def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool, torch_device: str = "cpu") -> list:
     """ms per seed-iteration of one vmapped Newton step (Hessian + gradient + LU solve) against P."""
     rows = []
@@ -430,6 +462,8 @@ def main() -> None:
                         help="only the size scan, dense against Krylov (no PyTorch), into --out")
     parser.add_argument("--only-problems", action="store_true",
                         help="only each experiment's Hessian (the runner's against jax.hessian) and LU solve, into --out")
+    parser.add_argument("--only-optimizers", action="store_true",
+                        help="only E9's optimisers on E3, time and XLA's FLOPs a seed-step, into --out")
     parser.add_argument("--only-sfn-lanczos", action="store_true",
                         help="only saddle-free Newton's Lanczos step against its dense step (accuracy), into --out")
     args = parser.parse_args()
@@ -445,6 +479,11 @@ def main() -> None:
     if args.only_problems:
         write_json(args.out, {"machine": machine_info(), "repeats": args.repeats,
                               "matmul_gflops": matmul_gflops(args.repeats), "problems": problem_section(args.repeats)})
+        print(f"wrote {args.out}")
+        return
+    if args.only_optimizers:
+        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats,
+                              "matmul_gflops": matmul_gflops(args.repeats), "optimizers": optimizer_section(args.repeats)})
         print(f"wrote {args.out}")
         return
     if args.only_sfn_lanczos:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from jaxnewton.engine.sweep import use_every_core
+from jaxnewton.engine.sweep import use_compilation_cache, use_every_core
 from jaxnewton.paper import run_paper
 from jaxnewton.report.table import update_readme
 from jaxnewton.studies.registry import ROWS
@@ -31,6 +31,7 @@ def main() -> None:
     args = parser.parse_args()
     if not args.readme_only:
         use_every_core()
+        use_compilation_cache()
         run_paper(args.results / "quick" if args.quick else args.results, quick=args.quick, force=args.force)
     if not args.quick:
         update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)

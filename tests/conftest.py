@@ -45,6 +45,7 @@ jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 # The same cache for the CLI and example subprocesses the tests start (JAX reads these variables at import): a
 # subprocess that runs a program a test already compiled (E3's loop on one device, say) loads it instead.
 os.environ.setdefault("JAX_COMPILATION_CACHE_DIR", os.environ["JAXNEWTON_TEST_XLA_CACHE"])
+os.environ.setdefault("JAXNEWTON_XLA_CACHE", os.environ["JAXNEWTON_TEST_XLA_CACHE"])  # the CLI's (use_compilation_cache)
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS", "0")
 os.environ.setdefault("JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES", "0")
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, NamedTuple
 
@@ -76,6 +77,40 @@ def use_every_core() -> int | None:
     return count
 
 
+
+XLA_CACHE_ENV = "JAXNEWTON_XLA_CACHE"
+
+
+def use_compilation_cache(path: str | Path | None = None) -> Path | None:
+    """Keep XLA's compiled programs on disk (JAX's persistent compilation cache), keyed by the program itself.
+
+    Every sweep builds fresh closures, so JAX's in-memory cache never hits across runs, while many runs compile the
+    same program (E3's loop for 10 and 100 seeds, its diagnostics, the comparison's optimisers): from the disk cache
+    each compiles once per machine, within one ``make paper`` and across invocations. The key covers the program,
+    the JAX and XLA versions, flags and devices, so a hit is the same executable, bit for bit. ``path`` or
+    ``JAXNEWTON_XLA_CACHE`` names the folder (``off``: no cache); by default ``$XDG_CACHE_HOME/jaxnewton/xla``
+    (``~/.cache/jaxnewton/xla``).
+
+    Returns:
+      The folder, or None when off.
+    """
+    given = str(path) if path is not None else os.environ.get(XLA_CACHE_ENV, "")
+    if given == "off":
+        return None
+    folder = Path(given) if given else Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "jaxnewton" / "xla"
+    try:
+        if not folder.is_dir():
+            folder.mkdir(parents=True)
+    except OSError as error:  # a read-only home: run without the cache rather than not at all
+        warnings.warn(f"no XLA compilation cache ({error}); set {XLA_CACHE_ENV} to a writable folder to keep one")
+        return None
+    jax.config.update("jax_compilation_cache_dir", str(folder))
+    if "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS" not in os.environ:  # JAX's own variable wins
+        # Programs that compile in under half a second (eager operations, small helpers) are not worth a file each.
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
+    return folder
+
+
 def seed_mesh(devices: list | None = None) -> Mesh:
     """A one-axis mesh over ``devices`` (default: this process's devices) that seeds are split across."""
     return Mesh(np.array(devices if devices is not None else jax.local_devices()), (SEED_AXIS,))
@@ -116,6 +151,59 @@ def pad_rows(tree, size: int):
         a = np.asarray(a)
         return a if a.shape[0] >= size else np.concatenate([a, np.repeat(a[:1], size - a.shape[0], axis=0)])
     return jax.tree.map(pad, tree)
+
+
+def _place_rows(rows, size: int, mesh: Mesh):
+    """``rows`` padded to ``size`` (``pad_rows``) and split by rows across ``mesh``."""
+    return jax.device_put(pad_rows(rows, size), NamedSharding(mesh, PartitionSpec(SEED_AXIS)))
+
+
+def _rows_on_host(tree, n: int):
+    """The first ``n`` rows of every leaf, as numpy arrays (the rest is padding)."""
+    return jax.tree.map(lambda a: np.asarray(a)[:n], tree)
+
+
+def _chunked(fn: Callable, chunk: int | None) -> Callable:
+    """Per-row ``fn(x, *args)`` over a leading row axis of x: ``lax.map`` over vmapped chunks of ``chunk`` rows,
+    or one vmap (None)."""
+    def batched(xs, *args):
+        if chunk is None:
+            return jax.vmap(fn, in_axes=(0,) + (None,) * len(args))(xs, *args)
+        return jax.lax.map(lambda x: fn(x, *args), xs, batch_size=chunk)
+    return batched
+
+
+def _sharded(fn: Callable, mesh: Mesh, in_specs) -> Callable:
+    """jit(shard_map(fn)): each device runs ``fn`` on its slice of the rows; outputs split by rows likewise."""
+    # check_vma=False: optax's zoom line search has lax.cond branches whose outputs differ in
+    # "varying over seeds" type, which the check rejects; nothing here communicates across devices.
+    return jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=PartitionSpec(SEED_AXIS),
+                                 check_vma=False))
+
+
+def map_rows(fn: Callable, chunk: int | None | str = "auto", mesh: Mesh | None = None) -> Callable:
+    """``fn`` of one row mapped over the rows of its arguments (one leading axis, the same on every argument),
+    split across ``mesh``'s devices (default: all of this process's), in vmapped chunks of ``chunk`` rows
+    (``lax.map``; None: one vmap of a device's whole share; "auto": one row at a time on CPU, where that keeps a
+    row's work in cache, one vmap elsewhere): jitted once, called with host or device arrays.
+
+    The rows are padded to a whole number of chunks per device (copies of row 0, dropped again), and the
+    result comes back as host (numpy) arrays of the given rows. For work that is not a seed sweep and
+    outlives one call, e.g. the path finder: vmapping a chunk of 20 digits pairs on one CPU device took 0.59–0.66 s
+    an ADAM step, this on two devices one pair at a time 0.34–0.38 s, with the same bits (docs/performance.md).
+    """
+    mesh = mesh if mesh is not None else seed_mesh()
+    if chunk == "auto":
+        chunk = 1 if mesh.devices.flat[0].platform == "cpu" else None
+    rows = PartitionSpec(SEED_AXIS)
+    run = _sharded(_chunked(lambda row: fn(*row), chunk), mesh, rows)
+    whole = mesh.size * (chunk or 1)
+
+    def mapped(*args):
+        n = len(args[0])
+        return _rows_on_host(run(_place_rows(args, -(-n // whole) * whole, mesh)), n)
+
+    return mapped
 
 
 class BatchFns(NamedTuple):
@@ -165,32 +253,20 @@ def make_batch_fns(
                          "or be None (one vmap) or 'auto'")
     seeds = PartitionSpec(SEED_AXIS)
 
-    def chunked(fn):
-        """Per-seed ``fn(x, *args)`` over a leading seed axis of x, in vmapped chunks of ``chunk``."""
-        def batched(xs, *args):
-            if chunk is None:
-                return jax.vmap(fn, in_axes=(0,) + (None,) * len(args))(xs, *args)
-            return jax.lax.map(lambda x: fn(x, *args), xs, batch_size=chunk)
-        return batched
-
     def sharded(fn, in_specs):
-        # check_vma=False: optax's zoom line search has lax.cond branches whose outputs differ in
-        # "varying over seeds" type, which the check rejects; nothing here communicates across devices.
-        return jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=in_specs, out_specs=seeds, check_vma=False))
+        return _sharded(_chunked(fn, chunk), mesh, in_specs)
 
     return BatchFns(
-        init=sharded(chunked(lambda row: loop.init(*row)), seeds),
-        advance=sharded(chunked(loop.advance), (seeds, PartitionSpec())),
-        diagnose=sharded(chunked(lambda row: diagnose(*row)), seeds) if diagnose is not None else None,
+        init=sharded(lambda row: loop.init(*row), seeds),
+        advance=sharded(loop.advance, (seeds, PartitionSpec())),
+        diagnose=sharded(lambda row: diagnose(*row), seeds) if diagnose is not None else None,
         mesh=mesh,
     )
 
 
 def _run_rows(fns: BatchFns, fn: Callable, rows, size: int, *args):
     """Pad ``rows`` to ``size``, place them across the mesh, run ``fn``; the first rows' results, on the host."""
-    n = len(jax.tree.leaves(rows)[0])
-    placed = jax.device_put(pad_rows(rows, size), NamedSharding(fns.mesh, PartitionSpec(SEED_AXIS)))
-    return jax.tree.map(lambda a: np.asarray(a)[:n], fn(placed, *args))
+    return _rows_on_host(fn(_place_rows(rows, size, fns.mesh), *args), len(jax.tree.leaves(rows)[0]))
 
 
 def init_batch(fns: BatchFns, theta0_SxP, context: Any = ()) -> RunState:

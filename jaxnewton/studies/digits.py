@@ -32,6 +32,7 @@ from jaxnewton.engine.config import ConfigBase, Run, require
 from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,
                                  write_summary)
 from jaxnewton.engine.loop import STATUS, make_loop
+from jaxnewton.engine.sweep import map_rows
 from jaxnewton.optim.quasi_newton import lbfgs_gss
 from jaxnewton.report.figures import save
 from jaxnewton.report.table import NOT_RUN_CELLS, Cells, Figure, Row, Summary
@@ -295,8 +296,9 @@ def spread(thetas_KxP: np.ndarray) -> np.ndarray:
 
 
 def make_find(study: Setup) -> Callable:
-    """FourierPathFinder on the training loss with the study's settings, jitted and vmapped over pairs."""
-    return jax.jit(jax.vmap(make_path_finder(study.train_loss, settings_of(study.config))))
+    """FourierPathFinder on the training loss with the study's settings, mapped over pairs across the devices
+    (``map_rows``); returns host arrays."""
+    return map_rows(make_path_finder(study.train_loss, settings_of(study.config)))
 
 
 def set_barriers(study: Setup, find: Callable, thetas_KxP: np.ndarray, pairs: np.ndarray, checkpoint: Path,
@@ -561,7 +563,7 @@ ROWS = (
 )
 
 RUNS = (
-    Run("digits_study", "digits_study", 1150, quick={"n_starts": 12, "n_keep": 8, "lbfgs_max_steps": 50,
+    Run("digits_study", "digits_study", 760, quick={"n_starts": 12, "n_keep": 8, "lbfgs_max_steps": 50,
                                                     "sgd_epochs": 10, "n_pairs": 6, "pair_batch": 6,
                                                     "n_points": 20, "path_steps": 30}, quick_s=33),
 )

@@ -36,6 +36,7 @@ from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import (Log, Progress, load_npz, write_csv, write_npz,
                                  write_summary)
 from jaxnewton.engine.outcomes import CAPPED_TRIVIAL, TRIVIAL, outcome
+from jaxnewton.engine.sweep import map_rows
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import save
 from jaxnewton.report.table import NOT_RUN, NOT_RUN_CELLS, Cells, Figure, Row, Summary
@@ -147,7 +148,7 @@ def run(config: LandscapeStudyConfig, out_dir: Path | str, log: Log = print, pro
     problem = build(sweep).problem
     canon = jax.jit(jax.vmap(canonical_flat(problem.unravel, odd=sweep.activation in ("tanh", "sine"))))
     points = read_endpoints(source, optimizers)
-    find = jax.jit(jax.vmap(make_path_finder(problem.loss, settings_of(config))))
+    find = map_rows(make_path_finder(problem.loss, settings_of(config)))
     # E3's Hessians have > 100 of 140 eigenvalues near zero: H⁻¹∇L throws Newton far off (a 5-pair pilot:
     # losses of 7–68 after 2–4 steps), so the refinement steps with the pseudo-inverse at the diagnostics' rtol.
     check = jax.jit(jax.vmap(make_saddle_check(problem.loss, tol=sweep.tol, max_steps=config.newton_steps,

@@ -21,7 +21,7 @@ SCRIPT = textwrap.dedent("""
     import numpy as np
     from jaxnewton.engine.config import load_config, override
     from jaxnewton.engine.build import build, initial_points
-    from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns
+    from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns, map_rows
 
     def run(out):
         e3 = build(override(load_config("mlp_tanh"), ["widths=4", "n_points=20"]))  # small: the devices are the point
@@ -33,7 +33,9 @@ SCRIPT = textwrap.dedent("""
         for until in (10, 20, 25):
             state = advance_running(fns, state, until)
         diag = diagnose_batch(fns, state.theta)
-        np.savez(out, n_devices=fns.n_devices, theta=state.theta, steps=state.steps, status=state.status,
+        x = np.linspace(-1.0, 1.0, 15).reshape(5, 3)  # 5 rows: padded to 8 on 4 devices
+        mapped = map_rows(lambda a, b: {{"dot": jax.numpy.tanh(a) @ b, "b": b}})(x, x[::-1])
+        np.savez(out, n_devices=fns.n_devices, mapped_dot=mapped["dot"], mapped_b=mapped["b"], theta=state.theta, steps=state.steps, status=state.status,
                  history_loss=state.history_loss, eigvals=diag.eigvals)
 
     if __name__ == "__main__":
@@ -63,6 +65,10 @@ def test_four_devices_match_one(tmp_path):
     for name in ("theta", "history_loss"):
         np.testing.assert_array_equal(four[name], one[name])  # every device runs chunks of the same shape
     np.testing.assert_allclose(four["eigvals"], one["eigvals"], rtol=1e-12, atol=1e-12)
+    x = np.linspace(-1.0, 1.0, 15).reshape(5, 3)
+    np.testing.assert_array_equal(four["mapped_b"], x[::-1])  # rows in order, padding dropped
+    np.testing.assert_allclose(four["mapped_dot"], np.sum(np.tanh(x) * x[::-1], axis=1), rtol=1e-15)
+    np.testing.assert_array_equal(four["mapped_dot"], one["mapped_dot"])
 
 
 def test_the_cli_default_is_one_cpu_device_per_core_and_the_variable_sets_it(monkeypatch):
@@ -77,3 +83,19 @@ def test_the_cli_default_is_one_cpu_device_per_core_and_the_variable_sets_it(mon
     monkeypatch.setenv("JAXNEWTON_CPU_DEVICES", "two")
     with pytest.raises(ValueError, match="JAXNEWTON_CPU_DEVICES='two' must be an integer"):
         use_every_core()
+
+
+def test_the_compilation_cache_goes_where_asked_and_off_turns_it_off(tmp_path):
+    probe = ("import jax; from jaxnewton.engine.sweep import use_compilation_cache; f = use_compilation_cache(); "
+             "print(f, jax.config.jax_compilation_cache_dir)")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COMPILATION_CACHE", "JAXNEWTON_XLA_CACHE"))}
+    asked = tmp_path / "xla"
+    out = subprocess.run([sys.executable, "-c", probe], env={**env, "JAXNEWTON_XLA_CACHE": str(asked)},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == [str(asked)] * 2 and asked.is_dir()
+    out = subprocess.run([sys.executable, "-c", probe], env={**env, "JAXNEWTON_XLA_CACHE": "off"},
+                         capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["None", "None"]
+    default = subprocess.run([sys.executable, "-c", probe], env={**env, "XDG_CACHE_HOME": str(tmp_path / "home")},
+                             capture_output=True, text=True, check=True).stdout.split()
+    assert default == [str(tmp_path / "home" / "jaxnewton" / "xla")] * 2

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from jaxnewton.engine.loop import CONVERGED
-from jaxnewton.engine.sweep import MIN_BATCH, advance_running, bucket_size, init_batch, make_batch_fns
+from jaxnewton.engine.sweep import MIN_BATCH, advance_running, bucket_size, init_batch, make_batch_fns, map_rows
 
 
 @pytest.mark.parametrize("n, cap, expected", [
@@ -69,3 +69,14 @@ def test_compaction_equals_whole_batch(e3_fns, e3_theta0):
     for a, b in zip(jax.tree.leaves(compacted), jax.tree.leaves(whole)):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(compacted.theta[:4], theta0[:4])
+
+
+@pytest.mark.parametrize("chunk", [1, 2, None, "auto"])
+def test_map_rows_equals_vmap_and_drops_the_padding(chunk):
+    x = np.linspace(-1.0, 1.0, 21).reshape(7, 3)
+    fn = lambda a, b: (jnp.sum(jnp.sin(a) * b), 2.0 * a)  # noqa: E731
+    got = map_rows(fn, chunk=chunk)(x, x[::-1])
+    expected = jax.vmap(fn)(jnp.asarray(x), jnp.asarray(x[::-1]))
+    assert all(isinstance(g, np.ndarray) and g.shape[0] == 7 for g in got)
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-15, atol=1e-15)
+    np.testing.assert_array_equal(got[1], 2.0 * x)
