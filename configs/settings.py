@@ -4,7 +4,8 @@ Run:      make settings        (python -m jaxnewton run settings --out results/s
           cell is never rerun. Its summary is committed under docs/results/settings and feeds the report.
 Runtime:  about 135 min on a 2-core CPU (float64): 7 cells × 100 seeds at the 10 000-step cap, 13–16 min each with
           tests sharing the cores, and the 50 000-step cell 35 min (docs/results.md has the measured times); then
-          the 5 pairs at the 50 000-step cap, 35–60 min each (about 4 h more; the float32 pair took 58 min shared).
+          the 5 pairs at the 50 000-step cap, 21–72 min each (measured: 3 459, 3 206, 1 280, 4 334, 2 607 s, mostly
+          shared; 22 880 s for all 13 cells).
 Paper:    9 of 10 runs converge to the trivial solution; Xavier "built into PyTorch" (variant and biases not
           stated), L = ||N − v||² without ½ or weights, "T = 1e-5" without saying on what, cap and precision
           not stated.
