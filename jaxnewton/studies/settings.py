@@ -312,7 +312,7 @@ def settings_cells(summaries: list[Summary]) -> Cells:
                f"differs: no reading holds the paper's {paper['p']:.2f}; nearest {text(nearest)}")
     larger = "; ".join(text(r) for r in records)
     headline = (f"{len(records)} readings × {summary['n_seeds']} seeds: base {base['p_trivial_converged']['k']}/"
-                f"{base['n_seeds']}; nearest {text(nearest)}; factors that move it: {', '.join(moving) or 'none'}")
+                f"{base['n_seeds']}; nearest {text(nearest)}; moved by: {', '.join(moving) or 'none'}")
     return Cells(text(base), larger, verdict, headline)
 
 
