@@ -87,9 +87,8 @@ def use_compilation_cache(path: str | Path | None = None) -> Path | None:
     cache a program compiled once on this machine is loaded instead, by any later run or invocation. Measured
     (docs/performance.md): ``make paper-quick`` 358 s without it, 341 s with an empty cache, 257 s with the cache its
     previous run filled, every summary identical. The key covers the program, the JAX and XLA versions, flags and
-    devices, so a hit is the same executable. ``path`` or
-    ``JAXNEWTON_XLA_CACHE`` names the folder (``off``: no cache); by default ``$XDG_CACHE_HOME/jaxnewton/xla``
-    (``~/.cache/jaxnewton/xla``).
+    devices, so a hit is the same executable. ``path`` or ``JAXNEWTON_XLA_CACHE`` names the folder (``off``: no
+    cache); by default ``$XDG_CACHE_HOME/jaxnewton/xla`` (``~/.cache/jaxnewton/xla``).
 
     Returns:
       The folder, or None when off.
@@ -194,7 +193,7 @@ def map_rows(fn: Callable, chunk: int | None | str = "auto", mesh: Mesh | None =
     """
     mesh = mesh if mesh is not None else seed_mesh()
     if chunk == "auto":
-        chunk = 1 if mesh.devices.flat[0].platform == "cpu" else None
+        chunk = 1 if default_chunk(mesh) else None
     rows = PartitionSpec(SEED_AXIS)
     run = _sharded(_chunked(lambda row: fn(*row), chunk), mesh, rows)
     whole = mesh.size * (chunk or 1)

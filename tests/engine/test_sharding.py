@@ -35,7 +35,8 @@ SCRIPT = textwrap.dedent("""
         diag = diagnose_batch(fns, state.theta)
         x = np.linspace(-1.0, 1.0, 15).reshape(5, 3)  # 5 rows: padded to 8 on 4 devices
         mapped = map_rows(lambda a, b: {{"dot": jax.numpy.tanh(a) @ b, "b": b}})(x, x[::-1])
-        np.savez(out, n_devices=fns.n_devices, mapped_dot=mapped["dot"], mapped_b=mapped["b"], theta=state.theta, steps=state.steps, status=state.status,
+        np.savez(out, n_devices=fns.n_devices, mapped_dot=mapped["dot"], mapped_b=mapped["b"],
+                 theta=state.theta, steps=state.steps, status=state.status,
                  history_loss=state.history_loss, eigvals=diag.eigvals)
 
     if __name__ == "__main__":
