@@ -36,8 +36,8 @@ Also measured in the same run:
   that section alone, with the matmul rate: ``docs/bench_problems.json``);
 - ``optimizers`` (``--only-optimizers`` alone, ``docs/bench_optimizers.json``; not in the full run): each optimiser
   of E9's comparison on E3 through the runner, ms a seed-step, with XLA's FLOP and byte count of one loop step;
-- ``widths``: time per seed-iteration of one vmapped Newton step against the parameter
-  count, for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
+- ``widths``: time per seed-iteration of one Newton step against the parameter count, in the faster of
+  two layouts (one device, or the seeds split across the devices), for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
   products, ``--only-widths`` for that scan alone, vs the
   PyTorch loop, each only where it fits in time and memory);
 - ``sweep_10`` / ``sweep_100``: the wall time (compile included) and iterations of the
@@ -65,8 +65,8 @@ from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import load_config
 from jaxnewton.engine.io import machine_info, write_json
 from jaxnewton.engine.loop import make_loop
-from jaxnewton.engine.sweep import (CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, seed_mesh,
-                                    use_every_core)
+from jaxnewton.engine.sweep import (CHUNK, advance_running, default_chunk, init_batch, make_batch_fns, map_rows,
+                                    seed_mesh, use_every_core)
 from jaxnewton.optim import registry
 
 IMPLS = ("jaxnewton", "jaxnewton_1device", "jax_loop", "torch_loop", "torch_vectorize", "torch_func_vmap")
@@ -317,8 +317,25 @@ def optimizer_section(repeats: int, n_seeds: int = 32, steps: int = 100) -> list
     return rows
 
 
+def best_layout(fn, theta, repeats: int) -> dict:
+    """Seconds of ``fn`` (one seed) over the seeds ``theta`` in both layouts, each returning host arrays: one vmap on
+    one device, and the seeds split across this process's devices as the runner splits them (``map_rows``, a vmap
+    of each device's share). Neither wins everywhere (a large LU may already use every core), so both are kept and
+    the faster one is the row's time."""
+    one, split = jax.jit(jax.vmap(fn)), map_rows(fn, chunk=None)
+    layouts = {"one_device": lambda: jax.tree.map(np.asarray, one(theta)), "across_devices": lambda: split(theta)}
+    seconds = {name: best_time(call, repeats) for name, call in layouts.items()}
+    return {"seconds": min(seconds.values()), "layout": min(seconds, key=seconds.get), **{
+        f"s_{name}": value for name, value in seconds.items()}}
+
+
+def _layout_fields(timed: dict, n_seeds: int) -> dict:
+    return {"layout": timed["layout"], **{f"ms_{k[2:]}": 1e3 * v / n_seeds for k, v in timed.items() if k[:2] == "s_"}}
+
+
 def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool, torch_device: str = "cpu") -> list:
-    """ms per seed-iteration of one vmapped Newton step (Hessian + gradient + LU solve) against P."""
+    """ms per seed-iteration of one Newton step (Hessian + gradient + LU solve, or MINRES) against P, in the faster of
+    two layouts (``best_layout``)."""
     rows = []
     for width in widths:
         config = dataclasses.replace(base, widths=(width, width))
@@ -332,12 +349,12 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             n_seeds = 8 if n_params <= 500 else 2
             theta = initial_points(experiment, np.arange(n_seeds))
             solver = registry.build_solver(config.solver, problem.loss, problem.hessian, config)
-            step = jax.jit(jax.vmap(lambda t: solver.update(t, jax.grad(problem.loss)(t), (), False)[0]))
-            seconds = best_time(lambda: step(theta).block_until_ready(), repeats)
+            timed = best_layout(lambda t: solver.update(t, jax.grad(problem.loss)(t), (), False)[0], theta, repeats)
             impl = "jaxnewton" if hessian == "structured" else "jax.hessian (vmapped)"
             rows.append({"impl": impl, "width": width, "n_params": n_params, "seeds": n_seeds,
-                         "ms_per_seed_iter": 1e3 * seconds / n_seeds})
-            print(f"width {width:>3} (P = {n_params:>5}) {impl:>22}: {1e3 * seconds / n_seeds:10.3f} ms")
+                         "ms_per_seed_iter": 1e3 * timed["seconds"] / n_seeds, **_layout_fields(timed, n_seeds)})
+            print(f"width {width:>3} (P = {n_params:>5}) {impl:>22}: {1e3 * timed['seconds'] / n_seeds:10.3f} ms "
+                  f"({timed['layout']})")
         if n_params <= budget_params.get("krylov", 0):  # MINRES on Hessian-vector products, H never formed
             experiment = experiments["structured"]
             problem = experiment.problem
@@ -345,13 +362,14 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             theta = initial_points(experiment, np.arange(n_seeds))
             solver = registry.build_solver("newton", problem.loss, None,
                                            dataclasses.replace(config, linear_solver="krylov"))
-            step = jax.jit(jax.vmap(lambda t: solver.update(t, jax.grad(problem.loss)(t), solver.init(t), False)))
-            seconds = best_time(lambda: jax.block_until_ready(step(theta)), repeats)
-            iterations = float(np.mean(np.asarray(step(theta)[1].krylov_iterations)))
+            step = lambda t: solver.update(t, jax.grad(problem.loss)(t), solver.init(t), False)  # noqa: E731
+            timed = best_layout(step, theta, repeats)
+            iterations = float(np.mean(np.asarray(jax.jit(jax.vmap(step))(theta)[1].krylov_iterations)))
             rows.append({"impl": "jaxnewton krylov", "width": width, "n_params": n_params, "seeds": n_seeds,
-                         "ms_per_seed_iter": 1e3 * seconds / n_seeds, "minres_iterations": iterations})
-            print(f"width {width:>3} (P = {n_params:>5}) {'jaxnewton krylov':>22}: {1e3 * seconds / n_seeds:10.3f} ms "
-                  f"({iterations:.0f} MINRES iterations)")
+                         "ms_per_seed_iter": 1e3 * timed["seconds"] / n_seeds, "minres_iterations": iterations,
+                         **_layout_fields(timed, n_seeds)})
+            print(f"width {width:>3} (P = {n_params:>5}) {'jaxnewton krylov':>22}: "
+                  f"{1e3 * timed['seconds'] / n_seeds:10.3f} ms ({timed['layout']}, {iterations:.0f} MINRES iterations)")
         if use_torch and n_params <= budget_params["torch_loop"]:
             experiment = experiments["structured"]
             theta = initial_points(experiment, np.arange(1))

@@ -233,7 +233,6 @@ def make_mlp_least_squares_hessian(
 
 
 def make_pinn_hessian(
-    loss: Callable[[jax.Array], jax.Array],
     activation: Activation,
     previous_streams: Callable[[Any], tuple[jax.Array, jax.Array, jax.Array]],
     value_Q: jax.Array,
@@ -253,15 +252,19 @@ def make_pinn_hessian(
         Φ_q(s) = value_q σ(z) + Σ_d slope_qd σ'(z) ∂_d z + curvature_q Σ_d (σ''(z) (∂_d z)² + σ'(z) ∂_dd z),
 
     which is 𝓛[g h_k] for 𝓛 = ∇² + c with the envelope g: value = ∇²g + c g, slope = 2∇g, curvature = g
-    (``problems.make_pinn``). ``jax.hessian`` pushes P tangents through the x-derivative streams; here only the
-    P₀ parameters of the layers before the last take that route (their rows of H, by Hessian-vector products: exact,
-    with every part of H in them), and the rest, the last hidden layer and the read-out (120 of E6's 140), is written
-    in closed form: the Gauss–Newton part from its per-node Jacobian, and the residual part Σ_q c_q ∇²F_q, which is
-    block-diagonal over the units k, from Φ's gradient and Hessian in its 1 + 2D streams (small autodiff per node
-    and unit). Nothing is approximated: tests compare with ``jax.hessian`` to 1e-12 relative.
+    (``problems.make_pinn``). ``jax.hessian`` pushes P tangents through the x-derivative streams. Here every block is
+    written by the chain rule through the streams Ã_q (the 1 + 2D streams [1, a], [0, ∂_d a], [0, ∂_dd a] of the
+    layer before the last), on which the P₀ parameters θᵇ of the earlier layers act alone:
+
+    - the Gauss–Newton part Σ_q 2w_q ∇F_q ∇F_qᵀ from the per-node Jacobian, whose θᵇ columns are
+      Σ_si G_qsi ∂Ã_qsi/∂θᵇ with G = ∂F_q/∂Ã_q (``jacfwd`` of the streams: P₀ tangents through the earlier layers only);
+    - the residual part Σ_q c_q ∇²F_q: block-diagonal over the units k on (u, θᴼ), from Φ's gradient and Hessian in its
+      1 + 2D streams (small autodiff per node and unit); on (θᵇ, ·) from the same and B_qks = Σ_i ∂Ã_qsi/∂θᵇ U_ik,
+      plus Σ_q c_q Σ_si G_qsi ∇²Ã_qsi on (θᵇ, θᵇ), the Hessian of one scalar in θᵇ through the earlier layers.
+
+    Nothing is approximated: tests compare with ``jax.hessian`` to 1e-12 relative.
 
     Args:
-      loss: L(θ) (the same loss, for the rows of the earlier layers).
       activation: σ.
       previous_streams: params ↦ (a, ∂_d a, ∂_dd a) of the layer before the last (``a_QxF``, ``QxDxF``, ``QxDxF``;
         x itself, the identity and zeros for a one-layer network).
@@ -289,11 +292,16 @@ def make_pinn_hessian(
     def hessian(theta: jax.Array) -> jax.Array:
         params = unravel(theta)
         last, out_K = params["hidden"][-1], params["out"]
-        a, da, dda = previous_streams(params)
-        n_q = a.shape[0]
+
+        def streams_of(theta_before: jax.Array) -> jax.Array:
+            """The streams [a, ∂_d a, ∂_dd a] of the layer before the last as a function of θᵇ: ``QxSxF``."""
+            a, da, dda = previous_streams(unravel(jnp.concatenate([theta_before, theta[n_before:]])))
+            return jnp.concatenate([a[:, None, :], da, dda], axis=1)
+
+        streams = streams_of(theta[:n_before])
+        n_q = streams.shape[0]
         # ã per stream: [1, a], [0, ∂_d a], [0, ∂_dd a]  →  A_QxSxI, S = 1 + 2D, I = fan_in + 1.
         ones, zeros = jnp.ones((n_q, 1, 1), theta.dtype), jnp.zeros((n_q, 2 * dim, 1), theta.dtype)
-        streams = jnp.concatenate([a[:, None, :], da, dda], axis=1)
         A_QxSxI = jnp.concatenate([jnp.concatenate([ones, zeros], axis=1), streams], axis=2)
         U_IxK = jnp.concatenate([last["b"][None, :], last["w"]], axis=0)
         s_QxKxS = jnp.einsum("qsi,ik->qks", A_QxSxI, U_IxK)
@@ -305,24 +313,53 @@ def make_pinn_hessian(
         # Per-node Jacobian over (Θ_L, θᴼ): ∂F_q/∂u_ik = θᴼ_k Σ_s Φ_s ã_si (layout i·K + k), ∂F_q/∂θᴼ_k = Φ.
         grad_u_QxIxK = jnp.einsum("qks,qsi->qik", dphi, A_QxSxI)
         jac_QxN = jnp.concatenate([(grad_u_QxIxK * out_K).reshape(n_q, -1), basis_QK], axis=1)
-        block = jac_QxN.T @ (2.0 * weights_Q[:, None] * jac_QxN)
         # Residual part, block-diagonal over units: (u_k, u_k) Σ_q c_q θᴼ_k Σ_st Φ_st ã_s ã_tᵀ;
         # (u_k, θᴼ_k) Σ_q c_q Σ_s Φ_s ã_s.
         weighted = ddphi * (c_Q[:, None] * out_K[None, :])[:, :, None, None]
         half_QxKxTxI = jnp.einsum("qkst,qsi->qkti", weighted, A_QxSxI)
         own_IxJxK = jnp.einsum("qkti,qtj->ijk", half_QxKxTxI, A_QxSxI)
         n_u = (fan_in + 1) * width
-        block = _add_block(block, _expand_diagonal(own_IxJxK, (0, 2, 1, 2)).reshape(n_u, n_u), 0, 0)
+        own = _expand_diagonal(own_IxJxK, (0, 2, 1, 2)).reshape(n_u, n_u)
         mixed_IxK = jnp.einsum("q,qik->ik", c_Q, grad_u_QxIxK)
         mixed = _expand_diagonal(mixed_IxK, (0, 1, 1)).reshape(n_u, width)
-        block = _add_block(block, mixed, 0, n_u)
-        block = _add_block(block, mixed.T, n_u, 0)
         if n_before == 0:
-            return block
-        # The earlier layers' rows of H: Hessian-vector products along their P₀ unit vectors (all parts of H).
-        grad = jax.grad(loss)
-        eye = jnp.eye(n_before, n_params, dtype=theta.dtype)
-        rows = jax.vmap(lambda e: jax.jvp(grad, (theta,), (e,))[1])(eye)
-        return jnp.concatenate([rows, jnp.concatenate([rows[:, n_before:].T, block], axis=1)], axis=0)
+            block = jac_QxN.T @ (2.0 * weights_Q[:, None] * jac_QxN)
+            block = _add_block(block, own, 0, 0)
+            block = _add_block(block, mixed, 0, n_u)
+            return _add_block(block, mixed.T, n_u, 0)
+
+        # The earlier layers θᵇ act through the streams only: ∂Ã/∂θᵇ (P₀ forward tangents through those layers), and
+        # from the same tangents B_qksb = ∂s_qks/∂θᵇ_b = Σ_f ∂Ã_qsf/∂θᵇ_b W_fk (faster than contracting the first with W).
+        w_FxK = last["w"]
+
+        def streams_and_last(theta_before: jax.Array) -> tuple[jax.Array, jax.Array]:
+            streams_QxSxF = streams_of(theta_before)
+            return streams_QxSxF, jnp.einsum("qsf,fk->qks", streams_QxSxF, w_FxK)
+
+        dstreams_QxSxFxB, B_QxKxSxB = jax.jacfwd(streams_and_last)(theta[:n_before])
+        G_QxSxF = jnp.einsum("qks,fk->qsf", dphi * out_K[None, :, None], w_FxK)  # ∂F_q/∂(a-streams)
+        jac_before_QxB = jnp.einsum("qsf,qsfb->qb", G_QxSxF, dstreams_QxSxFxB)
+        jac_QxP = jnp.concatenate([jac_before_QxB, jac_QxN], axis=1)
+        hess = jac_QxP.T @ (2.0 * weights_Q[:, None] * jac_QxP)
+        hess = _add_block(hess, own, n_before, n_before)
+        hess = _add_block(hess, mixed, n_before, n_before + n_u)
+        hess = _add_block(hess, mixed.T, n_before + n_u, n_before)
+
+        # (θᵇ, θᵇ): Σ_q c_q θᴼ_k Σ_st Φ_st B_qks B_qktᵀ through the last layer, and Σ_q c_q Σ_sf G_qsf ∇²(streams)_qsf
+        # through the earlier layers (the Hessian of that one scalar, with c and G held).
+        T_QxKxTxB = jnp.sum(weighted[..., None] * B_QxKxSxB[:, :, :, None, :], axis=2)  # over S = 1 + 2D: no dot
+        held = jax.lax.stop_gradient(c_Q[:, None, None] * G_QxSxF)
+        inner = jax.hessian(lambda tb: jnp.sum(held * streams_of(tb)))(theta[:n_before])
+        before = jnp.einsum("qktb,qktc->bc", T_QxKxTxB, B_QxKxSxB) + inner
+        # (θᵇ, u_jk): Σ_q [Σ_t T_qktb ã_qtj + c_q θᴼ_k Σ_s Φ_s ∂ã_qsj/∂θᵇ]; (θᵇ, θᴼ_k): Σ_q c_q Σ_s Φ_s B_qksb.
+        c_dphi = c_Q[:, None, None] * dphi
+        through_U = jnp.einsum("qktb,qtj->bjk", T_QxKxTxB, A_QxSxI)
+        direct_U = jnp.einsum("qks,qsfb->bfk", c_dphi * out_K[None, :, None], dstreams_QxSxFxB)
+        to_U = through_U.at[:, 1:, :].add(direct_U).reshape(n_before, n_u)
+        to_out = jnp.einsum("qks,qksb->bk", c_dphi, B_QxKxSxB)
+        cross = jnp.concatenate([to_U, to_out], axis=1)
+        hess = _add_block(hess, before, 0, 0)
+        hess = _add_block(hess, cross, 0, n_before)
+        return _add_block(hess, cross.T, n_before, 0)
 
     return hessian

@@ -289,7 +289,7 @@ def make_pinn(
         loss=loss,
         hessian=(
             make_pinn_hessian(
-                loss, model.activation,
+                model.activation,
                 lambda params: mlp_basis_derivatives(model.activation, {"hidden": params["hidden"][:-1]}, x_QxD),
                 jnp.sum(ddg_QxD, axis=1) + reaction * g_Q, 2.0 * dg_QxD, g_Q, target_Q, _scaled(scale, weights_Q),
                 unravel, unravel(theta_template))

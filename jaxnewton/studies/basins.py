@@ -536,6 +536,6 @@ ROWS = (
 )
 
 RUNS = (
-    Run("circle", "circle", 5, quick={"grid": 200}, quick_s=6),
-    Run("torus", "torus", 14, quick={"grid": 60}, quick_s=12),
+    Run("circle", "circle", 6, quick={"grid": 200}, quick_s=6),
+    Run("torus", "torus", 64, quick={"grid": 60}, quick_s=12),
 )

@@ -338,7 +338,7 @@ ROWS = (
 )
 
 RUNS = (
-    Run("compare_mlp_tanh", "mlp_tanh", 600, {"optimizers": "all", "n_seeds": 16},
+    Run("compare_mlp_tanh", "mlp_tanh", 701, {"optimizers": "all", "n_seeds": 16},
         quick={"max_steps": 300, "first_order_max_steps": 1000}, quick_s=92),
-    Run("pinn2d", "pinn2d", 136, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=38),
+    Run("pinn2d", "pinn2d", 142, quick={"max_steps": 30, "first_order_max_steps": 3000}, quick_s=38),
 )

@@ -563,7 +563,7 @@ ROWS = (
 )
 
 RUNS = (
-    Run("digits_study", "digits_study", 760, quick={"n_starts": 12, "n_keep": 8, "lbfgs_max_steps": 50,
+    Run("digits_study", "digits_study", 719, quick={"n_starts": 12, "n_keep": 8, "lbfgs_max_steps": 50,
                                                     "sgd_epochs": 10, "n_pairs": 6, "pair_batch": 6,
                                                     "n_points": 20, "path_steps": 30}, quick_s=33),
 )

@@ -249,4 +249,4 @@ ROWS = (
         (Figure("index_loss", "index_loss.png", INDEX_LOSS_CAPTION),)),
 )
 
-RUNS = (Run("index_loss", "index_loss", 5, quick_s=1),)  # reads the runs of the studies before it
+RUNS = (Run("index_loss", "index_loss", 1, quick_s=1),)  # reads the runs of the studies before it

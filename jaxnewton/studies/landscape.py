@@ -361,4 +361,4 @@ ROWS = (
         (Figure("landscape", "landscape.png", LANDSCAPE_CAPTION),)),
 )
 
-RUNS = (Run("landscape", "landscape", 260, quick={"max_pairs": 5, "path_steps": 200, "newton_steps": 20}, quick_s=10),)
+RUNS = (Run("landscape", "landscape", 124, quick={"max_pairs": 5, "path_steps": 200, "newton_steps": 20}, quick_s=10),)

@@ -507,4 +507,4 @@ ROWS = (  # E9's row reads the quasi-Newton record (studies.compare); the escape
         "BFGS avoids it: positive-definite model", ("escapes",),
         escapes_cells, (Figure("escapes", "paths.png", PATHS_CAPTION),), own_target="make escapes"),
 )
-RUNS = (Run("mechanism", "mechanism", 240, quick={"max_steps": 300, "stride": 20}, quick_s=36),)
+RUNS = (Run("mechanism", "mechanism", 108, quick={"max_steps": 300, "stride": 20}, quick_s=36),)

@@ -232,4 +232,4 @@ ROWS = (
         (Figure("paths_toy", "paths_toy.png", PATHS_TOY_CAPTION),)),
 )
 
-RUNS = (Run("paths_toy", "paths_toy", 16, quick={"lams": (10.0,), "path_steps": 500}, quick_s=6),)
+RUNS = (Run("paths_toy", "paths_toy", 5, quick={"lams": (10.0,), "path_steps": 500}, quick_s=6),)

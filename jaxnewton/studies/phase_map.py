@@ -320,6 +320,6 @@ ROWS = (
 )
 
 RUNS = (
-    Run("phase_map", "phase_map", 700, quick={"etas": (0.05, 0.5), "epss": (0.05, 1.0), "max_steps": 300,
+    Run("phase_map", "phase_map", 746, quick={"etas": (0.05, 0.5), "epss": (0.05, 1.0), "max_steps": 300,
                                               "widths": (5,)}, quick_s=29),
 )

@@ -479,6 +479,6 @@ ROWS = (
 )
 
 RUNS = (
-    Run("random_hessians", "random_hessians", 95, quick={"n_matrices": 10_000, "eig_sample": 2_000,
+    Run("random_hessians", "random_hessians", 131, quick={"n_matrices": 10_000, "eig_sample": 2_000,
                                                           "small_samples": 200_000}, quick_s=27),
 )

@@ -497,10 +497,10 @@ ROWS = (
 
 LARGE_SWEEP_SEEDS = 100
 RUNS = (
-    Run("mlp_tanh", "mlp_tanh", 70, quick={"max_steps": 1500}, quick_s=33),
-    Run("mlp_tanh_100", "mlp_tanh", 420, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
+    Run("mlp_tanh", "mlp_tanh", 137, quick={"max_steps": 1500}, quick_s=33),
+    Run("mlp_tanh_100", "mlp_tanh", 445, {"n_seeds": LARGE_SWEEP_SEEDS}, quick={"n_seeds": 30, "max_steps": 1500},
         quick_s=37),
-    Run("siren", "siren", 371, quick={"n_seeds": 16, "max_steps": 300}, quick_s=19),
-    Run("fourier", "fourier", 259, quick={"max_steps": 100}, quick_s=23),
-    Run("pinn1d", "pinn1d", 66, quick={"max_steps": 100}, quick_s=16),
+    Run("siren", "siren", 405, quick={"n_seeds": 16, "max_steps": 300}, quick_s=19),
+    Run("fourier", "fourier", 250, quick={"max_steps": 100}, quick_s=23),
+    Run("pinn1d", "pinn1d", 84, quick={"max_steps": 100}, quick_s=16),
 )

@@ -76,8 +76,7 @@ def pinn(dim, widths, reaction, activation="tanh", hessian="structured", n_point
 
 @pytest.mark.parametrize("dim, widths, reaction", [(1, (10, 10), 0.0), (1, (5,), 0.0), (2, (7, 4, 6), 1.0)])
 def test_structured_pinn_hessian_equals_jax_hessian(dim, widths, reaction):
-    # Only the last hidden layer and the read-out are in closed form; a one-layer network has nothing before them,
-    # a three-layer one two layers of Hessian-vector-product rows.
+    # A one-layer network has no layer before the last; a three-layer one has two, both acting through the streams.
     problem = pinn(dim, widths, reaction)
     keys = jax.random.split(jax.random.key(5), 2)
     theta0 = [problem.init(k) for k in keys]
