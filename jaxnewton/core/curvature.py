@@ -322,28 +322,27 @@ def make_pinn_hessian(
         own = _expand_diagonal(own_IxJxK, (0, 2, 1, 2)).reshape(n_u, n_u)
         mixed_IxK = jnp.einsum("q,qik->ik", c_Q, grad_u_QxIxK)
         mixed = _expand_diagonal(mixed_IxK, (0, 1, 1)).reshape(n_u, width)
-        if n_before == 0:
-            block = jac_QxN.T @ (2.0 * weights_Q[:, None] * jac_QxN)
-            block = _add_block(block, own, 0, 0)
-            block = _add_block(block, mixed, 0, n_u)
-            return _add_block(block, mixed.T, n_u, 0)
+        jac_QxP = jac_QxN
+        if n_before:
+            # The earlier layers θᵇ act through the streams only: ∂Ã/∂θᵇ (P₀ forward tangents through those layers),
+            # and from the same tangents B_qksb = ∂s_qks/∂θᵇ_b = Σ_f ∂Ã_qsf/∂θᵇ_b W_fk (faster than contracting the
+            # first with W).
+            w_FxK = last["w"]
 
-        # The earlier layers θᵇ act through the streams only: ∂Ã/∂θᵇ (P₀ forward tangents through those layers), and
-        # from the same tangents B_qksb = ∂s_qks/∂θᵇ_b = Σ_f ∂Ã_qsf/∂θᵇ_b W_fk (faster than contracting the first with W).
-        w_FxK = last["w"]
+            def streams_and_last(theta_before: jax.Array) -> tuple[jax.Array, jax.Array]:
+                streams_QxSxF = streams_of(theta_before)
+                return streams_QxSxF, jnp.einsum("qsf,fk->qks", streams_QxSxF, w_FxK)
 
-        def streams_and_last(theta_before: jax.Array) -> tuple[jax.Array, jax.Array]:
-            streams_QxSxF = streams_of(theta_before)
-            return streams_QxSxF, jnp.einsum("qsf,fk->qks", streams_QxSxF, w_FxK)
-
-        dstreams_QxSxFxB, B_QxKxSxB = jax.jacfwd(streams_and_last)(theta[:n_before])
-        G_QxSxF = jnp.einsum("qks,fk->qsf", dphi * out_K[None, :, None], w_FxK)  # ∂F_q/∂(a-streams)
-        jac_before_QxB = jnp.einsum("qsf,qsfb->qb", G_QxSxF, dstreams_QxSxFxB)
-        jac_QxP = jnp.concatenate([jac_before_QxB, jac_QxN], axis=1)
+            dstreams_QxSxFxB, B_QxKxSxB = jax.jacfwd(streams_and_last)(theta[:n_before])
+            G_QxSxF = jnp.einsum("qks,fk->qsf", dphi * out_K[None, :, None], w_FxK)  # ∂F_q/∂(a-streams)
+            jac_before_QxB = jnp.einsum("qsf,qsfb->qb", G_QxSxF, dstreams_QxSxFxB)
+            jac_QxP = jnp.concatenate([jac_before_QxB, jac_QxN], axis=1)
         hess = jac_QxP.T @ (2.0 * weights_Q[:, None] * jac_QxP)
         hess = _add_block(hess, own, n_before, n_before)
         hess = _add_block(hess, mixed, n_before, n_before + n_u)
         hess = _add_block(hess, mixed.T, n_before + n_u, n_before)
+        if n_before == 0:
+            return hess
 
         # (θᵇ, θᵇ): Σ_q c_q θᴼ_k Σ_st Φ_st B_qks B_qktᵀ through the last layer, and Σ_q c_q Σ_sf G_qsf ∇²(streams)_qsf
         # through the earlier layers (the Hessian of that one scalar, with c and G held).
