@@ -36,10 +36,10 @@ Also measured in the same run:
   that section alone, with the matmul rate: ``docs/bench_problems.json``);
 - ``optimizers`` (``--only-optimizers`` alone, ``docs/bench_optimizers.json``; not in the full run): each optimiser
   of E9's comparison on E3 through the runner, ms a seed-step, with XLA's FLOP and byte count of one loop step;
-- ``widths``: time per seed-iteration of one Newton step against the parameter count, in the faster of
-  two layouts (one device, or the seeds split across the devices), for two hidden layers of width 5–80 (structured vs ``jax.hessian`` vs MINRES on Hessian-vector
-  products, ``--only-widths`` for that scan alone, vs the
-  PyTorch loop, each only where it fits in time and memory);
+- ``widths``: time per seed-iteration of one Newton step against the parameter count, in the faster of two
+  layouts (one device, or the seeds split across the devices), for two hidden layers of width 5–80
+  (structured vs ``jax.hessian`` vs MINRES on Hessian-vector products, ``--only-widths`` for that scan alone,
+  vs the PyTorch loop, each only where it fits in time and memory);
 - ``sweep_10`` / ``sweep_100``: the wall time (compile included) and iterations of the
   real E3 sweeps, read from ``results/mlp_tanh*/summary.json`` (``make mlp``,
   ``make mlp-100``), against total iterations × this run's batched cost per iteration.
@@ -55,6 +55,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -317,20 +318,33 @@ def optimizer_section(repeats: int, n_seeds: int = 32, steps: int = 100) -> list
     return rows
 
 
-def best_layout(fn, theta, repeats: int) -> dict:
-    """Seconds of ``fn`` (one seed) over the seeds ``theta`` in both layouts, each returning host arrays: one vmap on
-    one device, and the seeds split across this process's devices as the runner splits them (``map_rows``, a vmap
-    of each device's share). Neither wins everywhere (a large LU may already use every core), so both are kept and
-    the faster one is the row's time."""
+class Timed(NamedTuple):
+    """``best_layout``'s answer: the faster layout, each layout's best seconds, and the faster layout's output."""
+
+    layout: str
+    seconds: dict
+    result: Any
+
+    def row(self, n_seeds: int) -> dict:
+        """The row fields: ms a seed-step in the faster layout, which one it was, and each layout's ms."""
+        return {"ms_per_seed_iter": 1e3 * self.seconds[self.layout] / n_seeds, "layout": self.layout,
+                **{f"ms_{name}": 1e3 * value / n_seeds for name, value in self.seconds.items()}}
+
+
+def best_layout(fn, theta, repeats: int) -> Timed:
+    """``fn`` (one seed) over the seeds ``theta``, timed in both layouts, each returning host arrays: one vmap on one
+    device, and the seeds split across this process's devices as the runner splits them (``map_rows``, a vmap of
+    each device's share). Neither wins everywhere (a large LU may already use every core), so both are kept and the
+    faster one is the row's time."""
     one, split = jax.jit(jax.vmap(fn)), map_rows(fn, chunk=None)
     layouts = {"one_device": lambda: jax.tree.map(np.asarray, one(theta)), "across_devices": lambda: split(theta)}
-    seconds = {name: best_time(call, repeats) for name, call in layouts.items()}
-    return {"seconds": min(seconds.values()), "layout": min(seconds, key=seconds.get), **{
-        f"s_{name}": value for name, value in seconds.items()}}
-
-
-def _layout_fields(timed: dict, n_seeds: int) -> dict:
-    return {"layout": timed["layout"], **{f"ms_{k[2:]}": 1e3 * v / n_seeds for k, v in timed.items() if k[:2] == "s_"}}
+    seconds, results = {}, {}
+    for name, call in layouts.items():
+        outputs = []  # the calls return host arrays: each has finished when it returns
+        seconds[name] = best_time(lambda: outputs.append(call()), repeats)  # noqa: B023 (called at once)
+        results[name] = outputs[-1]
+    layout = min(seconds, key=seconds.get)
+    return Timed(layout, seconds, results[layout])
 
 
 def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bool, torch_device: str = "cpu") -> list:
@@ -351,10 +365,9 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             solver = registry.build_solver(config.solver, problem.loss, problem.hessian, config)
             timed = best_layout(lambda t: solver.update(t, jax.grad(problem.loss)(t), (), False)[0], theta, repeats)
             impl = "jaxnewton" if hessian == "structured" else "jax.hessian (vmapped)"
-            rows.append({"impl": impl, "width": width, "n_params": n_params, "seeds": n_seeds,
-                         "ms_per_seed_iter": 1e3 * timed["seconds"] / n_seeds, **_layout_fields(timed, n_seeds)})
-            print(f"width {width:>3} (P = {n_params:>5}) {impl:>22}: {1e3 * timed['seconds'] / n_seeds:10.3f} ms "
-                  f"({timed['layout']})")
+            rows.append({"impl": impl, "width": width, "n_params": n_params, "seeds": n_seeds, **timed.row(n_seeds)})
+            print(f"width {width:>3} (P = {n_params:>5}) {impl:>22}: {rows[-1]['ms_per_seed_iter']:10.3f} ms "
+                  f"({timed.layout})")
         if n_params <= budget_params.get("krylov", 0):  # MINRES on Hessian-vector products, H never formed
             experiment = experiments["structured"]
             problem = experiment.problem
@@ -362,14 +375,13 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             theta = initial_points(experiment, np.arange(n_seeds))
             solver = registry.build_solver("newton", problem.loss, None,
                                            dataclasses.replace(config, linear_solver="krylov"))
-            step = lambda t: solver.update(t, jax.grad(problem.loss)(t), solver.init(t), False)  # noqa: E731
-            timed = best_layout(step, theta, repeats)
-            iterations = float(np.mean(np.asarray(jax.jit(jax.vmap(step))(theta)[1].krylov_iterations)))
+            timed = best_layout(lambda t: solver.update(t, jax.grad(problem.loss)(t), solver.init(t), False), theta,
+                                repeats)
+            iterations = float(np.mean(timed.result[1].krylov_iterations))
             rows.append({"impl": "jaxnewton krylov", "width": width, "n_params": n_params, "seeds": n_seeds,
-                         "ms_per_seed_iter": 1e3 * timed["seconds"] / n_seeds, "minres_iterations": iterations,
-                         **_layout_fields(timed, n_seeds)})
+                         **timed.row(n_seeds), "minres_iterations": iterations})
             print(f"width {width:>3} (P = {n_params:>5}) {'jaxnewton krylov':>22}: "
-                  f"{1e3 * timed['seconds'] / n_seeds:10.3f} ms ({timed['layout']}, {iterations:.0f} MINRES iterations)")
+                  f"{rows[-1]['ms_per_seed_iter']:10.3f} ms ({timed.layout}, {iterations:.0f} MINRES iterations)")
         if use_torch and n_params <= budget_params["torch_loop"]:
             experiment = experiments["structured"]
             theta = initial_points(experiment, np.arange(1))
