@@ -34,7 +34,8 @@ from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import load_npz
 from jaxnewton.engine.loop import STATUS, TOL_ON, make_loop
 from jaxnewton.engine.outcomes import classify, counts
-from jaxnewton.engine.sweep import advance_to_end, diagnose_batch, init_batch, make_batch_fns, status_counts
+from jaxnewton.engine.sweep import (advance_to_end, diagnose_batch, init_batch, make_batch_fns, seed_mesh_for,
+                                   status_counts)
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import save
 from jaxnewton.studies.registry import run_config
@@ -217,6 +218,7 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
     solver = registry.build_solver(optimizer, loss, problem.hessian if is_problem else None, hyper,
                                    problem.gauss_newton if is_problem else None)
     loop = make_loop(loss, solver, tol, max_steps, max(1, max_steps // 100), divergence_factor, tol_on)
+    uneven = registry.counts_krylov(hyper)  # a Krylov solve a step: each seed runs its own loop (engine.sweep)
     if is_problem:
         diagnose_one = make_diagnose(problem, eig_rtol, trivial_loss_ratio, trivial_output_ratio, spectrum)
     else:
@@ -226,7 +228,8 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
             eigvals, _, _, _, label, certain, fraction, low, high = spectrum_of(loss, theta, eig_rtol)
             return {"eigvals": eigvals, "label": label, "label_certain": certain, "index_fraction": fraction,
                     "index_low": low, "index_high": high}
-    fns = make_batch_fns(loop, lambda theta, context: diagnose_one(theta))
+    fns = make_batch_fns(loop, lambda theta, context: diagnose_one(theta), seed_mesh_for(len(theta0), uneven),
+                         uneven=uneven)
     start = time.perf_counter()
 
     def report(state) -> None:

@@ -331,12 +331,13 @@ class Timed(NamedTuple):
                 **{f"ms_{name}": 1e3 * value / n_seeds for name, value in self.seconds.items()}}
 
 
-def best_layout(fn, theta, repeats: int) -> Timed:
+def best_layout(fn, theta, repeats: int, uneven: bool = False) -> Timed:
     """``fn`` (one seed) over the seeds ``theta``, timed in both layouts, each returning host arrays: one vmap on one
-    device, and the seeds split across this process's devices as the runner splits them (``map_rows``, a vmap of
-    each device's share). Neither wins everywhere (a large LU may already use every core), so both are kept and the
-    faster one is the row's time."""
-    one, split = jax.jit(jax.vmap(fn)), map_rows(fn, chunk=None)
+    device, and the seeds split across this process's devices as the runner splits them (``map_rows``: a vmap of
+    each device's share, or for an ``uneven`` step, a MINRES solve, one seed at a time, as ``make_batch_fns`` runs
+    it). Neither wins everywhere (a large LU may already use every core), so both are kept and the faster one is the
+    row's time."""
+    one, split = jax.jit(jax.vmap(fn)), map_rows(fn, chunk=1 if uneven else None)
     layouts = {"one_device": lambda: jax.tree.map(np.asarray, one(theta)), "across_devices": lambda: split(theta)}
     seconds, results = {}, {}
     for name, call in layouts.items():
@@ -376,7 +377,7 @@ def width_section(base, widths, repeats: int, budget_params: dict, use_torch: bo
             solver = registry.build_solver("newton", problem.loss, None,
                                            dataclasses.replace(config, linear_solver="krylov"))
             timed = best_layout(lambda t: solver.update(t, jax.grad(problem.loss)(t), solver.init(t), False), theta,
-                                repeats)
+                                repeats, uneven=True)
             iterations = float(np.mean(timed.result[1].krylov_iterations))
             rows.append({"impl": "jaxnewton krylov", "width": width, "n_params": n_params, "seeds": n_seeds,
                          **timed.row(n_seeds), "minres_iterations": iterations})

@@ -22,6 +22,11 @@ Three facts about XLA on CPU shape it:
   segments the still-running seeds are gathered into the smallest bucket of 2^k or
   3·2^k chunks per device that holds them (``bucket_size``), so finished seeds stop
   costing compute; there are at most 2 log₂(batch) bucket shapes, each compiled once.
+  Within a segment that wait is every step's when a seed's step is itself a loop of its own
+  length (MINRES on a Krylov Newton step: 369–2 728 products a step by seed at width 40). Such a
+  loop is ``uneven``: on CPU its seeds run one at a time, each in its own ``while_loop``, padded
+  by single seeds whose padding rows arrive finished (E3 at width 40, 4 seeds, 200 steps: 21.6 s
+  against 386 s in vmapped chunks).
 
 Seeds are split across every device of the process (a one-axis ``Mesh``; ``shard_map`` runs
 each device's share with its own loops and no collective), so the same code uses
@@ -44,7 +49,7 @@ from jax._src import xla_bridge
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxnewton.engine.io import load_npz, write_npz
-from jaxnewton.engine.loop import RUNNING, STATUS, Loop, RunState
+from jaxnewton.engine.loop import MAX_STEPS, RUNNING, STATUS, Loop, RunState
 
 CHUNK = 16  # seeds per vmapped chunk on CPU, and the smallest per-device batch
 MIN_BATCH = CHUNK
@@ -115,14 +120,16 @@ def seed_mesh(devices: list | None = None) -> Mesh:
     return Mesh(np.array(devices if devices is not None else jax.local_devices()), (SEED_AXIS,))
 
 
-def seed_mesh_for(n_seeds: int) -> Mesh:
-    """``seed_mesh()`` over no more devices than ``n_seeds`` fills with chunks of ``MIN_BATCH``.
+def seed_mesh_for(n_seeds: int, uneven: bool = False) -> Mesh:
+    """``seed_mesh()`` over no more devices than ``n_seeds`` fills with whole granules: chunks of ``MIN_BATCH``
+    seeds, or single seeds for a loop that runs seed by seed (``make_batch_fns(uneven=True)`` on CPU).
 
     Every device computes at least one whole chunk, so 16 seeds on two devices would leave the second computing 16
     padding copies beside the first: on one device the same seeds cost the same wall time and free the other core.
     """
     devices = jax.local_devices()
-    return seed_mesh(devices[:max(1, min(len(devices), -(-n_seeds // MIN_BATCH)))])
+    granule = 1 if uneven and devices[0].platform == "cpu" else MIN_BATCH
+    return seed_mesh(devices[:max(1, min(len(devices), -(-n_seeds // granule)))])
 
 
 def _ladder(c: int) -> int:
@@ -131,17 +138,17 @@ def _ladder(c: int) -> int:
     return 3 * power // 4 if power >= 4 and 3 * power // 4 >= c else power
 
 
-def bucket_size(n: int, cap: int, n_devices: int = 1) -> int:
+def bucket_size(n: int, cap: int, n_devices: int = 1, granule: int = MIN_BATCH) -> int:
     """The batch shape for ``n`` seeds on ``n_devices``.
 
-    Each device gets a whole number of MIN_BATCH-seed chunks, so no seed is ever computed
-    in a batch of another shape: the smallest count of the form 2^k or 3·2^k that holds
-    its share (so a batch wastes at most a third on padding and a sweep compiles at most
-    2 log₂ shapes), but no more chunks than its share of ``cap`` needs.
+    Each device gets a whole number of granules (``MIN_BATCH``-seed chunks; single seeds for a loop run seed by
+    seed), so no seed is ever computed in a batch of another shape: the smallest count of the form 2^k or 3·2^k
+    that holds its share (so a batch wastes at most a third on padding and a sweep compiles at most
+    2 log₂ shapes), but no more granules than its share of ``cap`` needs.
     """
     share, share_cap = -(-n // n_devices), -(-cap // n_devices)
-    chunks = min(_ladder(-(-share // MIN_BATCH)), -(-share_cap // MIN_BATCH))
-    return max(chunks, 1) * MIN_BATCH * n_devices
+    granules = min(_ladder(-(-share // granule)), -(-share_cap // granule))
+    return max(granules, 1) * granule * n_devices
 
 
 def pad_rows(tree, size: int):
@@ -212,6 +219,7 @@ class BatchFns(NamedTuple):
     advance: Callable[[RunState, jax.Array], RunState]
     diagnose: Callable[[jax.Array], Any] | None
     mesh: Mesh
+    granule: int = MIN_BATCH  # a device's rows are a whole number of these (bucket_size)
 
     @property
     def n_devices(self) -> int:
@@ -228,6 +236,7 @@ def make_batch_fns(
     diagnose: Callable[[jax.Array], Any] | None = None,
     mesh: Mesh | None = None,
     chunk: int | None | str = "auto",
+    uneven: bool = False,
 ) -> BatchFns:
     """jit(shard_map(chunks of vmap(...))) of the loop's init / advance and of the diagnostics: the one place that jits.
 
@@ -243,10 +252,16 @@ def make_batch_fns(
         arrays), or None for none.
       mesh: devices to split seeds across (``seed_mesh()`` by default: all of them).
       chunk: seeds per vmapped chunk within a device; None vmaps a device's whole share
-        at once; "auto" is ``default_chunk(mesh)``.
+        at once; "auto" is ``default_chunk(mesh)``, or 1 where ``uneven``.
+      uneven: a seed's step costs what its own inner solve needs (MINRES iterations on a Krylov Newton step). In a
+        vmapped chunk every seed would wait for the slowest seed's solve at every step (E3 at width 40, 4 seeds:
+        369–2 728 mean MINRES iterations a step by seed), so on CPU ("auto") the seeds run one at a time, each
+        with its own loop, the rows are padded by single seeds rather than chunks (``bucket_size``), and
+        ``seed_mesh_for(n, 1)`` uses every device from two seeds up. On GPU one vmap stays the default.
     """
     mesh = mesh if mesh is not None else seed_mesh()
-    chunk = default_chunk(mesh) if chunk == "auto" else chunk
+    if chunk == "auto":
+        chunk = 1 if uneven and default_chunk(mesh) else default_chunk(mesh)
     if chunk is not None and (not isinstance(chunk, int) or chunk < 1 or MIN_BATCH % chunk):
         raise ValueError(f"chunk={chunk!r} must divide MIN_BATCH={MIN_BATCH} (so every bucket is whole chunks), "
                          "or be None (one vmap) or 'auto'")
@@ -260,6 +275,7 @@ def make_batch_fns(
         advance=sharded(loop.advance, (seeds, PartitionSpec())),
         diagnose=sharded(lambda row: diagnose(*row), seeds) if diagnose is not None else None,
         mesh=mesh,
+        granule=chunk if chunk == 1 else MIN_BATCH,
     )
 
 
@@ -271,7 +287,7 @@ def _run_rows(fns: BatchFns, fn: Callable, rows, size: int, *args):
 def init_batch(fns: BatchFns, theta0_SxP, context: Any = ()) -> RunState:
     """Initial states for S seeds (with their contexts, leading axis S, if any), as host (numpy) arrays."""
     n = len(theta0_SxP)
-    return _run_rows(fns, fns.init, (np.asarray(theta0_SxP), context), bucket_size(n, n, fns.n_devices))
+    return _run_rows(fns, fns.init, (np.asarray(theta0_SxP), context), bucket_size(n, n, fns.n_devices, fns.granule))
 
 
 def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
@@ -293,8 +309,10 @@ def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
     running = np.flatnonzero(state.status == RUNNING)
     if running.size == 0:
         return state
-    size = bucket_size(running.size, state.status.shape[0], fns.n_devices)
-    sub = _run_rows(fns, fns.advance, jax.tree.map(lambda a: a[running], state), size, np.asarray(until, np.int32))
+    size = bucket_size(running.size, state.status.shape[0], fns.n_devices, fns.granule)
+    rows = pad_rows(jax.tree.map(lambda a: a[running], state), size)
+    rows.status[running.size:] = MAX_STEPS  # finished padding: run seed by seed, it costs nothing
+    sub = _rows_on_host(_run_rows(fns, fns.advance, rows, size, np.asarray(until, np.int32)), running.size)
 
     def scatter(a, s):
         a = a.copy()
@@ -389,4 +407,4 @@ def load_state(path: Path, template: RunState) -> tuple[RunState, float, dict[st
 def diagnose_batch(fns: BatchFns, theta_SxP, context: Any = ()):
     """``fns.diagnose`` of S final iterates (with their contexts, if any), as host arrays."""
     n = len(theta_SxP)
-    return _run_rows(fns, fns.diagnose, (np.asarray(theta_SxP), context), bucket_size(n, n, fns.n_devices))
+    return _run_rows(fns, fns.diagnose, (np.asarray(theta_SxP), context), bucket_size(n, n, fns.n_devices, fns.granule))

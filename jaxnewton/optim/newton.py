@@ -17,9 +17,11 @@ LINEAR_SOLVERS = ("dense", "krylov")
 
 
 class KrylovState(NamedTuple):
-    """The Krylov path's record: MINRES iterations (Hessian-vector products) summed over the steps."""
+    """The Krylov path's record: MINRES iterations (Hessian-vector products) summed over the steps, and the steps
+    whose MINRES stopped at its iteration cap above its tolerance (an inexact step; always 0 for sfn's Lanczos)."""
 
     krylov_iterations: jax.Array
+    unsolved_steps: jax.Array
 
 
 def damped_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | None = None,
@@ -66,13 +68,15 @@ def _krylov_newton(loss: LossFn, eta: float, eps: float, rtol: float, max_iter: 
     hvp = hessian_vector_product(loss)
 
     def init(theta: jax.Array) -> KrylovState:
-        return KrylovState(jnp.zeros((), jnp.int32))
+        return KrylovState(jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32))
 
     def update(theta: jax.Array, grad: jax.Array, state: KrylovState, done: jax.Array):
         # A finished seed solves for a zero right-hand side: MINRES stops at once.
         result = minres(lambda v: hvp(theta, v) + eps * v, jnp.where(done, 0.0, grad), rtol,
                         max_iter or 2 * theta.size)
-        return theta - eta * result.x, KrylovState(state.krylov_iterations + result.iterations)
+        unsolved = (result.relative_residual > rtol) & ~done
+        return theta - eta * result.x, KrylovState(state.krylov_iterations + result.iterations,
+                                                   state.unsolved_steps + unsolved.astype(jnp.int32))
 
     return Solver(init=init, update=update)
 
@@ -115,7 +119,7 @@ def _lanczos_solver(loss: LossFn, eta: float, f: Callable[[jax.Array], jax.Array
     hvp = hessian_vector_product(loss)
 
     def init(theta: jax.Array) -> KrylovState:
-        return KrylovState(jnp.zeros((), jnp.int32))
+        return KrylovState(jnp.zeros((), jnp.int32), jnp.zeros((), jnp.int32))
 
     def update(theta: jax.Array, grad: jax.Array, state: KrylovState, done: jax.Array):
         k = min(steps or theta.size, theta.size)
@@ -124,7 +128,8 @@ def _lanczos_solver(loss: LossFn, eta: float, f: Callable[[jax.Array], jax.Array
         start = jnp.where(idle, jnp.ones_like(grad), grad)
         t = lanczos(lambda v: hvp(theta, v), start, k, jax.random.key(0))
         step = lanczos_matrix_function(t, f, norm)  # where idle, the step is discarded below
-        return theta - eta * jnp.where(idle, 0.0, step), KrylovState(state.krylov_iterations + jnp.where(done, 0, k))
+        return theta - eta * jnp.where(idle, 0.0, step), KrylovState(state.krylov_iterations + jnp.where(done, 0, k),
+                                                                   state.unsolved_steps)
 
     return Solver(init=init, update=update)
 

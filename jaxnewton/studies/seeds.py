@@ -66,7 +66,8 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
     out = Path(out_dir)
     experiment = build(config)
     size, n_batches = config.batch_size, -(-config.n_seeds // config.batch_size)
-    fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(size))
+    uneven = registry.counts_krylov(config)  # a Krylov solve a step: each seed runs its own loop (engine.sweep)
+    fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(size, uneven), uneven=uneven)
     settings = registry.get(config.solver).settings(config)
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
         f"{config.problem} ({config.loss_reduction} loss, {config.dtype}), {config.solver} {settings} "
@@ -108,6 +109,7 @@ def batch_record(config: Config, part: BatchResult) -> dict[str, np.ndarray]:
         record["fourier_B"] = part.context  # B_SxFxD: part of each seed's record
     if registry.counts_krylov(config):
         record["krylov_iterations"] = state.solver_state.krylov_iterations  # Hessian-vector products over all steps
+        record["krylov_unsolved_steps"] = state.solver_state.unsolved_steps  # MINRES stopped at its cap
     if registry.get(config.solver).quasi_newton:  # the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
         record["curvature_pairs"], record["curvature_bad_pairs"] = state.solver_state.n_pairs, state.solver_state.n_bad
     return {k: np.asarray(v) for k, v in record.items()}
@@ -130,7 +132,7 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
     writer = RowWriter(out / "runs.csv", out / "arrays.npz", RUNS_COLUMNS)
     krylov = registry.counts_krylov(config)
     columns = {k: [] for k in (*SUMMARY_COLUMNS, *(("curvature_pairs", "curvature_bad_pairs") if tracked else ()),
-                               *(("krylov_iterations",) if krylov else ()))}
+                               *(("krylov_iterations", "krylov_unsolved_steps") if krylov else ()))}
     figure_arrays, figure_rows, seconds = {}, [], 0.0
     for path in results:
         r = load_npz(path)
@@ -150,7 +152,8 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
         arrays = {"seed": r["seed"], "theta0": r["theta0"], "theta": r["theta"], "eigvals": r["diagnostics_eigvals"],
                   "basis_cosines": r["diagnostics_basis_cosines"], "history_loss": r["history_loss"],
                   "history_grad_norm": r["history_grad_norm"],
-                  **{k: r[k] for k in ("fourier_B", "curvature_pairs", "curvature_bad_pairs", "krylov_iterations") if k in r}}
+                  **{k: r[k] for k in ("fourier_B", "curvature_pairs", "curvature_bad_pairs", "krylov_iterations",
+                                  "krylov_unsolved_steps") if k in r}}
         writer.add(rows, arrays)
         for k in columns:
             columns[k].append(r[k])
@@ -216,6 +219,9 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
             "median_krylov_iterations": "linear_solver=krylov only (else null): the median over seeds of MINRES "
                                         "iterations (newton) or Lanczos steps (sfn), i.e. Hessian-vector products, "
                                         "per step",
+            "krylov_unsolved": "linear_solver=krylov only (else null): the steps, over all seeds, whose MINRES "
+                               "stopped at krylov_max_iter above krylov_rtol (an inexact Newton step), and the seeds "
+                               "with any (always 0 for sfn, whose Lanczos runs a fixed number of steps)",
             "curvature": "quasi-Newton runs only (else null): the curvature pairs s = θ_k − θ_{k−1}, y = ∇L_k − "
                          "∇L_{k−1} of all seeds, how many broke the curvature condition yᵀs > 0, and in how many "
                          "seeds (optim.quasi_newton.track_curvature)",
@@ -226,6 +232,8 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
         "total_iterations": int(np.sum(c["steps"])),
         "median_krylov_iterations": (float(np.median(c["krylov_iterations"] / np.maximum(c["steps"], 1)))
                                      if krylov else None),
+        "krylov_unsolved": ({"steps": int(np.sum(c["krylov_unsolved_steps"])),
+                             "seeds": int(np.sum(c["krylov_unsolved_steps"] > 0))} if krylov else None),
         "wall_seconds": seconds,
     }
     figure_arrays["history_step"] = history_step

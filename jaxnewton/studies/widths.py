@@ -128,6 +128,7 @@ def width_record(width: int, cell: Config, summary: dict, folder: Path) -> dict:
         "uncertain_labels": summary.get("uncertain_labels", 0),
         "median_steps": summary["median_steps"],
         "median_krylov_iterations": summary["median_krylov_iterations"],
+        "krylov_unsolved": summary.get("krylov_unsolved"),
         "index_fraction": summary.get("index_fraction"),
         "capped": {"n": len(capped), "at_trivial": summary["trivial_at_cap"],
                    "elsewhere_median_loss_ratio": _median([float(r["loss_ratio"]) for r in capped
@@ -166,6 +167,8 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
                              "point) and the others (hidden units that cancel or saturate so that N ⊥ v)",
             "median_krylov_iterations": "linear_solver=krylov only: the median over seeds of MINRES iterations "
                                         "(Hessian-vector products) per step",
+            "krylov_unsolved": "linear_solver=krylov only: steps (over all seeds) whose MINRES stopped at its cap "
+                               "above its tolerance, and the seeds with any",
             "index_fraction": "median over seeds of n_neg / P at the end point, with the medians of its 95% "
                               "bracket (exact for spectrum=dense)",
             "capped": "runs that reached max_steps: how many, how many stand at a trivial point, and the median "

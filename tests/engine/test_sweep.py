@@ -25,6 +25,13 @@ def test_bucket_size_splits_whole_chunks_across_devices(n, cap, n_devices, expec
     assert (expected // n_devices) % MIN_BATCH == 0
 
 
+@pytest.mark.parametrize("n, cap, n_devices, expected", [(1, 100, 1, 1), (5, 100, 1, 6), (5, 100, 2, 6), (7, 7, 2, 8),
+                                                         (13, 13, 1, 13), (100, 100, 2, 100)])
+def test_bucket_size_of_single_seeds(n, cap, n_devices, expected):
+    # A loop run seed by seed (make_batch_fns(uneven=True) on CPU) pads by seeds, not chunks.
+    assert bucket_size(n, cap, n_devices, granule=1) == expected
+
+
 STEPS = 25  # enough E3 steps for last-bit differences to show (they reach O(1) by step 300)
 
 

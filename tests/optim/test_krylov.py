@@ -10,6 +10,8 @@ import pytest
 from jaxnewton.core.linalg import minres
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import load_config
+from jaxnewton.engine.loop import CONVERGED, RUNNING
+from jaxnewton.engine.sweep import advance_running, init_batch, make_batch_fns, seed_mesh_for
 from jaxnewton.core.curvature import hessian_vector_product
 from jaxnewton.optim.newton import damped_newton, saddle_free_newton
 from jaxnewton.studies.registry import run_config
@@ -86,6 +88,43 @@ def test_krylov_runs_through_the_sweep_and_records_its_iterations(tmp_path):
     config = dataclasses.replace(load_config("mlp_tanh", smoke=True), linear_solver="krylov", n_seeds=2)
     summary = run_config(config, tmp_path, log=lambda _: None)
     assert 1 <= summary["median_krylov_iterations"] <= 2 * 140
+    assert summary["krylov_unsolved"] == {"steps": 0, "seeds": 0}  # every solve met krylov_rtol
+
+
+def test_krylov_newton_counts_the_steps_whose_minres_stopped_at_its_cap(e3, e3_theta0):
+    theta = jnp.asarray(e3_theta0[0])
+    grad = jax.grad(e3.problem.loss)
+    for cap, unsolved in ((3, 4), (0, 0)):  # 3 products cannot reach 1e-10 at P = 140; 2P always does here
+        solver = damped_newton(e3.problem.loss, 0.05, 0.05, linear_solver="krylov", krylov_max_iter=cap)
+        t, state = theta, solver.init(theta)
+        for _ in range(4):
+            t, state = solver.update(t, grad(t), state, jnp.asarray(False))
+        assert int(state.unsolved_steps) == unsolved
+        assert (int(state.krylov_iterations) == 12) == (cap == 3)
+
+
+def test_uneven_seeds_run_one_at_a_time_with_finished_padding(e3_theta0):
+    """make_batch_fns(uneven=True): on CPU each seed runs its own loop (a Krylov step costs what its own MINRES
+    needs), the rows are padded by single seeds, the padding rows arrive finished (in a loop of their own they cost
+    nothing), and a seed's iterates are bitwise the same alone as among others."""
+    config = dataclasses.replace(load_config("mlp_tanh"), linear_solver="krylov")
+    experiment = build(config)
+    fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(5, uneven=True), uneven=True)
+    assert fns.granule == 1
+    seen = []
+
+    def advance(rows, until):
+        seen.append(np.asarray(rows.status))
+        return fns.advance(rows, until)
+
+    spy = fns._replace(advance=advance)
+    state = init_batch(fns, e3_theta0[:8])
+    state = state._replace(status=np.where(np.arange(8) < 3, CONVERGED, state.status))  # 3 finished by hand
+    many = advance_running(spy, state, 3)
+    assert len(seen[0]) == 6 and list(seen[0] == RUNNING) == [True] * 5 + [False]  # 5 running → 6 rows, 1 finished
+    alone = advance_running(fns, init_batch(fns, e3_theta0[6:7]), 3)
+    np.testing.assert_array_equal(alone.theta[0], many.theta[6])
+    assert int(alone.solver_state.krylov_iterations[0]) == int(many.solver_state.krylov_iterations[6]) > 0
 
 
 def test_lanczos_saddle_free_newton_takes_the_dense_step_with_p_steps():
