@@ -229,7 +229,7 @@ def widths_cells(summaries: list[Summary]) -> Cells:
                 f"{end['k']} at trivial at the end{capped}")
 
     larger = "; ".join(text(r) for r in records)
-    headline = ("trivial (at the end), P: " + ", ".join(
+    headline = ("trivial (end), P: " + ", ".join(
         f"{r['n_params']}: {r['p_trivial']['k']}/{r['n_seeds']} ({r['p_trivial_end']['k']})" for r in records)
         + "; caps " + "/".join(str(r["max_steps"]) for r in records))
     return Cells(text(records[0]), larger, "extension: the paper does not vary the width", headline)
