@@ -312,7 +312,7 @@ def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
     size = bucket_size(running.size, state.status.shape[0], fns.n_devices, fns.granule)
     rows = pad_rows(jax.tree.map(lambda a: a[running], state), size)
     rows.status[running.size:] = MAX_STEPS  # finished padding: run seed by seed, it costs nothing
-    sub = _rows_on_host(_run_rows(fns, fns.advance, rows, size, np.asarray(until, np.int32)), running.size)
+    sub = _rows_on_host(fns.advance(_place_rows(rows, size, fns.mesh), np.asarray(until, np.int32)), running.size)
 
     def scatter(a, s):
         a = a.copy()
