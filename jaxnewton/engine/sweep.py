@@ -128,7 +128,7 @@ def seed_mesh_for(n_seeds: int, uneven: bool = False) -> Mesh:
     padding copies beside the first: on one device the same seeds cost the same wall time and free the other core.
     """
     devices = jax.local_devices()
-    granule = 1 if uneven and devices[0].platform == "cpu" else MIN_BATCH
+    granule = 1 if default_chunk(seed_mesh(devices), uneven) == 1 else MIN_BATCH
     return seed_mesh(devices[:max(1, min(len(devices), -(-n_seeds // granule)))])
 
 
@@ -226,9 +226,12 @@ class BatchFns(NamedTuple):
         return self.mesh.size
 
 
-def default_chunk(mesh: Mesh) -> int | None:
-    """``CHUNK`` on CPU devices (bitwise batch invariance, cache-sized work), None (one vmap) elsewhere."""
-    return CHUNK if mesh.devices.flat[0].platform == "cpu" else None
+def default_chunk(mesh: Mesh, uneven: bool = False) -> int | None:
+    """``CHUNK`` on CPU devices (bitwise batch invariance, cache-sized work), 1 there for an ``uneven`` loop (one seed
+    at a time, ``make_batch_fns``), None (one vmap) elsewhere."""
+    if mesh.devices.flat[0].platform != "cpu":
+        return None
+    return 1 if uneven else CHUNK
 
 
 def make_batch_fns(
@@ -252,16 +255,15 @@ def make_batch_fns(
         arrays), or None for none.
       mesh: devices to split seeds across (``seed_mesh()`` by default: all of them).
       chunk: seeds per vmapped chunk within a device; None vmaps a device's whole share
-        at once; "auto" is ``default_chunk(mesh)``, or 1 where ``uneven``.
+        at once; "auto" is ``default_chunk(mesh, uneven)``.
       uneven: a seed's step costs what its own inner solve needs (MINRES iterations on a Krylov Newton step). In a
         vmapped chunk every seed would wait for the slowest seed's solve at every step (E3 at width 40, 4 seeds:
         369–2 728 mean MINRES iterations a step by seed), so on CPU ("auto") the seeds run one at a time, each
         with its own loop, the rows are padded by single seeds rather than chunks (``bucket_size``), and
-        ``seed_mesh_for(n, 1)`` uses every device from two seeds up. On GPU one vmap stays the default.
+        ``seed_mesh_for(n, uneven=True)`` uses every device from two seeds up. On GPU one vmap stays the default.
     """
     mesh = mesh if mesh is not None else seed_mesh()
-    if chunk == "auto":
-        chunk = 1 if uneven and default_chunk(mesh) else default_chunk(mesh)
+    chunk = default_chunk(mesh, uneven) if chunk == "auto" else chunk
     if chunk is not None and (not isinstance(chunk, int) or chunk < 1 or MIN_BATCH % chunk):
         raise ValueError(f"chunk={chunk!r} must divide MIN_BATCH={MIN_BATCH} (so every bucket is whole chunks), "
                          "or be None (one vmap) or 'auto'")
