@@ -32,17 +32,24 @@ Also measured in the same run:
   FLOP count / the structured time (the rate needed to do jax.hessian's arithmetic that
   fast); and both as fractions of ``matmul_gflops``;
 - ``problems``: per experiment (E3–E7), the exact Hessian the runner uses (the config's ``hessian``) against
-  ``jax.hessian``, and the LU solve, ms per seed in chunks of 16, with XLA's FLOP count (``--only-problems`` for
+  ``jax.hessian``, and the LU solve, ms per seed in chunks of 16, with XLA's FLOP count (``--only problems`` for
   that section alone, with the matmul rate: ``docs/bench_problems.json``);
-- ``optimizers`` (``--only-optimizers`` alone, ``docs/bench_optimizers.json``; not in the full run): each optimiser
+- ``optimizers`` (``--only optimizers`` alone, ``docs/bench_optimizers.json``; not in the full run): each optimiser
   of E9's comparison on E3 through the runner, ms a seed-step, with XLA's FLOP and byte count of one loop step;
 - ``widths``: time per seed-iteration of one Newton step against the parameter count, in the faster of two
   layouts (one device, or the seeds split across the devices), for two hidden layers of width 5–80
-  (structured vs ``jax.hessian`` vs MINRES on Hessian-vector products, ``--only-widths`` for that scan alone,
+  (structured vs ``jax.hessian`` vs MINRES on Hessian-vector products, ``--only widths`` for that scan alone,
   vs the PyTorch loop, each only where it fits in time and memory);
 - ``sweep_10`` / ``sweep_100``: the wall time (compile included) and iterations of the
   real E3 sweeps, read from ``results/mlp_tanh*/summary.json`` (``make mlp``,
   ``make mlp-100``), against total iterations × this run's batched cost per iteration.
+
+Not in the full run, each alone with ``--only``:
+
+- ``step``: E3's step taken apart at ``--step-seeds`` (gradient, structured Hessian, LU solve, ``jnp.linalg.solve``,
+  the whole loop step, and the diagnostics' ``eigvalsh``), ms a seed with XLA's FLOP and byte count
+  (``docs/bench_gpu_step.json`` on an H200);
+- ``seeds``: the seed rows and ratios alone (``scripts/gpu.sh`` runs it on a GPU with ``--torch-device cuda``).
 
 The PyTorch step is checked against the JAX step on the same θ before anything is timed.
 Writes JSON and a PNG (time per iteration against seeds and against parameter count).
@@ -61,7 +68,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxnewton.core.linalg import lu_solve
+from jaxnewton.core.linalg import lu_solve, symmetric_eigvals
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import load_config
 from jaxnewton.engine.io import machine_info, write_json
@@ -177,13 +184,13 @@ def newton_loop(experiment, steps: int):
 
 
 def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_seeds, torch_steps,
-              use_torch, torch_device: str = "cpu") -> tuple[list, dict]:
+              use_torch, torch_device: str = "cpu", loop_seeds=None) -> tuple[list, dict]:
     config = experiment.config
     loop = newton_loop(experiment, steps)
     fns = make_batch_fns(loop, experiment.diagnose)
     one_device = make_batch_fns(loop, experiment.diagnose, seed_mesh(jax.local_devices()[:1]))
     single = jax.jit(lambda theta0: loop.advance(loop.init(theta0), jnp.asarray(steps, jnp.int32)))
-    impls = {"jaxnewton": seed_counts, "jax_loop": seed_counts}
+    impls = {"jaxnewton": seed_counts, "jax_loop": seed_counts if loop_seeds is None else loop_seeds}
     if fns.n_devices > 1:
         impls["jaxnewton_1device"] = seed_counts
     checks = {}
@@ -205,10 +212,14 @@ def seed_rows(experiment, seed_counts, steps, repeats, torch_seeds, torch_vmap_s
             print(f"{name} vs jaxnewton after 3 steps: max relative difference {err:.1e}")
             if not err < 1e-9:
                 raise RuntimeError(f"{name} disagrees with jaxnewton ({err:.1e}); the comparison would be meaningless")
-        impls |= {"torch_loop": torch_seeds, "torch_vectorize": torch_seeds, "torch_func_vmap": torch_vmap_seeds}
+        # PyTorch first: on a GPU, JAX keeps the memory its largest batch took, and torch.func.vmap at 16 384 seeds
+        # then ran out of memory on an H200 (2026-11-30).
+        impls = {"torch_loop": torch_seeds, "torch_vectorize": torch_seeds, "torch_func_vmap": torch_vmap_seeds} | impls
         print(f"torch {torch.__version__} on {torch_device}, {torch.get_num_threads()} CPU threads")
     rows = []
     for impl, counts in impls.items():
+        if impl == "jaxnewton" and use_torch and torch_device.startswith("cuda"):
+            torch.cuda.empty_cache()  # hand PyTorch's cached blocks back before JAX's rows
         for n_seeds in counts:
             theta0 = initial_points(experiment, np.arange(n_seeds))
             n_steps = torch_steps if impl.startswith("torch") else steps
@@ -315,6 +326,53 @@ def optimizer_section(repeats: int, n_seeds: int = 32, steps: int = 100) -> list
         rows.append(row)
         print(f"{name:>22}: {row['ms_per_seed_step']:.4f} ms a seed-step, {row['mflop_per_seed_step']:.3f} MFLOP "
               f"({row['mb_per_seed_step']:.2f} MB) counted, {row['gflops']:.2f} GFLOP/s; {int(done)} seed-steps")
+    return rows
+
+
+def step_section(seed_counts, repeats: int, eig_seeds: int = 256) -> list:
+    """E3's Newton step taken apart at each seed count, as the runner batches it (chunks of ``CHUNK`` on CPU, one vmap
+    elsewhere): the gradient, the structured Hessian, the LU solve of (H + εI) x = ∇L and ``jnp.linalg.solve`` of the
+    same system, and the whole loop step (``newton_loop``: Hessian, gradient, solve, loss and bookkeeping), ms a seed
+    with XLA's FLOP and byte count a seed; and the diagnostics' ``eigvalsh`` at ``eig_seeds`` seeds (on a GPU jaxlib
+    runs one 140 × 140 ``syevd`` after another). The two solves are checked equal first."""
+    experiment = build(load_config("mlp_tanh"))
+    config, problem = experiment.config, experiment.problem
+    chunk = default_chunk(seed_mesh())
+    batched = lambda fn: jax.jit(lambda *xs: jax.lax.map(lambda x: fn(*x), xs, batch_size=chunk)  # noqa: E731
+                                 if chunk else jax.vmap(fn)(*xs))
+    eye = jnp.eye(problem.n_params, dtype=jnp.float64)
+    loop = newton_loop(experiment, 1)
+    parts = {"gradient": jax.grad(problem.loss), "hessian": problem.hessian,
+             "lu_solve": lambda h, g: lu_solve(h + config.eps * eye, g),
+             "linalg_solve": lambda h, g: jnp.linalg.solve(h + config.eps * eye, g), "loop_step": loop.step,
+             "eigvalsh": symmetric_eigvals}
+    rows = []
+    for n_seeds in seed_counts:
+        theta = jnp.asarray(initial_points(experiment, np.arange(n_seeds)))
+        hessians = batched(problem.hessian)(theta)
+        grads = batched(jax.grad(problem.loss))(theta)
+        states = batched(loop.init)(theta)
+        args = {"gradient": (theta,), "hessian": (theta,), "lu_solve": (hessians, grads),
+                "linalg_solve": (hessians, grads), "loop_step": (states,), "eigvalsh": (hessians[:eig_seeds],)}
+        lu, solve = batched(parts["lu_solve"])(hessians, grads), batched(parts["linalg_solve"])(hessians, grads)
+        rel = float(jnp.max(jnp.abs(lu - solve)) / jnp.max(jnp.abs(solve)))
+        if not rel < 1e-9:
+            raise RuntimeError(f"lu_solve and jnp.linalg.solve disagree by {rel:.1e}")
+        row = {"seeds": n_seeds, "chunk": chunk, "solve_max_rel_diff": rel}
+        for name, fn in parts.items():
+            fargs = args[name]
+            count = fargs[0].shape[0] if name != "loop_step" else n_seeds
+            jitted = batched(fn)
+            seconds = best_time(lambda: jax.block_until_ready(jitted(*fargs)), repeats)  # noqa: B023
+            small = jax.tree.map(lambda a: a[:CHUNK], fargs)  # XLA counts a lax.map body once: count one vmap
+            counted = cost(jax.jit(jax.vmap(fn)), *small)
+            row[name] = {"seeds": count, "ms_per_seed": 1e3 * seconds / count,
+                         "mflop_per_seed": counted["flops"] / CHUNK / 1e6, "mb_per_seed": counted["bytes"] / CHUNK / 1e6}
+            row[name]["gflops"] = row[name]["mflop_per_seed"] / row[name]["ms_per_seed"]
+            print(f"step {n_seeds:>6} seeds {name:>12}: {row[name]['ms_per_seed']:.5f} ms a seed "
+                  f"({count} seeds), {row[name]['mflop_per_seed']:.2f} MFLOP, {row[name]['mb_per_seed']:.2f} MB, "
+                  f"{row[name]['gflops']:.1f} GFLOP/s")
+        rows.append(row)
     return rows
 
 
@@ -476,10 +534,64 @@ def plot(report: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def ratios(rows: list, top: int) -> dict:
+    """jaxnewton's rate at ``top`` seeds over every other row's, and over the fastest PyTorch row (any option, any seed
+    count): ``ratios``, ``best_torch`` and ``best_torch_ratio``."""
+    by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in rows}
+    out = {"ratios": {f"jaxnewton@{top} / {impl}@{n}": by[("jaxnewton", top)] / rate
+                      for (impl, n), rate in by.items() if impl != "jaxnewton"}}
+    for name, ratio in out["ratios"].items():
+        print(f"{name}: {ratio:.1f}×")
+    torch_rows = {k: v for k, v in by.items() if k[0] in TORCH_IMPLS}
+    if torch_rows:
+        (impl, n), rate = max(torch_rows.items(), key=lambda item: item[1])
+        out["best_torch"] = {"impl": impl, "seeds": n, "ms_per_seed_iter": 1e3 / rate}
+        out["best_torch_ratio"] = by[("jaxnewton", top)] / rate
+        print(f"fastest PyTorch option: {impl} at {n} seeds; jaxnewton@{top} is {out['best_torch_ratio']:.1f}× faster")
+    return out
+
+
+BUDGET = {"structured": 10_000, "autodiff": 500, "torch_loop": 500, "krylov": 200_000}  # largest P each impl runs at
+
+
+def _seed_report(args) -> dict:
+    """The seed rows alone (jaxnewton, the JAX loop, the PyTorch options), with the matmul rate and the ratios."""
+    experiment = build(load_config("mlp_tanh"))
+    counts = [int(s) for s in args.seeds.split(",")]
+    use_torch = not args.no_torch
+    report = {"matmul_gflops": matmul_gflops(args.repeats), "steps": args.steps,
+              "torch_device": args.torch_device if use_torch else None}
+    report["rows"], report["torch_check"] = seed_rows(
+        experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
+        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device,
+        [int(s) for s in args.loop_seeds.split(",")] if args.loop_seeds else None)
+    return report | ratios(report["rows"], max(counts))
+
+
+# --only NAME: (what it measures, args -> the section's JSON fields)
+ONLY = {
+    "widths": ("the size scan, dense against Krylov (no PyTorch)", lambda args: {"widths": width_section(
+        load_config("mlp_tanh"), [int(w) for w in args.widths.split(",") if w], args.repeats,
+        {**BUDGET, "autodiff": 0}, False)}),
+    "problems": ("each experiment's Hessian (the runner's against jax.hessian) and LU solve",
+                 lambda args: {"matmul_gflops": matmul_gflops(args.repeats), "problems": problem_section(args.repeats)}),
+    "optimizers": ("E9's optimisers on E3, time and XLA's FLOPs a seed-step",
+                   lambda args: {"matmul_gflops": matmul_gflops(args.repeats),
+                                 "optimizers": optimizer_section(args.repeats)}),
+    "sfn-lanczos": ("saddle-free Newton's Lanczos step against its dense step (accuracy)",
+                    lambda args: {"sfn_lanczos": sfn_lanczos_section(load_config("mlp_tanh"), (10, 20))}),
+    "step": ("E3's step taken apart (gradient, Hessian, LU, whole step, eigvalsh) at --step-seeds",
+             lambda args: {"matmul_gflops": matmul_gflops(args.repeats), "step": step_section(
+                 [int(s) for s in args.step_seeds.split(",")], args.repeats)}),
+    "seeds": ("the seed rows against the PyTorch options, and the ratios", _seed_report),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=20, help="Newton steps per seed (JAX and torch.func)")
     parser.add_argument("--seeds", default="1,16,64,256", help="comma-separated seed counts")
+    parser.add_argument("--loop-seeds", help="seed counts for the per-seed JAX loop (default: --seeds)")
     parser.add_argument("--torch-seeds", default="1,4", help="seed counts for the (slow) PyTorch loop")
     parser.add_argument("--torch-vmap-seeds", default="1,16,64", help="seed counts for torch.func.vmap")
     parser.add_argument("--torch-steps", type=int, default=5, help="Newton steps per seed in both PyTorch versions")
@@ -489,37 +601,14 @@ def main() -> None:
     parser.add_argument("--torch-device", default="cpu", help="where PyTorch runs: cpu, or cuda on a GPU machine")
     parser.add_argument("--results", type=Path, default=Path("results"), help="where make mlp / mlp-100 wrote")
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
-    parser.add_argument("--only-widths", action="store_true",
-                        help="only the size scan, dense against Krylov (no PyTorch), into --out")
-    parser.add_argument("--only-problems", action="store_true",
-                        help="only each experiment's Hessian (the runner's against jax.hessian) and LU solve, into --out")
-    parser.add_argument("--only-optimizers", action="store_true",
-                        help="only E9's optimisers on E3, time and XLA's FLOPs a seed-step, into --out")
-    parser.add_argument("--only-sfn-lanczos", action="store_true",
-                        help="only saddle-free Newton's Lanczos step against its dense step (accuracy), into --out")
+    parser.add_argument("--only", choices=sorted(ONLY),
+                        help="one section alone, into --out: " + "; ".join(f"{k}: {v[0]}" for k, v in sorted(ONLY.items())))
+    parser.add_argument("--step-seeds", default="64,256,1024",
+                        help="seed counts of --only step (E3's step taken apart)")
     args = parser.parse_args()
     use_every_core()  # as the runner's CLI does (one CPU device per core)
-    budget = {"structured": 10_000, "autodiff": 500, "torch_loop": 500, "krylov": 200_000}
-    if args.only_widths:
-        base = load_config("mlp_tanh")
-        widths = [int(w) for w in args.widths.split(",") if w]
-        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats, "widths": width_section(
-            base, widths, args.repeats, {**budget, "autodiff": 0}, False)})
-        print(f"wrote {args.out}")
-        return
-    if args.only_problems:
-        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats,
-                              "matmul_gflops": matmul_gflops(args.repeats), "problems": problem_section(args.repeats)})
-        print(f"wrote {args.out}")
-        return
-    if args.only_optimizers:
-        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats,
-                              "matmul_gflops": matmul_gflops(args.repeats), "optimizers": optimizer_section(args.repeats)})
-        print(f"wrote {args.out}")
-        return
-    if args.only_sfn_lanczos:
-        write_json(args.out, {"machine": machine_info(), "sfn_lanczos": sfn_lanczos_section(load_config("mlp_tanh"),
-                                                                                           (10, 20))})
+    if args.only:
+        write_json(args.out, {"machine": machine_info(), "repeats": args.repeats, **ONLY[args.only][1](args)})
         print(f"wrote {args.out}")
         return
 
@@ -554,21 +643,12 @@ def main() -> None:
     report["problems"] = problem_section(args.repeats)
     report["rows"], report["torch_check"] = seed_rows(
         experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
-        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device)
+        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device,
+        [int(s) for s in args.loop_seeds.split(",")] if args.loop_seeds else None)
+    report |= ratios(report["rows"], max(counts))
     by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in report["rows"]}
-    top = max(counts)
-    report["ratios"] = {f"jaxnewton@{top} / {impl}@{n}": by[("jaxnewton", top)] / rate
-                        for (impl, n), rate in by.items() if impl != "jaxnewton"}
-    for name, ratio in report["ratios"].items():
-        print(f"{name}: {ratio:.1f}×")
-    torch_rows = {k: v for k, v in by.items() if k[0] in TORCH_IMPLS}
-    if torch_rows:
-        (impl, n), rate = max(torch_rows.items(), key=lambda item: item[1])
-        report["best_torch"] = {"impl": impl, "seeds": n, "ms_per_seed_iter": 1e3 / rate}
-        report["best_torch_ratio"] = by[("jaxnewton", top)] / rate
-        print(f"fastest PyTorch option: {impl} at {n} seeds; jaxnewton@{top} is {report['best_torch_ratio']:.1f}× faster")
     widths = [int(w) for w in args.widths.split(",") if w]
-    report["widths"] = width_section(experiment.config, widths, args.repeats, budget, use_torch, args.torch_device)
+    report["widths"] = width_section(experiment.config, widths, args.repeats, BUDGET, use_torch, args.torch_device)
     report["sfn_lanczos"] = sfn_lanczos_section(experiment.config, (10, 20))
     per_iter = 1 / by[("jaxnewton", 64 if 64 in counts else max(counts))]
     report |= sweep_section(args.results, per_iter)

@@ -53,6 +53,9 @@ from jaxnewton.engine.loop import MAX_STEPS, RUNNING, STATUS, Loop, RunState
 
 CHUNK = 16  # seeds per vmapped chunk on CPU, and the smallest per-device batch
 MIN_BATCH = CHUNK
+# Seeds diagnosed at once where the loop runs one vmap (GPU): E3's diagnostics hold about 5.8 MB a seed, and
+# 50 000 at once asked an H200 for 270 GiB (scripts/gpu.sh, 2026-11-30).
+DIAGNOSE_CHUNK = 4096
 SEED_AXIS = "seeds"
 
 
@@ -255,7 +258,8 @@ def make_batch_fns(
         arrays), or None for none.
       mesh: devices to split seeds across (``seed_mesh()`` by default: all of them).
       chunk: seeds per vmapped chunk within a device; None vmaps a device's whole share
-        at once; "auto" is ``default_chunk(mesh, uneven)``.
+        at once (the diagnostics still go ``DIAGNOSE_CHUNK`` seeds at a time); "auto" is
+        ``default_chunk(mesh, uneven)``.
       uneven: a seed's step costs what its own inner solve needs (MINRES iterations on a Krylov Newton step). In a
         vmapped chunk every seed would wait for the slowest seed's solve at every step (E3 at width 40, 4 seeds:
         369–2 728 mean MINRES iterations a step by seed), so on CPU ("auto") the seeds run one at a time, each
@@ -269,13 +273,14 @@ def make_batch_fns(
                          "or be None (one vmap) or 'auto'")
     seeds = PartitionSpec(SEED_AXIS)
 
-    def sharded(fn, in_specs):
-        return _sharded(_chunked(fn, chunk), mesh, in_specs)
+    def sharded(fn, in_specs, rows_at_once=chunk):
+        return _sharded(_chunked(fn, rows_at_once), mesh, in_specs)
 
     return BatchFns(
         init=sharded(lambda row: loop.init(*row), seeds),
         advance=sharded(loop.advance, (seeds, PartitionSpec())),
-        diagnose=sharded(lambda row: diagnose(*row), seeds) if diagnose is not None else None,
+        diagnose=(sharded(lambda row: diagnose(*row), seeds, chunk or DIAGNOSE_CHUNK)
+                  if diagnose is not None else None),
         mesh=mesh,
         granule=chunk if chunk == 1 else MIN_BATCH,
     )

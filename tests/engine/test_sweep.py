@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxnewton.engine import sweep
 from jaxnewton.engine.loop import CONVERGED
 from jaxnewton.engine.sweep import MIN_BATCH, advance_running, bucket_size, init_batch, make_batch_fns, map_rows
 
@@ -87,3 +88,20 @@ def test_map_rows_equals_vmap_and_drops_the_padding(chunk):
     assert all(isinstance(g, np.ndarray) and g.shape[0] == 7 for g in got)
     np.testing.assert_allclose(got[0], expected[0], rtol=1e-15, atol=1e-15)
     np.testing.assert_array_equal(got[1], 2.0 * x)
+
+
+def test_one_vmap_layout_diagnoses_in_chunks(monkeypatch, e3, e3_theta0):
+    # Where the loop is one vmap (GPU), the diagnostics still go DIAGNOSE_CHUNK seeds at a time: all at once, 50 000
+    # E3 seeds asked an H200 for 270 GiB. Chunks of 3 over 16 seeds (a remainder of 1) must give the same diagnostics.
+    monkeypatch.setattr(sweep, "DIAGNOSE_CHUNK", 3)
+    maps = []
+    real_map = jax.lax.map
+    monkeypatch.setattr(jax.lax, "map", lambda f, xs, batch_size=None: maps.append(batch_size) or real_map(
+        f, xs, batch_size=batch_size))
+    theta0 = e3_theta0[:MIN_BATCH]
+    one_vmap = make_batch_fns(e3.loop, e3.diagnose, chunk=None)
+    got = one_vmap.diagnose((theta0, ()))
+    assert maps == [3]
+    expected = jax.vmap(e3.diagnose)(jnp.asarray(theta0), ())
+    for a, b in zip(jax.tree.leaves(got), jax.tree.leaves(expected)):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
