@@ -176,6 +176,15 @@ def make_torch_vmap_run(loss, eta: float, eps: float, device: str = "cpu"):
 
 # ---------------------------------------------------------------- sections -----------
 
+def as_runner_batches(fn):
+    """jit of ``fn`` over rows of its arguments as the runner batches one device's seeds: chunks of ``CHUNK`` on CPU,
+    one vmap elsewhere (``engine.sweep.default_chunk``)."""
+    chunk = default_chunk(seed_mesh())
+    if chunk is None:
+        return jax.jit(jax.vmap(fn))
+    return jax.jit(lambda *xs: jax.lax.map(lambda x: fn(*x), xs, batch_size=chunk))
+
+
 def newton_loop(experiment, steps: int):
     config, problem = experiment.config, experiment.problem
     # tol = 0 never stops early: every seed runs exactly `steps` steps.
@@ -245,10 +254,8 @@ def hessian_section(experiment, repeats: int, n_seeds: int = 64) -> dict:
     problem = experiment.problem
     theta = initial_points(experiment, np.arange(n_seeds))
     out = {"seeds": n_seeds}
-    chunk = default_chunk(seed_mesh())
     for name, fn in (("autodiff", jax.hessian(problem.loss)), ("structured", problem.hessian)):
-        # As the runner computes them: in chunks of CHUNK seeds on CPU, one vmap elsewhere (jaxnewton.engine.sweep).
-        batched = jax.jit(lambda t, fn=fn: jax.lax.map(fn, t, batch_size=chunk) if chunk else jax.vmap(fn)(t))
+        batched = as_runner_batches(fn)
         # XLA counts a lax.map body once, so FLOPs are counted on one vmapped chunk.
         per_seed = {k: v / CHUNK for k, v in cost(jax.jit(jax.vmap(fn)), theta[:CHUNK]).items()}
         seconds = best_time(lambda: batched(theta).block_until_ready(), repeats + 2) / n_seeds
@@ -337,9 +344,6 @@ def step_section(seed_counts, repeats: int, eig_seeds: int = 256) -> list:
     runs one 140 × 140 ``syevd`` after another). The two solves are checked equal first."""
     experiment = build(load_config("mlp_tanh"))
     config, problem = experiment.config, experiment.problem
-    chunk = default_chunk(seed_mesh())
-    batched = lambda fn: jax.jit(lambda *xs: jax.lax.map(lambda x: fn(*x), xs, batch_size=chunk)  # noqa: E731
-                                 if chunk else jax.vmap(fn)(*xs))
     eye = jnp.eye(problem.n_params, dtype=jnp.float64)
     loop = newton_loop(experiment, 1)
     parts = {"gradient": jax.grad(problem.loss), "hessian": problem.hessian,
@@ -349,25 +353,26 @@ def step_section(seed_counts, repeats: int, eig_seeds: int = 256) -> list:
     rows = []
     for n_seeds in seed_counts:
         theta = jnp.asarray(initial_points(experiment, np.arange(n_seeds)))
-        hessians = batched(problem.hessian)(theta)
-        grads = batched(jax.grad(problem.loss))(theta)
-        states = batched(loop.init)(theta)
+        hessians = as_runner_batches(problem.hessian)(theta)
+        grads = as_runner_batches(jax.grad(problem.loss))(theta)
+        states = as_runner_batches(loop.init)(theta)
         args = {"gradient": (theta,), "hessian": (theta,), "lu_solve": (hessians, grads),
                 "linalg_solve": (hessians, grads), "loop_step": (states,), "eigvalsh": (hessians[:eig_seeds],)}
-        lu, solve = batched(parts["lu_solve"])(hessians, grads), batched(parts["linalg_solve"])(hessians, grads)
+        lu, solve = (as_runner_batches(parts[name])(hessians, grads) for name in ("lu_solve", "linalg_solve"))
         rel = float(jnp.max(jnp.abs(lu - solve)) / jnp.max(jnp.abs(solve)))
         if not rel < 1e-9:
             raise RuntimeError(f"lu_solve and jnp.linalg.solve disagree by {rel:.1e}")
-        row = {"seeds": n_seeds, "chunk": chunk, "solve_max_rel_diff": rel}
+        row = {"seeds": n_seeds, "chunk": default_chunk(seed_mesh()), "solve_max_rel_diff": rel}
         for name, fn in parts.items():
             fargs = args[name]
             count = fargs[0].shape[0] if name != "loop_step" else n_seeds
-            jitted = batched(fn)
+            jitted = as_runner_batches(fn)
             seconds = best_time(lambda: jax.block_until_ready(jitted(*fargs)), repeats)  # noqa: B023
             small = jax.tree.map(lambda a: a[:CHUNK], fargs)  # XLA counts a lax.map body once: count one vmap
             counted = cost(jax.jit(jax.vmap(fn)), *small)
             row[name] = {"seeds": count, "ms_per_seed": 1e3 * seconds / count,
-                         "mflop_per_seed": counted["flops"] / CHUNK / 1e6, "mb_per_seed": counted["bytes"] / CHUNK / 1e6}
+                         "mflop_per_seed": counted["flops"] / CHUNK / 1e6,
+                         "mb_per_seed": counted["bytes"] / CHUNK / 1e6}
             row[name]["gflops"] = row[name]["mflop_per_seed"] / row[name]["ms_per_seed"]
             print(f"step {n_seeds:>6} seeds {name:>12}: {row[name]['ms_per_seed']:.5f} ms a seed "
                   f"({count} seeds), {row[name]['mflop_per_seed']:.2f} MFLOP, {row[name]['mb_per_seed']:.2f} MB, "
@@ -574,7 +579,8 @@ ONLY = {
         load_config("mlp_tanh"), [int(w) for w in args.widths.split(",") if w], args.repeats,
         {**BUDGET, "autodiff": 0}, False)}),
     "problems": ("each experiment's Hessian (the runner's against jax.hessian) and LU solve",
-                 lambda args: {"matmul_gflops": matmul_gflops(args.repeats), "problems": problem_section(args.repeats)}),
+                 lambda args: {"matmul_gflops": matmul_gflops(args.repeats),
+                               "problems": problem_section(args.repeats)}),
     "optimizers": ("E9's optimisers on E3, time and XLA's FLOPs a seed-step",
                    lambda args: {"matmul_gflops": matmul_gflops(args.repeats),
                                  "optimizers": optimizer_section(args.repeats)}),
@@ -601,8 +607,8 @@ def main() -> None:
     parser.add_argument("--torch-device", default="cpu", help="where PyTorch runs: cpu, or cuda on a GPU machine")
     parser.add_argument("--results", type=Path, default=Path("results"), help="where make mlp / mlp-100 wrote")
     parser.add_argument("--out", type=Path, default=Path("results/bench.json"))
-    parser.add_argument("--only", choices=sorted(ONLY),
-                        help="one section alone, into --out: " + "; ".join(f"{k}: {v[0]}" for k, v in sorted(ONLY.items())))
+    parser.add_argument("--only", choices=sorted(ONLY), help="one section alone, into --out: "
+                        + "; ".join(f"{name}: {what}" for name, (what, _) in sorted(ONLY.items())))
     parser.add_argument("--step-seeds", default="64,256,1024",
                         help="seed counts of --only step (E3's step taken apart)")
     args = parser.parse_args()
