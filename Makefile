@@ -119,7 +119,7 @@ gpu-sweep: $(STAMP)
 	$(PY) -m jaxnewton run mlp_tanh --seeds 100000 --set max_steps=1000 --set seed_batch=50000 \
 		--out results/mlp_tanh_gpu $(ARGS)
 	mkdir -p docs/results/mlp_tanh_gpu && $(PY) -c "import json, sys; s = json.load(open(sys.argv[1])); \
-		s.pop('outcomes'); json.dump(s, open(sys.argv[2], 'w'), indent=1)" \
+		s.pop('outcomes', None); json.dump(s, open(sys.argv[2], 'w'), indent=1)" \
 		results/mlp_tanh_gpu/summary.json docs/results/mlp_tanh_gpu/summary.json
 
 random-hessians: $(STAMP)
