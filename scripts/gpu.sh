@@ -26,13 +26,9 @@ stage() {  # stage NAME SECONDS COMMAND...: run it under `timeout` if asked for,
 }
 
 stage step 70 $PY scripts/bench.py --only step --step-seeds 4096,65536 --out "$OUT/step.json"
-if command -v make >/dev/null; then
-    stage sweep 400 make gpu-sweep PY="$PY" STAMP=
-else
-    stage sweep 400 $PY -m jaxnewton run mlp_tanh --seeds 100000 --set max_steps=1000 --set seed_batch=50000 \
-        --out results/mlp_tanh_gpu
-fi
-cp results/mlp_tanh_gpu/summary.json "$OUT/sweep_summary.json" 2>/dev/null && gzip -c results/mlp_tanh_gpu/runs.csv >"$OUT/sweep_runs.csv.gz"
+stage sweep 400 make gpu-sweep PY="$PY" STAMP=  # STAMP= : the machine's own Python, no .venv to set up
+cp results/mlp_tanh_gpu/summary.json "$OUT/sweep_summary.json" 2>/dev/null \
+    && gzip -c results/mlp_tanh_gpu/runs.csv >"$OUT/sweep_runs.csv.gz"
 # PyTorch takes GPU memory as it needs it: JAX must not preallocate three quarters of the card first.
 XLA_PYTHON_CLIENT_PREALLOCATE=false stage seeds 100 $PY scripts/bench.py --only seeds --torch-device cuda \
     --seeds 1024,4096,16384,65536 --loop-seeds 16 --torch-seeds 1 --torch-vmap-seeds 256,1024,4096,16384 \
