@@ -17,6 +17,20 @@ import jax
 import jax.numpy as jnp
 
 
+def use_one_lapack_thread() -> None:
+    """Run the LAPACK that jaxlib calls on CPU (SciPy's OpenBLAS, or MKL) on one thread; the package does at import.
+
+    Its threaded and one-thread paths round differently (measured: LU from n = 150, ``eigh`` from n = 100, Cholesky
+    from n = 140 differ in the last bits), and by default it takes as many threads as the machine has cores, so a
+    seed's iterates depended on the core count. Its threads also competed with JAX's CPU devices, one per core:
+    E5's sweep ran 2.4× slower on 2 cores (docs/performance.md). One thread gives the same bits on any machine.
+    """
+    import scipy.linalg  # noqa: F401  (loads the library jaxlib's LAPACK kernels call, so its threads can be set)
+    import threadpoolctl
+
+    threadpoolctl.threadpool_limits(1, user_api="blas")
+
+
 def _needs_sequential() -> bool:
     return jax.default_backend() == "cpu" and jax.local_device_count() > 1
 
