@@ -14,17 +14,27 @@ their measured 2-core CPU times scaled by how fast this machine has been so far)
 
 ``quick=True`` (``make paper-quick``) applies each run's ``quick`` changes, a shrunk first
 look written to its own results folder, and marks the report as quick.
+
+Side by side (``launch``, which ``scripts/paper.py`` passes for ``make paper``): a run of at most one chunk of seeds
+keeps one JAX device busy (``runs_on_one_device``), so those runs go first, two at a time, each in its own process
+pinned to its own core (``launch``), longest first, and the others follow one after another in this process. A
+process's output goes to ``results/logs/<folder>.log``, and the progress line shows each one's last line. Unpinned,
+two such processes made each other's XLA thread pools wait: E5's first 250 steps took 183 s beside E9's comparison
+against 12.8 s alone (docs/performance.md).
 """
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Protocol
 
 from jaxnewton.engine.config import ConfigBase, Run
 from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import Log, write_json
+from jaxnewton.engine.sweep import MIN_BATCH
 from jaxnewton.report.document import write_report
 from jaxnewton.studies.registry import ROWS, RUNS, run_config
 
@@ -51,9 +61,9 @@ class _Progress:
     """The overall progress line: run k of n, the run's own progress, elapsed and estimated time left."""
 
     def __init__(self, pending: list[tuple[Run, ConfigBase]], quick: bool, log: Log, clock: Callable[[], float],
-                 every_s: float):
+                 every_s: float, start: float):
         self.pending, self.quick, self.log, self.clock, self.every_s = pending, quick, log, clock, every_s
-        self.start = self.last = clock()
+        self.start, self.last = start, clock()
         self.done_actual = self.done_expected = 0.0
         self.k, self.run_start, self.run_expected = 0, self.start, 0.0
 
@@ -80,9 +90,110 @@ class _Progress:
                  f"elapsed {_clock(self.clock() - self.start)} · left ≈ {_clock(self.left(fraction))}")
 
 
+def runs_on_one_device(config: ConfigBase) -> bool:
+    """Whether a run keeps one JAX device busy: its batches of seeds (``seeds_at_once``) fill at most one chunk, and
+    ``engine.sweep.seed_mesh_for`` puts one chunk on one device. E3 at 10 seeds, E5–E7, E9's comparison and the
+    mechanism record are such runs (the phase map is not: its cells × seeds are one batch); none reads another run's
+    results (tested)."""
+    rows = config.seeds_at_once()
+    return rows is not None and rows <= MIN_BATCH
+
+
+class Process(Protocol):
+    """What ``launch`` returns: a started process (``subprocess.Popen``)."""
+
+    def poll(self) -> int | None: ...
+
+    def send_signal(self, signal: int) -> None: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+Launch = Callable[[str, Path, int], Process]  # (folder, log file, lane) -> the process running that run of the registry
+LANES = 2  # runs side by side: one per core of the 2-core machine make paper is sized for
+
+
+def _last_line(path: Path) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return lines[-1].strip() if lines else ""
+
+
+def _side_by_side(pending: list[tuple[Run, ConfigBase]], results: Path, launch: Launch, log: Log,
+                  clock: Callable[[], float], every_s: float, sleep: Callable[[float], None]) -> dict[str, float]:
+    """Run ``pending`` ``LANES`` at a time through ``launch``, the longest (by prior) first, each into the next free
+    lane (``launch`` gets the lane's number: ``scripts/paper.py`` pins lane k to core k); returns each run's seconds.
+    A failed run stops none of the others; it is raised once all have ended. When this process is interrupted, the
+    others get Ctrl-C too (their checkpoints resume them)."""
+    queue = sorted(pending, key=lambda item: -item[0].expected_s)
+    (results / "logs").mkdir(parents=True, exist_ok=True)
+    running: dict[str, tuple[Process, float, Path, int]] = {}
+    seconds, failed, free = {}, [], list(range(LANES))
+    start = last = clock()
+    try:
+        while queue or running:
+            while queue and free:
+                run, _ = queue.pop(0)
+                path, lane = results / "logs" / f"{run.folder}.log", free.pop(0)
+                running[run.folder] = (launch(run.folder, path, lane), clock(), path, lane)
+                log(f"[paper] {run.folder}: started in its own process (output: {path})")
+            for folder, (process, began, path, lane) in list(running.items()):
+                code = process.poll()
+                if code is None:
+                    continue
+                del running[folder]
+                free.append(lane)
+                seconds[folder] = clock() - began
+                if code:
+                    failed.append(f"{folder} (exit {code}: {_last_line(path)}; see {path})")
+                log(f"[paper] {folder}: {'failed' if code else 'done'} in {_clock(seconds[folder])} · "
+                    f"elapsed {_clock(clock() - start)}")
+            if running and clock() - last >= every_s:
+                last = clock()
+                log("[paper] side by side: " + " | ".join(f"{folder} {_clock(clock() - began)}: {_last_line(path)}"
+                                                         for folder, (_, began, path, _) in running.items()))
+            if running:
+                sleep(0.5)
+    except BaseException:  # Ctrl-C reaches a process between its steps' compiled calls; kill it if that is long
+        for process, *_ in running.values():
+            process.send_signal(signal.SIGINT)
+        for process, *_ in running.values():
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()  # its lock goes with it; its checkpoints resume it
+        raise
+    if failed:
+        raise RuntimeError("make paper: " + "; ".join(failed) + " (rerun make paper to resume)")
+    return seconds
+
+
+def run_one(folder: str, results: Path, quick: bool = False, force: bool = False, log: Log = print) -> dict:
+    """The run ``folder`` of the registry, as ``run_paper`` runs it (a ``launch``ed process calls this); its summary.
+
+    Its progress goes to ``log`` as "NN% what is done" lines, which the parent's progress line shows."""
+    run = next((r for r in RUNS if r.folder == folder), None)
+    if run is None:
+        raise ValueError(f"no make paper run writes results/{folder}: use one of {[r.folder for r in RUNS]}")
+    last = [0.0]
+
+    def progress(fraction: float, text: str) -> None:
+        if time.perf_counter() - last[0] >= 5.0:
+            last[0] = time.perf_counter()
+            log(f"{100 * fraction:.0f}% {text}")
+
+    return run_config(run.config_of(quick), Path(results) / folder, log, progress,
+                      policy="clear" if force else "replace")
+
+
 def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, force: bool = False,
               log: Log = print, clock: Callable[[], float] = time.perf_counter,
-              progress_every_s: float = 10.0) -> dict[str, str]:
+              progress_every_s: float = 10.0, launch: Launch | None = None,
+              sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
     """Run every run not already complete, then write ``results/REPORT.md``.
 
     Args:
@@ -95,6 +206,9 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
       log: where progress lines go.
       clock: seconds, for the elapsed and estimated times.
       progress_every_s: the overall progress line is printed at most this often within a run.
+      launch: start the run of the registry that writes a folder in a process of its own, its output into a file;
+        given, the runs on one device (``runs_on_one_device``) go first, side by side (module docstring).
+      sleep: waits between looks at the processes side by side.
 
     Returns:
       ``{folder: "ran" | "skipped"}``.
@@ -111,8 +225,12 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
     for folder in actions:
         log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
     pending = [(run, config) for run, config in configs if run.folder not in actions]
-    progress = _Progress(pending, quick, log, clock, progress_every_s)
-    seconds = {}
+    beside = [(run, config) for run, config in pending if launch is not None and runs_on_one_device(config)]
+    start = clock()
+    seconds = _side_by_side(beside, results, launch, log, clock, progress_every_s, sleep) if beside else {}
+    actions |= {folder: "ran" for folder in seconds}
+    pending = [item for item in pending if item not in beside]
+    progress = _Progress(pending, quick, log, clock, progress_every_s, start)
     for k, (run, config) in enumerate(pending, 1):
         progress.begin(k, run)
         progress(0.0, "starting", always=True)
@@ -123,6 +241,7 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
         progress(1.0, "done", always=True)
     write_json(results / "paper_run.json", {
         "quick": quick, "force": force, "seconds": clock() - progress.start,
-        "runs": {run.folder: {"action": actions[run.folder], "seconds": seconds.get(run.folder)} for run in runs}})
+        "runs": {run.folder: {"action": actions[run.folder], "seconds": seconds.get(run.folder),
+                              "side_by_side": any(run is r for r, _ in beside)} for run in runs}})
     log(f"[paper] wrote {write_report(results, ROWS, quick=quick)} ({_clock(clock() - progress.start)})")
     return {run.folder: actions[run.folder] for run in runs}

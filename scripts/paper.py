@@ -13,10 +13,13 @@ Runtime:  docs/experiments.md lists every run's cost; the digits study and E3 at
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from jaxnewton.engine.sweep import use_compilation_cache, use_every_core
-from jaxnewton.paper import run_paper
+from jaxnewton.paper import run_one, run_paper
 from jaxnewton.report.table import update_readme
 from jaxnewton.studies.registry import ROWS
 
@@ -28,11 +31,36 @@ def main() -> None:
     parser.add_argument("--results", type=Path, default=Path("results"), help="folder of results folders")
     parser.add_argument("--readme-only", action="store_true",
                         help="run nothing: copy the summaries into docs/results and rewrite the README's table")
+    parser.add_argument("--one-at-a-time", action="store_true",
+                        help="no runs side by side (by default make paper runs its one-device runs two at a time)")
+    parser.add_argument("--only", metavar="FOLDER", help=argparse.SUPPRESS)  # one run, for a process side by side
     args = parser.parse_args()
+    results = args.results / "quick" if args.quick else args.results
+    if args.only:
+        use_every_core()
+        use_compilation_cache()
+        run_one(args.only, results, args.quick, args.force)
+        return
     if not args.readme_only:
         use_every_core()
         use_compilation_cache()
-        run_paper(args.results / "quick" if args.quick else args.results, quick=args.quick, force=args.force)
+
+        cores = sorted(os.sched_getaffinity(0))
+
+        def launch(folder: str, log: Path, lane: int) -> subprocess.Popen:
+            """This script with --only FOLDER in a process of its own on core ``lane`` alone (so one JAX device and
+            one XLA thread: two processes' thread pools on the same cores wait on each other), output into ``log``."""
+            command = [sys.executable, "-u", __file__, "--only", folder, "--results", str(args.results),
+                       *(["--quick"] if args.quick else []), *(["--force"] if args.force else [])]
+            core = {cores[lane % len(cores)]}
+            with open(log, "w") as out:
+                return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                        preexec_fn=lambda: os.sched_setaffinity(0, core))
+
+        # Quick runs are mostly compilation, which already keeps both cores busy: side by side measured no faster
+        # there (docs/performance.md).
+        side_by_side = not (args.quick or args.one_at_a_time)
+        run_paper(results, quick=args.quick, force=args.force, launch=launch if side_by_side else None)
     if not args.quick:
         update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)
         print("README.md's results table rewritten from docs/results")

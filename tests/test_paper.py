@@ -1,12 +1,15 @@
 """`make paper`'s runner: skips complete runs, reruns only a changed one, reports progress."""
 
 import json
+import signal
+import subprocess
+from pathlib import Path
 
 import pytest
 
 from jaxnewton.engine.config import Run
-from jaxnewton.paper import is_complete, run_paper
-from jaxnewton.studies.registry import RUNS
+from jaxnewton.paper import LANES, _side_by_side, is_complete, run_one, run_paper, runs_on_one_device
+from jaxnewton.studies.registry import RUNS, run_config
 
 SMALL = (
     Run("circle", "circle", 1, {"grid": 16, "max_steps": 1000}),
@@ -44,7 +47,7 @@ def test_second_run_reruns_nothing_and_a_changed_config_reruns_only_itself(tmp_p
     assert {f: second[f] == first[f] for f in first} == {"circle": True, "saddles": True, "mlp_tanh": False,
                                                          "index_loss": False}
     record = json.loads((tmp_path / "paper_run.json").read_text())
-    assert record["runs"]["circle"] == {"action": "skipped", "seconds": None}
+    assert record["runs"]["circle"] == {"action": "skipped", "seconds": None, "side_by_side": False}
 
     assert run_paper(tmp_path, SMALL[1:2], force=True, log=logs.append) == {"saddles": "ran"}
     assert finished(tmp_path)["saddles"] != first["saddles"]
@@ -63,3 +66,107 @@ def test_a_bad_change_fails_before_anything_runs(tmp_path):
     with pytest.raises(ValueError, match="max_stepz"):
         run_paper(tmp_path, (SMALL[0], Run("mlp_tanh", "mlp_tanh", 1, {"max_stepz": 3})))
     assert not (tmp_path / "circle").exists()
+
+
+def test_the_runs_on_one_device_are_the_small_sweeps_and_read_no_other_run():
+    # make paper runs these first, side by side: none may need another run's results.
+    beside = {run.folder for run in RUNS if runs_on_one_device(run.config_of())}
+    assert beside == {"mlp_tanh", "fourier", "pinn1d", "compare_mlp_tanh", "pinn2d", "mechanism"}
+    for run in RUNS:
+        if run.folder in beside:
+            assert not {"source", "folders"} & set(run.config_of().to_dict())
+
+
+class FakeProcess:
+    """Ends with ``code`` after ``polls`` looks."""
+
+    def __init__(self, polls: int, code: int = 0):
+        self.polls, self.code = polls, code
+
+    def poll(self):
+        self.polls -= 1
+        return self.code if self.polls < 0 else None
+
+
+def test_side_by_side_runs_two_at_a_time_longest_first_and_raises_a_failure_after_the_others(tmp_path):
+    runs = [(Run(f"r{i}", "mlp_tanh", prior), None) for i, prior in enumerate((10, 50, 30, 40))]
+    started, lanes, most = [], {}, [0]  # lanes: the running runs' lanes
+    polls = {"r0": 1, "r1": 6, "r2": 2, "r3": 3}
+
+    class Tracked(FakeProcess):
+        def __init__(self, folder):
+            super().__init__(polls[folder], code=3 if folder == "r2" else 0)
+            self.folder = folder
+
+        def poll(self):
+            code = super().poll()
+            if code is not None:
+                lanes.pop(self.folder)
+            return code
+
+    def launch(folder, log, lane):
+        assert lane not in lanes.values()  # a free lane
+        started.append(folder)
+        lanes[folder] = lane
+        most[0] = max(most[0], len(lanes))
+        log.write_text("50% 8/16 seeds done\n")
+        return Tracked(folder)
+
+    logs = []
+    with pytest.raises(RuntimeError, match=r"r2 \(exit 3: 50% 8/16 seeds done; see .*r2.log\)"):
+        _side_by_side(runs, tmp_path, launch, logs.append, iter(range(1000)).__next__, 0, lambda s: None)
+    assert started == ["r1", "r3", "r2", "r0"]  # longest prior first, each into the next free lane
+    assert most[0] == LANES
+    assert any(line.startswith("[paper] side by side: r1 ") and "50% 8/16 seeds done" in line for line in logs)
+    assert any(line.startswith("[paper] r0: done in ") for line in logs)  # run after the failure started
+
+
+def test_run_one_names_the_folders_it_knows():
+    with pytest.raises(ValueError, match="no make paper run writes results/nope: use one of .*'mlp_tanh'"):
+        run_one("nope", Path("results"))
+
+
+@pytest.mark.slow
+def test_make_paper_runs_the_one_device_runs_through_launch_first(tmp_path):
+    # A launch that runs the run here: the wiring, not the processes (scripts/paper.py launches this script).
+    launched = []
+
+    def launch(folder, log, lane):
+        launched.append(folder)
+        run = next(r for r in SMALL if r.folder == folder)
+        run_config(run.config_of(), tmp_path / folder, log=lambda line: None, policy="replace")
+        return FakeProcess(0)
+
+    assert run_paper(tmp_path, SMALL, log=lambda line: None, launch=launch) == {r.folder: "ran" for r in SMALL}
+    assert launched == ["mlp_tanh"]  # 2 seeds: one device; index_loss, made from it, ran after it here
+    record = json.loads((tmp_path / "paper_run.json").read_text())
+    assert record["runs"]["mlp_tanh"]["side_by_side"] and not record["runs"]["index_loss"]["side_by_side"]
+
+
+def test_an_interrupted_make_paper_passes_ctrl_c_to_the_runs_beside_it(tmp_path):
+    signals = []
+
+    class Running(FakeProcess):
+        def send_signal(self, sig):
+            signals.append(sig)
+
+        def wait(self, timeout=None):
+            if self.slow:
+                raise subprocess.TimeoutExpired("paper.py", timeout)
+            return 130
+
+        def kill(self):
+            signals.append("kill")
+
+    def sleep(seconds):
+        raise KeyboardInterrupt
+
+    def launch(folder, log, lane):
+        process = Running(10)
+        process.slow = lane == 1  # still inside a long compiled call after the wait: killed
+        return process
+
+    runs = [(Run(f"r{i}", "mlp_tanh", 1), None) for i in range(3)]
+    with pytest.raises(KeyboardInterrupt):
+        _side_by_side(runs, tmp_path, launch, lambda line: None, iter(range(99)).__next__, 0, sleep)
+    assert signals == [signal.SIGINT] * LANES + ["kill"]  # the two running (the third never started)
