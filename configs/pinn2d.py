@@ -4,7 +4,7 @@ u = sin(πx) sin(πy) is the manufactured exact solution, so v = (2π² − 1) u
 imposes u = 0 on the boundary; loss ½∫(∇²N + N + v)².
 
 Run:      make pinn2d         (python -m jaxnewton compare pinn2d --optimizers newton,adam --out results/pinn2d)
-Runtime:  about 140 s on a 2-core CPU (float64): Newton 89 s, ADAM 47 s (docs/experiments.md).
+Runtime:  about 45 s on a 2-core CPU (float64, the AMD VM of 2026-11-30; docs/experiments.md).
 Paper:    Newton goes to the trivial solution; ADAM solves the PDE.
 """
 

@@ -18,9 +18,10 @@ look written to its own results folder, and marks the report as quick.
 Side by side (``launch``, which ``scripts/paper.py`` passes for ``make paper``): a run of at most one chunk of seeds
 keeps one JAX device busy (``runs_on_one_device``), so those runs go first, two at a time, each in its own process
 pinned to its own core (``launch``), longest first, and the others follow one after another in this process. A
-process's output goes to ``results/logs/<folder>.log``, and the progress line shows each one's last line. Unpinned,
-two such processes made each other's XLA thread pools wait: E5's first 250 steps took 183 s beside E9's comparison
-against 12.8 s alone (docs/performance.md).
+process's output goes to ``results/logs/<folder>.log``, and the progress line shows each one's last line. Pinned, a
+run computes the same bits as unpinned (the CPU LAPACK runs on one thread either way,
+``core.linalg.use_one_lapack_thread``; compared file by file, docs/performance.md). Unpinned, before that pin, two
+such processes slowed each other down: E5's first 250 steps took 183 s beside E9's comparison against 12.8 s alone.
 """
 
 from __future__ import annotations
