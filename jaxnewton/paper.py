@@ -15,13 +15,15 @@ their measured 2-core CPU times scaled by how fast this machine has been so far)
 ``quick=True`` (``make paper-quick``) applies each run's ``quick`` changes, a shrunk first
 look written to its own results folder, and marks the report as quick.
 
-Side by side (``launch``, which ``scripts/paper.py`` passes for ``make paper``): a run of at most one chunk of seeds
-keeps one JAX device busy (``runs_on_one_device``), so those runs go first, two at a time, each in its own process
-pinned to its own core (``launch``), longest first, and the others follow one after another in this process. A
-process's output goes to ``results/logs/<folder>.log``, and the progress line shows each one's last line. Pinned, a
-run computes the same bits as unpinned (the CPU LAPACK runs on one thread either way,
-``core.linalg.use_one_lapack_thread``; compared file by file, docs/performance.md). Unpinned, before that pin, two
-such processes slowed each other down: E5's first 250 steps took 183 s beside E9's comparison against 12.8 s alone.
+Side by side (``launch``, which ``scripts/paper.py`` passes for ``make paper``): a run gains less than 2× from a
+second core (E3's step 1.5×; a sweep of ≤ 16 seeds, one chunk, none), so every run that reads no other run's results
+(``runs_beside``) goes first, two at a time, each in its own process pinned to its own core (``launch``), longest
+first; the runs built from others follow one after another in this process. A process's output goes to
+``results/logs/<folder>.log``, and the progress line shows each one's last line. Pinned, a run computes the same bits
+as unpinned: one JAX device instead of two runs the same chunks (``engine.sweep``), and the CPU LAPACK runs on one
+thread either way (``core.linalg.use_one_lapack_thread``); compared file by file in docs/performance.md. Unpinned,
+before that pin, two such processes slowed each other down: E5's first 250 steps took 183 s beside E9's comparison
+against 12.8 s alone.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from typing import Callable, Protocol
 from jaxnewton.engine.config import ConfigBase, Run
 from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import Log, write_json
-from jaxnewton.engine.sweep import MIN_BATCH
 from jaxnewton.report.document import write_report
 from jaxnewton.studies.registry import ROWS, RUNS, run_config
 
@@ -91,13 +92,10 @@ class _Progress:
                  f"elapsed {_clock(self.clock() - self.start)} · left ≈ {_clock(self.left(fraction))}")
 
 
-def runs_on_one_device(config: ConfigBase) -> bool:
-    """Whether a run keeps one JAX device busy: its batches of seeds (``seeds_at_once``) fill at most one chunk, and
-    ``engine.sweep.seed_mesh_for`` puts one chunk on one device. E3 at 10 seeds, E5–E7, E9's comparison and the
-    mechanism record are such runs (the phase map is not: its cells × seeds are one batch); none reads another run's
-    results (tested)."""
-    rows = config.seeds_at_once()
-    return rows is not None and rows <= MIN_BATCH
+def runs_beside(config: ConfigBase) -> bool:
+    """Whether ``make paper`` runs it side by side, in a process pinned to one core: every run that reads no other run's
+    results (``ConfigBase.reads``; the E3 landscape and the index–loss collection do, and run afterwards)."""
+    return not config.reads()
 
 
 class Process(Protocol):
@@ -113,7 +111,7 @@ class Process(Protocol):
 
 
 Launch = Callable[[str, Path, int], Process]  # (folder, log file, lane) -> the process running that run of the registry
-LANES = 2  # runs side by side: one per core of the 2-core machine make paper is sized for
+LANES = 2  # runs side by side by default: one per core of the 2-core machine make paper is sized for
 
 
 def _last_line(path: Path) -> str:
@@ -125,15 +123,16 @@ def _last_line(path: Path) -> str:
 
 
 def _side_by_side(pending: list[tuple[Run, ConfigBase]], results: Path, launch: Launch, log: Log,
-                  clock: Callable[[], float], every_s: float, sleep: Callable[[float], None]) -> dict[str, float]:
-    """Run ``pending`` ``LANES`` at a time through ``launch``, the longest (by prior) first, each into the next free
+                  clock: Callable[[], float], every_s: float, sleep: Callable[[float], None],
+                  lanes: int = LANES) -> dict[str, float]:
+    """Run ``pending`` ``lanes`` at a time through ``launch``, the longest (by prior) first, each into the next free
     lane (``launch`` gets the lane's number: ``scripts/paper.py`` pins lane k to core k); returns each run's seconds.
     A failed run stops none of the others; it is raised once all have ended. When this process is interrupted, the
     others get Ctrl-C too (their checkpoints resume them)."""
     queue = sorted(pending, key=lambda item: -item[0].expected_s)
     (results / "logs").mkdir(parents=True, exist_ok=True)
     running: dict[str, tuple[Process, float, Path, int]] = {}
-    seconds, failed, free = {}, [], list(range(LANES))
+    seconds, failed, free = {}, [], list(range(lanes))
     start = last = clock()
     try:
         while queue or running:
@@ -194,7 +193,7 @@ def run_one(folder: str, results: Path, quick: bool = False, force: bool = False
 def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, force: bool = False,
               log: Log = print, clock: Callable[[], float] = time.perf_counter,
               progress_every_s: float = 10.0, launch: Launch | None = None,
-              sleep: Callable[[float], None] = time.sleep) -> dict[str, str]:
+              sleep: Callable[[float], None] = time.sleep, lanes: int = LANES) -> dict[str, str]:
     """Run every run not already complete, then write ``results/REPORT.md``.
 
     Args:
@@ -208,8 +207,9 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
       clock: seconds, for the elapsed and estimated times.
       progress_every_s: the overall progress line is printed at most this often within a run.
       launch: start the run of the registry that writes a folder in a process of its own, its output into a file;
-        given, the runs on one device (``runs_on_one_device``) go first, side by side (module docstring).
+        given, the runs that read no other run (``runs_beside``) go first, side by side (module docstring).
       sleep: waits between looks at the processes side by side.
+      lanes: how many run side by side (``scripts/paper.py``: one per usable core).
 
     Returns:
       ``{folder: "ran" | "skipped"}``.
@@ -226,9 +226,9 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
     for folder in actions:
         log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
     pending = [(run, config) for run, config in configs if run.folder not in actions]
-    beside = [(run, config) for run, config in pending if launch is not None and runs_on_one_device(config)]
+    beside = [(run, config) for run, config in pending if launch is not None and runs_beside(config)]
     start = clock()
-    seconds = _side_by_side(beside, results, launch, log, clock, progress_every_s, sleep) if beside else {}
+    seconds = _side_by_side(beside, results, launch, log, clock, progress_every_s, sleep, lanes) if beside else {}
     actions |= {folder: "ran" for folder in seconds}
     pending = [item for item in pending if item not in beside]
     progress = _Progress(pending, quick, log, clock, progress_every_s, start)

@@ -32,7 +32,7 @@ def main() -> None:
     parser.add_argument("--readme-only", action="store_true",
                         help="run nothing: copy the summaries into docs/results and rewrite the README's table")
     parser.add_argument("--one-at-a-time", action="store_true",
-                        help="no runs side by side (by default make paper runs its one-device runs two at a time)")
+                        help="no runs side by side (by default make paper runs every run that reads no other two at a time)")
     parser.add_argument("--only", metavar="FOLDER", help=argparse.SUPPRESS)  # one run, for a process side by side
     args = parser.parse_args()
     results = args.results / "quick" if args.quick else args.results
@@ -49,7 +49,7 @@ def main() -> None:
 
         def launch(folder: str, log: Path, lane: int) -> subprocess.Popen:
             """This script with --only FOLDER in a process of its own on core ``lane`` alone (so one JAX device and
-            one XLA thread: two processes' thread pools on the same cores wait on each other), output into ``log``."""
+            one XLA thread; one lane a core), output into ``log``."""
             command = [sys.executable, "-u", __file__, "--only", folder, "--results", str(args.results),
                        *(["--quick"] if args.quick else []), *(["--force"] if args.force else [])]
             core = {cores[lane % len(cores)]}
@@ -60,7 +60,8 @@ def main() -> None:
         # Quick runs are mostly compilation, which already keeps both cores busy: side by side measured no faster
         # there (docs/performance.md).
         side_by_side = not (args.quick or args.one_at_a_time)
-        run_paper(results, quick=args.quick, force=args.force, launch=launch if side_by_side else None)
+        run_paper(results, quick=args.quick, force=args.force, launch=launch if side_by_side else None,
+                  lanes=len(cores))
     if not args.quick:
         update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)
         print("README.md's results table rewritten from docs/results")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from jaxnewton.engine.config import Run
-from jaxnewton.paper import LANES, _side_by_side, is_complete, run_one, run_paper, runs_on_one_device
+from jaxnewton.paper import LANES, _side_by_side, is_complete, run_one, run_paper, runs_beside
 from jaxnewton.studies.registry import RUNS, run_config
 
 SMALL = (
@@ -68,12 +68,14 @@ def test_a_bad_change_fails_before_anything_runs(tmp_path):
     assert not (tmp_path / "circle").exists()
 
 
-def test_the_runs_on_one_device_are_the_small_sweeps_and_read_no_other_run():
-    # make paper runs these first, side by side: none may need another run's results.
-    beside = {run.folder for run in RUNS if runs_on_one_device(run.config_of())}
-    assert beside == {"mlp_tanh", "fourier", "pinn1d", "compare_mlp_tanh", "pinn2d", "mechanism"}
+def test_every_run_that_reads_no_other_run_goes_side_by_side():
+    # make paper runs these first, side by side: none may need another run's results. A config field naming other
+    # results folders (source, folders) must be declared by ConfigBase.reads.
+    after = {run.folder: run.config_of().reads() for run in RUNS if not runs_beside(run.config_of())}
+    assert after == {"landscape": ("compare_mlp_tanh",),
+                     "index_loss": ("circle", "torus", "mlp_tanh_100", "siren", "fourier", "pinn1d")}
     for run in RUNS:
-        if run.folder in beside:
+        if run.folder not in after:
             assert not {"source", "folders"} & set(run.config_of().to_dict())
 
 
@@ -127,7 +129,7 @@ def test_run_one_names_the_folders_it_knows():
 
 
 @pytest.mark.slow
-def test_make_paper_runs_the_one_device_runs_through_launch_first(tmp_path):
+def test_make_paper_runs_the_runs_that_read_no_other_through_launch_first(tmp_path):
     # A launch that runs the run here: the wiring, not the processes (scripts/paper.py launches this script).
     launched = []
 
@@ -138,7 +140,7 @@ def test_make_paper_runs_the_one_device_runs_through_launch_first(tmp_path):
         return FakeProcess(0)
 
     assert run_paper(tmp_path, SMALL, log=lambda line: None, launch=launch) == {r.folder: "ran" for r in SMALL}
-    assert launched == ["mlp_tanh"]  # 2 seeds: one device; index_loss, made from it, ran after it here
+    assert sorted(launched) == ["circle", "mlp_tanh", "saddles"]  # index_loss, made from two of them, ran after here
     record = json.loads((tmp_path / "paper_run.json").read_text())
     assert record["runs"]["mlp_tanh"]["side_by_side"] and not record["runs"]["index_loss"]["side_by_side"]
 

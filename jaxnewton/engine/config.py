@@ -63,11 +63,10 @@ class ConfigBase:
         """What else the run depends on, hashed with the config (a base config's hash, for example)."""
         return {}
 
-    def seeds_at_once(self) -> int | None:
-        """The most seeds its run computes in one batch (None: its run is not seed batches, or not only): a batch of
-        at most one chunk runs on one device (``engine.sweep.seed_mesh_for``), so ``make paper`` may run it beside
-        another such run (``paper.runs_on_one_device``)."""
-        return None
+    def reads(self) -> tuple[str, ...]:
+        """The results folders (siblings of its own) its run reads: ``make paper`` runs it after them, not beside
+        another run (``paper.runs_beside``)."""
+        return ()
 
     def hash(self) -> str:
         """A short hash of the config, what it depends on and the package version: equal hashes mean equal runs.
@@ -289,11 +288,6 @@ class Config(ConfigBase):
     def batch_size(self) -> int:
         """Seeds per vmapped batch: never more than there are seeds."""
         return min(self.seed_batch, self.n_seeds)
-
-    def seeds_at_once(self) -> int | None:
-        # A comparison runs each optimiser's sweep in turn. A Krylov solve runs seed by seed, on every device from two
-        # seeds up (engine.sweep.seed_mesh_for(uneven=True)).
-        return None if self.linear_solver == "krylov" else self.batch_size
 
     @property
     def loss_scale(self) -> float:

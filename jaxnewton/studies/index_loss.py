@@ -44,6 +44,9 @@ class IndexLossConfig(ConfigBase):
     name: str
     folders: tuple[str, ...] = ("circle", "torus", "mlp_tanh_100")
 
+    def reads(self) -> tuple[str, ...]:
+        return tuple(self.folders)
+
     def validate(self) -> None:
         require(len(self.folders) >= 1 and all(f and "/" not in f for f in self.folders), "folders",
                  self.folders, "folder names under results/, e.g. folders=circle,torus,mlp_tanh_100")

@@ -76,6 +76,9 @@ class LandscapeStudyConfig(ConfigBase):
     path_keep_best: int = 0
     newton_steps: int = 200
 
+    def reads(self) -> tuple[str, ...]:
+        return (self.source,)
+
     def validate(self) -> None:
         require(bool(self.source) and "/" not in self.source, "source", self.source,
                  "a comparison folder name under results/, e.g. source=compare_mlp_tanh")

@@ -78,9 +78,6 @@ class MechanismConfig(BasedConfig):
     max_steps: int = 2000
     stride: int = 20
 
-    def seeds_at_once(self) -> int:
-        return self.n_seeds  # each optimiser's seeds in one batch (run_optimizer)
-
     def validate(self) -> None:
         base_config(self)
         known = registry.names()
