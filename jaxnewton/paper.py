@@ -17,8 +17,8 @@ look written to its own results folder, and marks the report as quick.
 
 Side by side (``launch``, which ``scripts/paper.py`` passes for ``make paper``): a run gains less than 2× from a
 second core (E3's step 1.5×; a sweep of ≤ 16 seeds, one chunk, none), so every run that reads no other run's results
-(``runs_beside``) goes first, two at a time, each in its own process pinned to its own core (``launch``), longest
-first; the runs built from others follow one after another in this process. A process's output goes to
+(``runs_beside``) goes first, side by side, each in its own process pinned to a core of its own (``launch``; one lane
+a core), longest first; the runs built from others follow one after another in this process. A process's output goes to
 ``results/logs/<folder>.log``, and the progress line shows each one's last line. Pinned, a run computes the same bits
 as unpinned: one JAX device instead of two runs the same chunks (``engine.sweep``), and the CPU LAPACK runs on one
 thread either way (``core.linalg.use_one_lapack_thread``); compared file by file in docs/performance.md. Unpinned,

@@ -32,7 +32,8 @@ def main() -> None:
     parser.add_argument("--readme-only", action="store_true",
                         help="run nothing: copy the summaries into docs/results and rewrite the README's table")
     parser.add_argument("--one-at-a-time", action="store_true",
-                        help="no runs side by side (by default make paper runs every run that reads no other two at a time)")
+                        help="no runs side by side (by default every run that reads no other runs in a "
+                             "process pinned to a core, one a core at a time)")
     parser.add_argument("--only", metavar="FOLDER", help=argparse.SUPPRESS)  # one run, for a process side by side
     args = parser.parse_args()
     results = args.results / "quick" if args.quick else args.results
