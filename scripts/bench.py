@@ -559,18 +559,22 @@ def ratios(rows: list, top: int) -> dict:
 BUDGET = {"structured": 10_000, "autodiff": 500, "torch_loop": 500, "krylov": 200_000}  # largest P each impl runs at
 
 
-def _seed_report(args) -> dict:
-    """The seed rows alone (jaxnewton, the JAX loop, the PyTorch options), with the matmul rate and the ratios."""
-    experiment = build(load_config("mlp_tanh"))
+def seed_section(args, experiment) -> dict:
+    """The seed rows at the command line's seed counts (jaxnewton, the JAX loop, the PyTorch options unless
+    ``--no-torch``): ``rows``, ``torch_check`` and the ``ratios``."""
     counts = [int(s) for s in args.seeds.split(",")]
-    use_torch = not args.no_torch
-    report = {"matmul_gflops": matmul_gflops(args.repeats), "steps": args.steps,
-              "torch_device": args.torch_device if use_torch else None}
-    report["rows"], report["torch_check"] = seed_rows(
+    rows, check = seed_rows(
         experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
-        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device,
+        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, not args.no_torch, args.torch_device,
         [int(s) for s in args.loop_seeds.split(",")] if args.loop_seeds else None)
-    return report | ratios(report["rows"], max(counts))
+    return {"rows": rows, "torch_check": check} | ratios(rows, max(counts))
+
+
+def _seed_report(args) -> dict:
+    """The seed rows alone, with the matmul rate."""
+    return {"matmul_gflops": matmul_gflops(args.repeats), "steps": args.steps,
+            "torch_device": None if args.no_torch else args.torch_device} | seed_section(
+                args, build(load_config("mlp_tanh")))
 
 
 # --only NAME: (what it measures, args -> the section's JSON fields)
@@ -647,11 +651,7 @@ def main() -> None:
     print(f"structured Hessian: {report['hessian_gflops']:.1f} GFLOP/s own, "
           f"{report['hessian_effective_gflops']:.1f} GFLOP/s effective; fractions of matmul {report['hessian_fraction_of_matmul']}")
     report["problems"] = problem_section(args.repeats)
-    report["rows"], report["torch_check"] = seed_rows(
-        experiment, counts, args.steps, args.repeats, [int(s) for s in args.torch_seeds.split(",")],
-        [int(s) for s in args.torch_vmap_seeds.split(",")], args.torch_steps, use_torch, args.torch_device,
-        [int(s) for s in args.loop_seeds.split(",")] if args.loop_seeds else None)
-    report |= ratios(report["rows"], max(counts))
+    report |= seed_section(args, experiment)
     by = {(r["impl"], r["seeds"]): r["seed_iters_per_s"] for r in report["rows"]}
     widths = [int(w) for w in args.widths.split(",") if w]
     report["widths"] = width_section(experiment.config, widths, args.repeats, BUDGET, use_torch, args.torch_device)
