@@ -98,6 +98,29 @@ def _add_block(matrix: jax.Array, block: jax.Array, row: int, col: int) -> jax.A
     return jax.lax.dynamic_update_slice(matrix, matrix[row:row + rows, col:col + cols] + block, (row, col))
 
 
+def _symmetric_kronecker_sum(a_QxF: jax.Array, v_QxV: jax.Array) -> jax.Array:
+    """Σ_q (a_q a_qᵀ) ⊗ V_q for symmetric W × W matrices V_q given by their pairs j ≤ m (``np.triu_indices`` order).
+
+    Row (i, j), column (k, m) in row-major order. Only the pairs i ≤ k of a a ᵀ and j ≤ m of V are multiplied (one
+    product over the nodes, F(F+1)/2 × W(W+1)/2 entries: 3.3× fewer than F·W × F·W for F = 11, W = 10), and the
+    full block is gathered from them, so the result is exactly symmetric.
+    """
+    n_f, n_v = a_QxF.shape[1], v_QxV.shape[1]
+    n_w = int(round((np.sqrt(8 * n_v + 1) - 1) / 2))
+    i, k = np.triu_indices(n_f)
+    pairs = (v_QxV.T @ (a_QxF[:, i] * a_QxF[:, k])).T
+    index_f, index_w = _pair_index(n_f), _pair_index(n_w)
+    index = index_f[:, None, :, None] * n_v + index_w[None, :, None, :]
+    return pairs.reshape(-1)[index.reshape(-1)].reshape(n_f * n_w, n_f * n_w)
+
+
+def _pair_index(n: int) -> np.ndarray:
+    """The position of the pair (min(i, k), max(i, k)) in ``np.triu_indices(n)``, as an n × n table."""
+    table = np.zeros((n, n), dtype=np.int64)
+    table[np.triu_indices(n)] = np.arange(n * (n + 1) // 2)
+    return np.maximum(table, table.T)
+
+
 def _layout_permutation(params: Any) -> np.ndarray:
     """Index of each ``ravel_pytree`` position in the layer-major layout (Θ_l = [b_l; W_l], then θᴼ).
 
@@ -177,74 +200,98 @@ def make_mlp_least_squares_hessian(
             delta[l] = grad_a[l] * slope[l]
             if l > 0:
                 grad_a[l - 1] = delta[l] @ layers[l]["w"].T
+        d = [c_Q[:, None] * grad_a[l] * curv[l] for l in range(n_layers)]  # ā_l ⊙ σ''(z_l)
+        two_w_Q = 2.0 * weights_Q
 
-        # Gauss–Newton part from the per-node Jacobian J_QxP (layer-major layout).
+        # H is assembled once from its blocks over (Θ_1, …, Θ_L, θᴼ): the diagonal blocks, and each block's column above
+        # the diagonal ("upper", rows θ_{<l}), mirrored below it. Gauss–Newton part from the per-node Jacobian J_QxP.
         jac = [jnp.einsum("qi,qj->qij", aug[l], delta[l]).reshape(n_q, -1) for l in range(n_layers)]
-        jac_QxP = jnp.concatenate([*jac, a], axis=1)
-        hess = jnp.einsum("qp,q,qr->pr", jac_QxP, 2.0 * weights_Q, jac_QxP)
+        sizes = [j.shape[1] for j in jac] + [out_K.size]
+        starts = np.cumsum([0] + sizes)
+        upper = [None] + [(jnp.concatenate(jac[:l], axis=1) * two_w_Q[:, None]).T @ jac[l] for l in range(1, n_layers)]
+        readout_column = (jnp.concatenate(jac, axis=1) * two_w_Q[:, None]).T @ a  # (θ_{≤L}, θᴼ), GN only
+        readout_diagonal = (a * two_w_Q[:, None]).T @ a
+        leading = []  # (θ_{<l−1}, θ_{<l−1}) blocks of deeper networks, added after assembly
 
-        # Residual part, layer by layer. ∂z_l/∂θ = [g_l | ã_{l−1} ⊗ I] over θ_{≤l}, where
-        # g_l = ∂z_l/∂θ_{<l}; the Kronecker half is never materialised.
-        start = 0  # offset of Θ_l in the layout
+        # Diagonal blocks (Θ_l, Θ_l): Σ_q ã ãᵀ ⊗ V_q with V_q = 2w_q δ δᵀ (Gauss–Newton) + diag(d_q) (the activation term)
+        # + K_q (layer l+1's activation term through z_{l+1} = a_l W_{l+1}: K_q = (σ' ⊙ W) diag(d_{l+1}) (σ' ⊙ W)ᵀ).
+        # V_q is symmetric, so only its pairs j ≤ m are formed, as K_q = s_j s_m Σ_r W_jr W_mr d_r: one product.
+        diagonal = []
         for l in range(n_layers):
-            width, fan = slope[l].shape[1], aug[l].shape[1]
-            stop = start + fan * width
-            d_QxW = c_Q[:, None] * grad_a[l] * curv[l]  # ā_l ⊙ σ''(z_l)
-            # Activation term on (Θ_l, Θ_l): δ_jj' Σ_q d_qj ã_qi ã_qk.
-            diag = jnp.einsum("qj,qi,qk->ijk", d_QxW, aug[l], aug[l])
-            hess = _add_block(hess, _expand_diagonal(diag, (0, 1, 2, 1)).reshape(stop - start, -1), start, start)
-            if l == 0:
-                g = jnp.zeros((n_q, width, 0), theta.dtype)
-            else:
-                # g_l = σ'(z_{l−1}) ⊙ [g_{l−1} | ã_{l−2} ⊗ I] · W_l, the second half in closed form.
-                prev_slope, prev_aug, w_l = slope[l - 1], aug[l - 1], layers[l]["w"]
-                g_through = jnp.einsum("qi,qip,ij->qjp", prev_slope, g, w_l)
-                sw_QxIxJ = prev_slope[:, :, None] * w_l
-                g_own = (prev_aug[:, None, :, None] * jnp.swapaxes(sw_QxIxJ, 1, 2)[:, :, None, :])
-                g_own = g_own.reshape(n_q, width, -1)
-                # Product term z_l = a_{l−1} W_l: Σ_q (∂a_{l−1}/∂θ)_ip z̄_qj on W_l's rows.
-                zbar = c_Q[:, None] * delta[l]
-                prod_through = jnp.einsum("qi,qip,qj->pij", prev_slope, g, zbar)
-                prod_own = jnp.einsum("qm,qi,qj->mij", prev_aug, prev_slope, zbar)
-                prod_own = _expand_diagonal(prod_own, (0, 1, 1, 2)).reshape(-1, *prod_own.shape[1:])
-                product = jnp.concatenate([prod_through, prod_own], axis=0)
-                product = jnp.concatenate([jnp.zeros((start, 1, width), theta.dtype), product], axis=1)
-                g = jnp.concatenate([g_through, g_own], axis=2)
-                # Activation term on (θ_{<l}, θ_{<l}): Σ_q g_qᵀ diag(d_q) g_q. Its (Θ_{l−1}, Θ_{l−1}) block
-                # is Kronecker, Σ_q ã ãᵀ ⊗ K_q with K_q = (σ' ⊙ W) diag(d_q) (σ' ⊙ W)ᵀ: Q·fan²·width² products
-                # instead of Q·width·fan²·width² through the materialised g_own.
-                own_start = start - prev_aug.shape[1] * prev_slope.shape[1]  # offset of Θ_{l−1}
-                d_sw = sw_QxIxJ * d_QxW[:, None, :]
-                kron_QxIxI = jnp.einsum("qij,qkj->qik", d_sw, sw_QxIxJ)
-                # Two-operand contractions only: a three-operand einsum let XLA fold the seed axis of a vmapped
-                # chunk into a product's rows, and a seed's bits then depended on its place in the chunk.
-                outer_QxMxN = prev_aug[:, :, None] * prev_aug[:, None, :]
-                own_own = jnp.einsum("qmn,qik->mink", outer_QxMxN, kron_QxIxI)
-                hess = _add_block(hess, own_own.reshape(start - own_start, -1), own_start, own_start)
-                if own_start:
-                    dg_through = d_QxW[:, :, None] * g_through
-                    through = dg_through.reshape(-1, own_start).T @ g_through.reshape(-1, own_start)
-                    through_own = jnp.einsum("qpi,qm->pmi", jnp.einsum("qjp,qij->qpi", dg_through, sw_QxIxJ), prev_aug)
-                    through_own = through_own.reshape(own_start, -1)
-                    hess = _add_block(hess, through, 0, 0)
-                    hess = _add_block(hess, through_own, 0, own_start)
-                    hess = _add_block(hess, through_own.T, own_start, 0)
-                # (θ_{<l}, Θ_l), plus the product term.
-                cross = jnp.einsum("qjp,qi->pij", d_QxW[:, :, None] * g, aug[l]) + product
-                cross = cross.reshape(start, fan * width)
-                hess = _add_block(hess, cross, 0, start)
-                hess = _add_block(hess, cross.T, start, 0)
+            j, m = np.triu_indices(slope[l].shape[1])
+            v_QxV = two_w_Q[:, None] * delta[l][:, j] * delta[l][:, m] + jnp.where(np.equal(j, m), d[l][:, j], 0.0)
             if l + 1 < n_layers:
-                start = stop
+                w_next = layers[l + 1]["w"]
+                v_QxV = v_QxV + slope[l][:, j] * slope[l][:, m] * (d[l + 1] @ (w_next[j] * w_next[m]).T)
+            diagonal.append(_symmetric_kronecker_sum(aug[l], v_QxV))
+
+        # The rest of the residual part, layer by layer. ∂z_l/∂θ = [g_l | ã_{l−1} ⊗ I] over θ_{≤l}, where
+        # g_l = ∂z_l/∂θ_{<l}; the Kronecker half is never materialised.
+        for l in range(1, n_layers):
+            width, fan = slope[l].shape[1], aug[l].shape[1]
+            start = starts[l]
+            if l == 1:
+                g = jnp.zeros((n_q, slope[0].shape[1], 0), theta.dtype)
+            # g_l = σ'(z_{l−1}) ⊙ [g_{l−1} | ã_{l−2} ⊗ I] · W_l, the second half in closed form.
+            prev_slope, prev_aug, w_l = slope[l - 1], aug[l - 1], layers[l]["w"]
+            g_through = jnp.einsum("qi,qip,ij->qjp", prev_slope, g, w_l)
+            sw_QxIxJ = prev_slope[:, :, None] * w_l
+            # Product term z_l = a_{l−1} W_l: Σ_q (∂a_{l−1}/∂θ)_ip z̄_qj on W_l's rows.
+            zbar = c_Q[:, None] * delta[l]
+            prod_through = jnp.einsum("qi,qip,qj->pij", prev_slope, g, zbar)
+            prod_own = jnp.einsum("qm,qi,qj->mij", prev_aug, prev_slope, zbar)
+            prod_own = _expand_diagonal(prod_own, (0, 1, 1, 2)).reshape(-1, *prod_own.shape[1:])
+            product = jnp.concatenate([prod_through, prod_own], axis=0)
+            product = jnp.concatenate([jnp.zeros((start, 1, width), theta.dtype), product], axis=1)
+            # Activation term on (θ_{<l}, θ_{<l}): Σ_q g_qᵀ diag(d_q) g_q. Its (Θ_{l−1}, Θ_{l−1}) block is in
+            # the diagonal blocks above (K_q); the rest involves g's columns through the earlier layers.
+            own_start = starts[l - 1]  # offset of Θ_{l−1}
+            cross_through = jnp.zeros((0, fan, width), theta.dtype)
+            if own_start:
+                d_sw = sw_QxIxJ * d[l][:, None, :]
+                dg_through = d[l][:, :, None] * g_through
+                cross_through = jnp.einsum("qjp,qi->pij", dg_through, aug[l])
+                leading.append(dg_through.reshape(-1, own_start).T @ g_through.reshape(-1, own_start))
+                through_own = jnp.einsum("qpi,qm->pmi", jnp.einsum("qjp,qij->qpi", dg_through, sw_QxIxJ), prev_aug)
+                upper[l - 1] = upper[l - 1] + through_own.reshape(own_start, -1)
+            # (θ_{<l}, Θ_l), plus the product term. On Θ_{l−1}'s own columns (m, k) g_qj is ã_qm σ'_qk W_kj, so
+            # Σ_q d_qj g_qjp ã_qi = W_kj Σ_q (ã_{l−2} ⊗ σ')_q,mk (ã_l ⊗ d)_q,ij: one product, g never formed.
+            # Two-operand contractions only: a three-operand einsum let XLA fold the seed axis of a vmapped
+            # chunk into a product's rows, and a seed's bits then depended on its place in the chunk.
+            aug_slope = (prev_aug[:, :, None] * prev_slope[:, None, :]).reshape(n_q, -1)
+            aug_d = (aug[l][:, :, None] * d[l][:, None, :]).reshape(n_q, -1)
+            cross_own = (aug_slope.T @ aug_d).reshape(prev_aug.shape[1], prev_slope.shape[1], fan, width)
+            cross_own = (cross_own * w_l[None, :, None, :]).reshape(-1, fan, width)
+            cross = jnp.concatenate([cross_through, cross_own], axis=0) + product
+            upper[l] = upper[l] + cross.reshape(start, fan * width)
+            if l + 1 < n_layers:  # the next layer needs g_l = [g_through | ã_{l−2} ⊗ (σ' ⊙ W_l)] in full
+                g_own = prev_aug[:, None, :, None] * jnp.swapaxes(sw_QxIxJ, 1, 2)[:, :, None, :]
+                g = jnp.concatenate([g_through, g_own.reshape(n_q, width, -1)], axis=2)
 
         # Read-out term N = a_L · θᴼ: Σ_q c_q ∂a_Lk/∂θ, through g_L and through Θ_L (diagonal in k).
         cs_QxK = c_Q[:, None] * slope[-1]
+        through_last = []
+        if n_layers > 1:  # g_L's columns: through the earlier layers, then Θ_{L−1}'s own (in factored form)
+            # Σ_q ã_qm (σ' ⊙ W)_qik cs_qk = W_ik Σ_q (ã_qm σ'_qi) cs_qk: a product of Q × M·I and Q × K.
+            prev_aug_slope = (prev_aug[:, :, None] * slope[-2][:, None, :]).reshape(n_q, -1)
+            own_last = (prev_aug_slope.T @ cs_QxK).reshape(prev_aug.shape[1], -1, cs_QxK.shape[1]) * layers[-1]["w"]
+            through_last = [jnp.einsum("qk,qkp->pk", cs_QxK, g_through), own_last.reshape(-1, cs_QxK.shape[1])]
         readout = jnp.concatenate([
-            jnp.einsum("qk,qkp->pk", cs_QxK, g),
+            *through_last,
             _expand_diagonal(jnp.einsum("qk,qi->ik", cs_QxK, aug[-1]), (0, 1, 1)).reshape(-1, slope[-1].shape[1]),
         ], axis=0)
-        hess = _add_block(hess, readout, 0, stop)
-        hess = _add_block(hess, readout.T, stop, 0)
+        upper.append(readout_column + readout)
+        diagonal.append(readout_diagonal)
+
+        rows = []
+        for block in range(n_layers + 1):
+            lo, hi = starts[block], starts[block + 1]
+            left = [upper[block].T] if block else []
+            right = [upper[later][lo:hi] for later in range(block + 1, n_layers + 1)]
+            rows.append(jnp.concatenate([*left, diagonal[block], *right], axis=1))
+        hess = jnp.concatenate(rows, axis=0)
+        for block in leading:
+            hess = _add_block(hess, block, 0, 0)
         return hess
 
     return hessian
