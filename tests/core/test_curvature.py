@@ -7,7 +7,8 @@ import pytest
 from jax.flatten_util import ravel_pytree
 
 from jaxnewton.core import models
-from jaxnewton.core.curvature import _expand_diagonal, _layout_permutation, activation_derivatives, computed_once
+from jaxnewton.core.curvature import (_expand_diagonal, _layout_permutation, _symmetric_kronecker_sum,
+                                     activation_derivatives, computed_once)
 from jaxnewton.core.models import fourier_features, make_mlp
 from jaxnewton.core.problems import (grid_nodes, make_pinn, make_regression, quadrature_weights, sine_product,
                                      sine_product_source, sine_target, uniform_nodes)
@@ -61,6 +62,10 @@ def test_structured_hessian_at_zero_readout_is_block_structured(e3):
 def test_e3_problem_uses_structured_hessian(e3):
     theta = e3.problem.init(jax.random.key(0))
     assert_hessians_agree(e3.problem, [theta])
+    hessian = np.asarray(jax.jit(e3.problem.hessian)(theta))
+    # Blocks above the diagonal are mirrored below it; the hidden layers' diagonal blocks come from symmetric pairs.
+    hidden = e3.problem.n_params - 10  # every row but the read-out's 10
+    np.testing.assert_array_equal(hessian[:hidden], hessian.T[:hidden])
     autodiff = make_regression(make_mlp(1, (10, 10)), e3.problem.x, e3.problem.target, e3.problem.weights,
                                hessian="autodiff")
     np.testing.assert_array_equal(*jax.jit(lambda t: (autodiff.hessian(t), jax.hessian(autodiff.loss)(t)))(theta))
@@ -129,6 +134,17 @@ def test_expand_diagonal_places_a_kronecker_delta():
     y = _expand_diagonal(x, (0, 1, 2, 1))
     expected = np.einsum("ijk,jm->ijkm", np.asarray(x), np.eye(3))
     np.testing.assert_array_equal(y, expected)
+
+
+def test_symmetric_kronecker_sum_equals_the_full_sum_of_kronecker_products():
+    a = jax.random.normal(jax.random.key(1), (7, 3), jnp.float64)
+    v = jax.random.normal(jax.random.key(2), (7, 4, 4), jnp.float64)
+    v = v + jnp.swapaxes(v, 1, 2)
+    j, m = np.triu_indices(4)
+    got = np.asarray(_symmetric_kronecker_sum(a, v[:, j, m], 4))
+    expected = sum(np.kron(np.outer(a[q], a[q]), v[q]) for q in range(7))
+    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-13)
+    np.testing.assert_array_equal(got, got.T)  # gathered from the pairs: symmetric to the last bit
 
 
 def test_structured_hessian_needs_an_mlp():
