@@ -1,7 +1,7 @@
 """E4: damped Newton on a SIREN 1-10-10-1 (sine activations, ω₀ = 4) fitting v(x) = 2 sin(4πx).
 
 Run:      make siren          (python -m jaxnewton run siren --out results/siren)
-Runtime:  about 80 s on a 2-core CPU (float64, the AMD VM of 2026-11-30; docs/experiments.md).
+Runtime:  about 80 s on one core in make paper (float64, the 2-core AMD VM of 2026-11-30; docs/experiments.md).
 Paper:    4 of 5 runs trivial; the basis functions are high-frequency and non-redundant.
 """
 

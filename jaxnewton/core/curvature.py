@@ -102,18 +102,22 @@ def _add_block(matrix: jax.Array, block: jax.Array, row: int, col: int) -> jax.A
     return jax.lax.dynamic_update_slice(matrix, matrix[row:row + rows, col:col + cols] + block, (row, col))
 
 
-def _symmetric_kronecker_sum(a_QxF: jax.Array, v_QxV: jax.Array, width: int) -> jax.Array:
+def _symmetric_kronecker_sum(a_FxQ: jax.Array, v_VxQ: jax.Array, width: int,
+                             same_for_every_seed: bool = False) -> jax.Array:
     """Σ_q (a_q a_qᵀ) ⊗ V_q for symmetric ``width`` × ``width`` matrices V_q given by their pairs j ≤ m
-    (``np.triu_indices(width)`` order, V = width (width + 1) / 2 of them).
+    (``np.triu_indices(width)`` order, V = width (width + 1) / 2 of them), the node axis q last.
 
     Row (i, j), column (k, m) in row-major order. Only the pairs i ≤ k of a aᵀ and j ≤ m of V are multiplied (one
     product over the nodes, F(F+1)/2 × V entries: 3.3× fewer than (F · width)² for F = 11, width = 10), and the full
-    block is gathered from them, so the result is exactly symmetric.
+    block is gathered from them, so the result is exactly symmetric. ``same_for_every_seed``: a is the network's
+    input, which a vmapped chunk shares; XLA then folds the seeds into V's side of the product, and V as the left
+    operand keeps its layout (the other order made it transpose V first: 0.068 against 0.063 ms a seed for E3).
     """
-    n_f = a_QxF.shape[1]
+    n_f = a_FxQ.shape[0]
     i, k = np.triu_indices(n_f)
-    pairs = (a_QxF[:, i] * a_QxF[:, k]).T @ v_QxV
-    index = _pair_index(n_f)[:, None, :, None] * v_QxV.shape[1] + _pair_index(width)[None, :, None, :]
+    outer_PxQ = a_FxQ[i] * a_FxQ[k]
+    pairs = (v_VxQ @ outer_PxQ.T).T if same_for_every_seed else outer_PxQ @ v_VxQ.T
+    index = _pair_index(n_f)[:, None, :, None] * v_VxQ.shape[0] + _pair_index(width)[None, :, None, :]
     return pairs.reshape(-1)[index.reshape(-1)].reshape(n_f * width, n_f * width)
 
 
@@ -181,39 +185,46 @@ def make_mlp_least_squares_hessian(
         params = unravel(theta)
         layers, out_K = params["hidden"], params["out"]
         n_q = x_QxD.shape[0]
-        ones_Q1 = jnp.ones((n_q, 1), theta.dtype)
+        # Every per-node array has the node axis q last ("XxQ"): each product over the nodes is then A Bᵀ with both
+        # operands contiguous in q, which XLA CPU runs 1.6–2× faster than Aᵀ B on the same numbers (measured for
+        # E3's blocks, 16 seeds vmapped, one core), and no operand is transposed first.
+        ones_1xQ = jnp.ones((1, n_q), theta.dtype)
 
         # Forward pass: augmented inputs ã_{l−1}, σ'(z_l), σ''(z_l).
-        a = x_QxD
+        a = x_QxD.T
         aug, slope, curv = [], [], []
         for layer in layers:
-            aug.append(jnp.concatenate([ones_Q1, a], axis=1))
-            a, s, t = computed_once(partial(activation_derivatives, activation), a @ layer["w"] + layer["b"])
+            aug.append(jnp.concatenate([ones_1xQ, a], axis=0))
+            a, s, t = computed_once(partial(activation_derivatives, activation), layer["w"].T @ a + layer["b"][:, None])
             slope.append(s)
             curv.append(t)
-        residual_Q = a @ out_K - target_Q
+        residual_Q = out_K @ a - target_Q
         c_Q = 2.0 * weights_Q * residual_Q
 
         # Backward pass: δ_l = ∂N_q/∂z_l per node; the c-weighted adjoints are c_q δ_l.
         n_layers = len(layers)
         grad_a = [None] * n_layers  # ∂N_q/∂a_l
         delta = [None] * n_layers
-        grad_a[-1] = jnp.broadcast_to(out_K, (n_q, out_K.size))
+        grad_a[-1] = jnp.broadcast_to(out_K[:, None], (out_K.size, n_q))
         for l in range(n_layers - 1, -1, -1):
             delta[l] = grad_a[l] * slope[l]
             if l > 0:
-                grad_a[l - 1] = delta[l] @ layers[l]["w"].T
-        d = [c_Q[:, None] * grad_a[l] * curv[l] for l in range(n_layers)]  # ā_l ⊙ σ''(z_l)
+                grad_a[l - 1] = layers[l]["w"] @ delta[l]
+        d = [c_Q * grad_a[l] * curv[l] for l in range(n_layers)]  # ā_l ⊙ σ''(z_l)
         two_w_Q = 2.0 * weights_Q
 
+        def kron_rows(left_IxQ: jax.Array, right_JxQ: jax.Array) -> jax.Array:
+            """Per node, the Kronecker product of two columns: row (i, j) is left_i ⊙ right_j."""
+            return (left_IxQ[:, None, :] * right_JxQ[None, :, :]).reshape(-1, n_q)
+
         # H is assembled once from its blocks over (Θ_1, …, Θ_L, θᴼ): the diagonal blocks, and each block's column above
-        # the diagonal ("upper", rows θ_{<l}), mirrored below it. Gauss–Newton part from the per-node Jacobian J_QxP.
-        jac = [jnp.einsum("qi,qj->qij", aug[l], delta[l]).reshape(n_q, -1) for l in range(n_layers)]
-        sizes = [j.shape[1] for j in jac] + [out_K.size]
+        # the diagonal ("upper", rows θ_{<l}), mirrored below it. Gauss–Newton part from the per-node Jacobian J_PxQ.
+        jac = [kron_rows(aug[l], delta[l]) for l in range(n_layers)]
+        sizes = [j.shape[0] for j in jac] + [out_K.size]
         starts = np.cumsum([0] + sizes)
-        upper = [None] + [(jnp.concatenate(jac[:l], axis=1) * two_w_Q[:, None]).T @ jac[l] for l in range(1, n_layers)]
-        readout_column = (jnp.concatenate(jac, axis=1) * two_w_Q[:, None]).T @ a  # (θ_{≤L}, θᴼ), GN only
-        readout_diagonal = (a * two_w_Q[:, None]).T @ a
+        upper = [None] + [(jnp.concatenate(jac[:l], axis=0) * two_w_Q) @ jac[l].T for l in range(1, n_layers)]
+        readout_column = (jnp.concatenate(jac, axis=0) * two_w_Q) @ a.T  # (θ_{≤L}, θᴼ), GN only
+        readout_diagonal = (a * two_w_Q) @ a.T
         leading = []  # (θ_{<l−1}, θ_{<l−1}) blocks of deeper networks, added after assembly
 
         # Diagonal blocks (Θ_l, Θ_l): Σ_q ã ãᵀ ⊗ V_q with V_q = 2w_q δ δᵀ (Gauss–Newton) + diag(d_q) (the activation term)
@@ -221,28 +232,28 @@ def make_mlp_least_squares_hessian(
         # V_q is symmetric, so only its pairs j ≤ m are formed, as K_q = s_j s_m Σ_r W_jr W_mr d_r: one product.
         diagonal = []
         for l in range(n_layers):
-            j, m = np.triu_indices(slope[l].shape[1])
-            v_QxV = two_w_Q[:, None] * delta[l][:, j] * delta[l][:, m] + jnp.where(np.equal(j, m), d[l][:, j], 0.0)
+            j, m = np.triu_indices(slope[l].shape[0])
+            v_VxQ = two_w_Q * delta[l][j] * delta[l][m] + jnp.where(np.equal(j, m)[:, None], d[l][j], 0.0)
             if l + 1 < n_layers:
                 w_next = layers[l + 1]["w"]
-                v_QxV = v_QxV + slope[l][:, j] * slope[l][:, m] * (d[l + 1] @ (w_next[j] * w_next[m]).T)
-            diagonal.append(_symmetric_kronecker_sum(aug[l], v_QxV, slope[l].shape[1]))
+                v_VxQ = v_VxQ + slope[l][j] * slope[l][m] * ((w_next[j] * w_next[m]) @ d[l + 1])
+            diagonal.append(_symmetric_kronecker_sum(aug[l], v_VxQ, slope[l].shape[0], same_for_every_seed=l == 0))
 
         # The rest of the residual part, layer by layer. ∂z_l/∂θ = [g_l | ã_{l−1} ⊗ I] over θ_{≤l}, where
-        # g_l = ∂z_l/∂θ_{<l}; the Kronecker half is never materialised.
+        # g_l = ∂z_l/∂θ_{<l} (``WxPxQ``); the Kronecker half is never materialised.
         for l in range(1, n_layers):
-            width, fan = slope[l].shape[1], aug[l].shape[1]
+            width, fan = slope[l].shape[0], aug[l].shape[0]
             start = starts[l]
             if l == 1:
-                g = jnp.zeros((n_q, slope[0].shape[1], 0), theta.dtype)
+                g = jnp.zeros((slope[0].shape[0], 0, n_q), theta.dtype)
             # g_l = σ'(z_{l−1}) ⊙ [g_{l−1} | ã_{l−2} ⊗ I] · W_l, the second half in closed form.
             prev_slope, prev_aug, w_l = slope[l - 1], aug[l - 1], layers[l]["w"]
-            g_through = jnp.einsum("qi,qip,ij->qjp", prev_slope, g, w_l)
-            sw_QxIxJ = prev_slope[:, :, None] * w_l
+            g_through = jnp.einsum("iq,ipq,ij->jpq", prev_slope, g, w_l)
+            aug_slope = kron_rows(prev_aug, prev_slope)  # (ã_{l−2} ⊗ σ'_{l−1}) per node
             # Product term z_l = a_{l−1} W_l: Σ_q (∂a_{l−1}/∂θ)_ip z̄_qj on W_l's rows.
-            zbar = c_Q[:, None] * delta[l]
-            prod_through = jnp.einsum("qi,qip,qj->pij", prev_slope, g, zbar)
-            prod_own = jnp.einsum("qm,qi,qj->mij", prev_aug, prev_slope, zbar)
+            zbar = c_Q * delta[l]
+            prod_through = jnp.einsum("iq,ipq,jq->pij", prev_slope, g, zbar)
+            prod_own = (aug_slope @ zbar.T).reshape(prev_aug.shape[0], prev_slope.shape[0], width)
             prod_own = _expand_diagonal(prod_own, (0, 1, 1, 2)).reshape(-1, *prod_own.shape[1:])
             product = jnp.concatenate([prod_through, prod_own], axis=0)
             product = jnp.concatenate([jnp.zeros((start, 1, width), theta.dtype), product], axis=1)
@@ -251,37 +262,36 @@ def make_mlp_least_squares_hessian(
             own_start = starts[l - 1]  # offset of Θ_{l−1}
             cross_through = jnp.zeros((0, fan, width), theta.dtype)
             if own_start:
-                d_sw = sw_QxIxJ * d[l][:, None, :]
-                dg_through = d[l][:, :, None] * g_through
-                cross_through = jnp.einsum("qjp,qi->pij", dg_through, aug[l])
-                leading.append(dg_through.reshape(-1, own_start).T @ g_through.reshape(-1, own_start))
-                through_own = jnp.einsum("qpi,qm->pmi", jnp.einsum("qjp,qij->qpi", dg_through, sw_QxIxJ), prev_aug)
+                sw_IxJxQ = prev_slope[:, None, :] * w_l[:, :, None]
+                dg_through = d[l][:, None, :] * g_through
+                cross_through = jnp.einsum("jpq,iq->pij", dg_through, aug[l])
+                leading.append(jnp.einsum("jpq,jrq->pr", dg_through, g_through))
+                through_own = jnp.einsum("piq,mq->pmi", jnp.einsum("jpq,ijq->piq", dg_through, sw_IxJxQ), prev_aug)
                 upper[l - 1] = upper[l - 1] + through_own.reshape(own_start, -1)
             # (θ_{<l}, Θ_l), plus the product term. On Θ_{l−1}'s own columns (m, k) g_qj is ã_qm σ'_qk W_kj, so
             # Σ_q d_qj g_qjp ã_qi = W_kj Σ_q (ã_{l−2} ⊗ σ')_q,mk (ã_l ⊗ d)_q,ij: one product, g never formed.
             # Two-operand contractions only: a three-operand einsum let XLA fold the seed axis of a vmapped
             # chunk into a product's rows, and a seed's bits then depended on its place in the chunk.
-            aug_slope = (prev_aug[:, :, None] * prev_slope[:, None, :]).reshape(n_q, -1)
-            aug_d = (aug[l][:, :, None] * d[l][:, None, :]).reshape(n_q, -1)
-            cross_own = (aug_slope.T @ aug_d).reshape(prev_aug.shape[1], prev_slope.shape[1], fan, width)
+            cross_own = (aug_slope @ kron_rows(aug[l], d[l]).T).reshape(prev_aug.shape[0], prev_slope.shape[0], fan,
+                                                                         width)
             cross_own = (cross_own * w_l[None, :, None, :]).reshape(-1, fan, width)
             cross = jnp.concatenate([cross_through, cross_own], axis=0) + product
             upper[l] = upper[l] + cross.reshape(start, fan * width)
             if l + 1 < n_layers:  # the next layer needs g_l = [g_through | ã_{l−2} ⊗ (σ' ⊙ W_l)] in full
-                g_own = prev_aug[:, None, :, None] * jnp.swapaxes(sw_QxIxJ, 1, 2)[:, :, None, :]
-                g = jnp.concatenate([g_through, g_own.reshape(n_q, width, -1)], axis=2)
+                sw_JxIxQ = w_l.T[:, :, None] * prev_slope[None, :, :]
+                g_own = (prev_aug[None, :, None, :] * sw_JxIxQ[:, None, :, :]).reshape(width, -1, n_q)
+                g = jnp.concatenate([g_through, g_own], axis=1)
 
         # Read-out term N = a_L · θᴼ: Σ_q c_q ∂a_Lk/∂θ, through g_L and through Θ_L (diagonal in k).
-        cs_QxK = c_Q[:, None] * slope[-1]
+        cs_KxQ = c_Q * slope[-1]
         through_last = []
         if n_layers > 1:  # g_L's columns: through the earlier layers, then Θ_{L−1}'s own (in factored form)
-            # Σ_q ã_qm (σ' ⊙ W)_qik cs_qk = W_ik Σ_q (ã_qm σ'_qi) cs_qk: a product of Q × M·I and Q × K.
-            prev_aug_slope = (prev_aug[:, :, None] * slope[-2][:, None, :]).reshape(n_q, -1)
-            own_last = (prev_aug_slope.T @ cs_QxK).reshape(prev_aug.shape[1], -1, cs_QxK.shape[1]) * layers[-1]["w"]
-            through_last = [jnp.einsum("qk,qkp->pk", cs_QxK, g_through), own_last.reshape(-1, cs_QxK.shape[1])]
+            # Σ_q ã_qm (σ' ⊙ W)_qik cs_qk = W_ik Σ_q (ã_qm σ'_qi) cs_qk: one product.
+            own_last = (aug_slope @ cs_KxQ.T).reshape(prev_aug.shape[0], -1, cs_KxQ.shape[0]) * layers[-1]["w"]
+            through_last = [jnp.einsum("kq,kpq->pk", cs_KxQ, g_through), own_last.reshape(-1, cs_KxQ.shape[0])]
         readout = jnp.concatenate([
             *through_last,
-            _expand_diagonal(jnp.einsum("qk,qi->ik", cs_QxK, aug[-1]), (0, 1, 1)).reshape(-1, slope[-1].shape[1]),
+            _expand_diagonal(aug[-1] @ cs_KxQ.T, (0, 1, 1)).reshape(-1, slope[-1].shape[0]),
         ], axis=0)
         upper.append(readout_column + readout)
         diagonal.append(readout_diagonal)

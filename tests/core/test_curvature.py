@@ -141,10 +141,11 @@ def test_symmetric_kronecker_sum_equals_the_full_sum_of_kronecker_products():
     v = jax.random.normal(jax.random.key(2), (7, 4, 4), jnp.float64)
     v = v + jnp.swapaxes(v, 1, 2)
     j, m = np.triu_indices(4)
-    got = np.asarray(_symmetric_kronecker_sum(a, v[:, j, m], 4))
     expected = sum(np.kron(np.outer(a[q], a[q]), v[q]) for q in range(7))
-    np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-13)
-    np.testing.assert_array_equal(got, got.T)  # gathered from the pairs: symmetric to the last bit
+    for shared in (False, True):  # the product in either order
+        got = np.asarray(_symmetric_kronecker_sum(a.T, v[:, j, m].T, 4, same_for_every_seed=shared))
+        np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-13)
+        np.testing.assert_array_equal(got, got.T)  # gathered from the pairs: symmetric to the last bit
 
 
 def test_structured_hessian_needs_an_mlp():
