@@ -1,7 +1,7 @@
 """E5: damped Newton on Fourier features γ(x) = [sin(2πBx), cos(2πBx)] into a tanh 20-10-10-1 MLP, v = 2 sin(4πx).
 
 Run:      make fourier        (python -m jaxnewton run fourier --out results/fourier)
-Runtime:  about 60 s on one core in make paper (float64, the 2-core AMD VM of 2026-11-30; docs/experiments.md).
+Runtime:  about 50 s on one core in make paper (float64, the 2-core AMD VM of 2026-11-30; docs/experiments.md).
 Paper:    about half the runs trivial; most others fail to converge.
 """
 

@@ -1,7 +1,7 @@
 """E3: damped Newton on a 1-10-10-1 tanh MLP fitting v(x) = 2 sin(4πx) (Rowan 2025, Sec. E3).
 
 Run:      make mlp            (python -m jaxnewton run mlp_tanh --out results/mlp_tanh)
-Runtime:  37 s for the paper's 10 seeds, 181 s for 100 (make mlp-100): one core each in make paper (float64, the
+Runtime:  33 s for the paper's 10 seeds, 154 s for 100 (make mlp-100): one core each in make paper (float64, the
           2-core AMD VM of 2026-11-30; docs/experiments.md).
 Paper:    9 of 10 runs converge to the trivial solution; Hessian eigenvalues show a saddle.
 """

@@ -1,7 +1,7 @@
 """The phase map: damped Newton on E3 over a grid of (η, ε), and over hidden width at the paper's η, ε.
 
 Run:      make phase-map      (python -m jaxnewton run phase_map --out results/phase_map)
-Runtime:  about 300 s on one core in make paper (float64, the 2-core AMD VM of 2026-11-30; docs/experiments.md).
+Runtime:  about 260 s on one core in make paper (float64, the 2-core AMD VM of 2026-11-30; docs/experiments.md).
 Paper:    η = ε = 5e-2 sends 9 of 10 seeds to the trivial saddle; no other setting is reported.
 """
 

@@ -102,21 +102,21 @@ def _add_block(matrix: jax.Array, block: jax.Array, row: int, col: int) -> jax.A
     return jax.lax.dynamic_update_slice(matrix, matrix[row:row + rows, col:col + cols] + block, (row, col))
 
 
-def _symmetric_kronecker_sum(a_FxQ: jax.Array, v_VxQ: jax.Array, width: int,
-                             same_for_every_seed: bool = False) -> jax.Array:
+def _symmetric_kronecker_sum(a_FxQ: jax.Array, v_VxQ: jax.Array, width: int, input_layer: bool = False) -> jax.Array:
     """Σ_q (a_q a_qᵀ) ⊗ V_q for symmetric ``width`` × ``width`` matrices V_q given by their pairs j ≤ m
     (``np.triu_indices(width)`` order, V = width (width + 1) / 2 of them), the node axis q last.
 
     Row (i, j), column (k, m) in row-major order. Only the pairs i ≤ k of a aᵀ and j ≤ m of V are multiplied (one
     product over the nodes, F(F+1)/2 × V entries: 3.3× fewer than (F · width)² for F = 11, width = 10), and the full
-    block is gathered from them, so the result is exactly symmetric. ``same_for_every_seed``: a is the network's
-    input, which a vmapped chunk shares; XLA then folds the seeds into V's side of the product, and V as the left
-    operand keeps its layout (the other order made it transpose V first: 0.068 against 0.063 ms a seed for E3).
+    block is gathered from them, so the result is exactly symmetric. ``input_layer``: a is [1, x], which a vmapped
+    chunk's seeds share unless the inputs are drawn per seed (E5's Fourier features); XLA then folds the seeds into
+    V's side of the product, and V as its left operand keeps its layout (the other order transposes V first: E3's
+    Hessian 0.080 against 0.064 ms a seed; E5's 0.34 either way).
     """
     n_f = a_FxQ.shape[0]
     i, k = np.triu_indices(n_f)
     outer_PxQ = a_FxQ[i] * a_FxQ[k]
-    pairs = (v_VxQ @ outer_PxQ.T).T if same_for_every_seed else outer_PxQ @ v_VxQ.T
+    pairs = (v_VxQ @ outer_PxQ.T).T if input_layer else outer_PxQ @ v_VxQ.T
     index = _pair_index(n_f)[:, None, :, None] * v_VxQ.shape[0] + _pair_index(width)[None, :, None, :]
     return pairs.reshape(-1)[index.reshape(-1)].reshape(n_f * width, n_f * width)
 
@@ -227,7 +227,7 @@ def make_mlp_least_squares_hessian(
         readout_diagonal = (a * two_w_Q) @ a.T
         leading = []  # (θ_{<l−1}, θ_{<l−1}) blocks of deeper networks, added after assembly
 
-        # Diagonal blocks (Θ_l, Θ_l): Σ_q ã ãᵀ ⊗ V_q with V_q = 2w_q δ δᵀ (Gauss–Newton) + diag(d_q) (the activation term)
+        # Diagonal blocks (Θ_l, Θ_l): Σ_q ã ãᵀ ⊗ V_q with V_q = 2w_q δ δᵀ (Gauss–Newton) + diag(d_q) (activation term)
         # + K_q (layer l+1's activation term through z_{l+1} = a_l W_{l+1}: K_q = (σ' ⊙ W) diag(d_{l+1}) (σ' ⊙ W)ᵀ).
         # V_q is symmetric, so only its pairs j ≤ m are formed, as K_q = s_j s_m Σ_r W_jr W_mr d_r: one product.
         diagonal = []
@@ -237,7 +237,7 @@ def make_mlp_least_squares_hessian(
             if l + 1 < n_layers:
                 w_next = layers[l + 1]["w"]
                 v_VxQ = v_VxQ + slope[l][j] * slope[l][m] * ((w_next[j] * w_next[m]) @ d[l + 1])
-            diagonal.append(_symmetric_kronecker_sum(aug[l], v_VxQ, slope[l].shape[0], same_for_every_seed=l == 0))
+            diagonal.append(_symmetric_kronecker_sum(aug[l], v_VxQ, slope[l].shape[0], input_layer=l == 0))
 
         # The rest of the residual part, layer by layer. ∂z_l/∂θ = [g_l | ã_{l−1} ⊗ I] over θ_{≤l}, where
         # g_l = ∂z_l/∂θ_{<l} (``WxPxQ``); the Kronecker half is never materialised.

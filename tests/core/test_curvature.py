@@ -142,8 +142,8 @@ def test_symmetric_kronecker_sum_equals_the_full_sum_of_kronecker_products():
     v = v + jnp.swapaxes(v, 1, 2)
     j, m = np.triu_indices(4)
     expected = sum(np.kron(np.outer(a[q], a[q]), v[q]) for q in range(7))
-    for shared in (False, True):  # the product in either order
-        got = np.asarray(_symmetric_kronecker_sum(a.T, v[:, j, m].T, 4, same_for_every_seed=shared))
+    for input_layer in (False, True):  # the product in either order
+        got = np.asarray(_symmetric_kronecker_sum(a.T, v[:, j, m].T, 4, input_layer=input_layer))
         np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-13)
         np.testing.assert_array_equal(got, got.T)  # gathered from the pairs: symmetric to the last bit
 
