@@ -249,6 +249,7 @@ def make_mlp_least_squares_hessian(
             # g_l = σ'(z_{l−1}) ⊙ [g_{l−1} | ã_{l−2} ⊗ I] · W_l, the second half in closed form.
             prev_slope, prev_aug, w_l = slope[l - 1], aug[l - 1], layers[l]["w"]
             g_through = jnp.einsum("iq,ipq,ij->jpq", prev_slope, g, w_l)
+            sw_IxJxQ = prev_slope[:, None, :] * w_l[:, :, None]  # σ' ⊙ W per node (deeper networks only)
             aug_slope = kron_rows(prev_aug, prev_slope)  # (ã_{l−2} ⊗ σ'_{l−1}) per node
             # Product term z_l = a_{l−1} W_l: Σ_q (∂a_{l−1}/∂θ)_ip z̄_qj on W_l's rows.
             zbar = c_Q * delta[l]
@@ -262,7 +263,6 @@ def make_mlp_least_squares_hessian(
             own_start = starts[l - 1]  # offset of Θ_{l−1}
             cross_through = jnp.zeros((0, fan, width), theta.dtype)
             if own_start:
-                sw_IxJxQ = prev_slope[:, None, :] * w_l[:, :, None]
                 dg_through = d[l][:, None, :] * g_through
                 cross_through = jnp.einsum("jpq,iq->pij", dg_through, aug[l])
                 leading.append(jnp.einsum("jpq,jrq->pr", dg_through, g_through))
@@ -278,16 +278,16 @@ def make_mlp_least_squares_hessian(
             cross = jnp.concatenate([cross_through, cross_own], axis=0) + product
             upper[l] = upper[l] + cross.reshape(start, fan * width)
             if l + 1 < n_layers:  # the next layer needs g_l = [g_through | ã_{l−2} ⊗ (σ' ⊙ W_l)] in full
-                sw_JxIxQ = w_l.T[:, :, None] * prev_slope[None, :, :]
-                g_own = (prev_aug[None, :, None, :] * sw_JxIxQ[:, None, :, :]).reshape(width, -1, n_q)
-                g = jnp.concatenate([g_through, g_own], axis=1)
+                g_own = prev_aug[None, :, None, :] * jnp.swapaxes(sw_IxJxQ, 0, 1)[:, None, :, :]
+                g = jnp.concatenate([g_through, g_own.reshape(width, -1, n_q)], axis=1)
 
         # Read-out term N = a_L · θᴼ: Σ_q c_q ∂a_Lk/∂θ, through g_L and through Θ_L (diagonal in k).
         cs_KxQ = c_Q * slope[-1]
         through_last = []
         if n_layers > 1:  # g_L's columns: through the earlier layers, then Θ_{L−1}'s own (in factored form)
             # Σ_q ã_qm (σ' ⊙ W)_qik cs_qk = W_ik Σ_q (ã_qm σ'_qi) cs_qk: one product.
-            own_last = (aug_slope @ cs_KxQ.T).reshape(prev_aug.shape[0], -1, cs_KxQ.shape[0]) * layers[-1]["w"]
+            own_last = kron_rows(aug[-2], slope[-2]) @ cs_KxQ.T
+            own_last = own_last.reshape(aug[-2].shape[0], -1, cs_KxQ.shape[0]) * layers[-1]["w"]
             through_last = [jnp.einsum("kq,kpq->pk", cs_KxQ, g_through), own_last.reshape(-1, cs_KxQ.shape[0])]
         readout = jnp.concatenate([
             *through_last,
