@@ -222,8 +222,9 @@ def make_mlp_least_squares_hessian(
         jac = [kron_rows(aug[l], delta[l]) for l in range(n_layers)]
         sizes = [j.shape[0] for j in jac] + [out_K.size]
         starts = np.cumsum([0] + sizes)
-        upper = [None] + [(jnp.concatenate(jac[:l], axis=0) * two_w_Q) @ jac[l].T for l in range(1, n_layers)]
-        readout_column = (jnp.concatenate(jac, axis=0) * two_w_Q) @ a.T  # (θ_{≤L}, θᴼ), GN only
+        weighted_jac = jnp.concatenate(jac, axis=0) * two_w_Q  # 2w_q J, rows θ_{≤L}
+        upper = [None] + [weighted_jac[:starts[l]] @ jac[l].T for l in range(1, n_layers)]
+        readout_column = weighted_jac @ a.T  # (θ_{≤L}, θᴼ), GN only
         readout_diagonal = (a * two_w_Q) @ a.T
         leading = []  # (θ_{<l−1}, θ_{<l−1}) blocks of deeper networks, added after assembly
 
