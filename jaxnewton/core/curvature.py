@@ -112,13 +112,25 @@ def _symmetric_kronecker_sum(a_FxQ: jax.Array, v_VxQ: jax.Array, width: int, inp
     chunk's seeds share unless the inputs are drawn per seed (E5's Fourier features); XLA then folds the seeds into
     V's side of the product, and V as its left operand keeps its layout (the other order transposes V first: E3's
     Hessian 0.080 against 0.064 ms a seed; E5's 0.34 either way).
+
+    The block is gathered from the pairs by one index over all its (F · width)² entries while that index is at most
+    ``ONE_INDEX_MAX`` entries (E3's Hessian 0.130 ms a seed, against 0.141 by the two tables, one core); beyond,
+    by the two pair tables in turn (rows of a aᵀ, then of V) and one transpose, whose index arrays hold F² + width²
+    entries: the one index grows as the block does (969 GiB at width 600, built before anything ran). Either way
+    the values are the same bits.
     """
     n_f = a_FxQ.shape[0]
     i, k = np.triu_indices(n_f)
     outer_PxQ = a_FxQ[i] * a_FxQ[k]
     pairs = (v_VxQ @ outer_PxQ.T).T if input_layer else outer_PxQ @ v_VxQ.T
-    index = _pair_index(n_f)[:, None, :, None] * v_VxQ.shape[0] + _pair_index(width)[None, :, None, :]
-    return pairs.reshape(-1)[index.reshape(-1)].reshape(n_f * width, n_f * width)
+    if (n_f * width) ** 2 <= ONE_INDEX_MAX:
+        index = _pair_index(n_f)[:, None, :, None] * v_VxQ.shape[0] + _pair_index(width)[None, :, None, :]
+        return pairs.reshape(-1)[index.reshape(-1)].reshape(n_f * width, n_f * width)
+    full_FxFxWxW = pairs[_pair_index(n_f)][:, :, _pair_index(width)]
+    return jnp.swapaxes(full_FxFxWxW, 1, 2).reshape(n_f * width, n_f * width)
+
+
+ONE_INDEX_MAX = 1 << 22  # entries (32 MiB of int64) of the one-index gather in _symmetric_kronecker_sum
 
 
 def _pair_index(n: int) -> np.ndarray:

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from jax.flatten_util import ravel_pytree
 
-from jaxnewton.core import models
+from jaxnewton.core import curvature, models
 from jaxnewton.core.curvature import (_expand_diagonal, _layout_permutation, _symmetric_kronecker_sum,
                                      activation_derivatives, computed_once)
 from jaxnewton.core.models import fourier_features, make_mlp
@@ -146,6 +146,18 @@ def test_symmetric_kronecker_sum_equals_the_full_sum_of_kronecker_products():
         got = np.asarray(_symmetric_kronecker_sum(a.T, v[:, j, m].T, 4, input_layer=input_layer))
         np.testing.assert_allclose(got, expected, rtol=1e-14, atol=1e-13)
         np.testing.assert_array_equal(got, got.T)  # gathered from the pairs: symmetric to the last bit
+
+
+def test_symmetric_kronecker_sum_by_two_small_tables_gives_the_same_bits(monkeypatch):
+    # Past ONE_INDEX_MAX entries the block is gathered by the two pair tables (F² + width² indices, not (F·width)²).
+    a = jax.random.normal(jax.random.key(3), (9, 40), jnp.float64)
+    v = jax.random.normal(jax.random.key(4), (21, 40), jnp.float64)  # width 6: 21 pairs
+    for input_layer in (False, True):
+        one_index = np.asarray(_symmetric_kronecker_sum(a, v, 6, input_layer=input_layer))
+        with monkeypatch.context() as patch:
+            patch.setattr(curvature, "ONE_INDEX_MAX", 0)
+            two_tables = np.asarray(_symmetric_kronecker_sum(a, v, 6, input_layer=input_layer))
+        np.testing.assert_array_equal(two_tables, one_index)
 
 
 def test_structured_hessian_needs_an_mlp():
