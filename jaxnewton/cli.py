@@ -4,8 +4,9 @@ every registered optimiser). The config's type picks the study that runs it (``s
 ``--distributed`` makes this process one of several that share a seed sweep (``engine.distributed``).
 
 Bad input, a results folder that holds another run, and a file-system error end in one line on stderr and
-exit status 2; Ctrl-C ends with exit status 130 (rerun the same command to resume). ``--debug`` shows the
-traceback instead.
+exit status 2. SIGTERM or SIGHUP (a scheduler's preemption) and Ctrl-C stop the run at its next checkpoint
+(``engine.preempt``) with one line and exit status 75 (130 for Ctrl-C); rerun the same command to resume. ``--debug``
+shows the traceback instead.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from jaxnewton.engine import distributed
+from jaxnewton.engine import distributed, preempt
 from jaxnewton.engine.config import Config, ConfigBase, load_config, override
 from jaxnewton.engine.sweep import use_compilation_cache, use_every_core
 from jaxnewton.optim import registry
@@ -89,7 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         else:
             use_every_core()
         use_compilation_cache()
-        run_config(config, args.out or Path("results") / config.name, policy="clear" if args.force else "refuse")
+        with preempt.stop_at_checkpoints():
+            run_config(config, args.out or Path("results") / config.name, policy="clear" if args.force else "refuse")
+    except preempt.Stopped as stopped:
+        print(str(stopped), file=sys.stderr)
+        return stopped.status
     except KeyboardInterrupt:
         if args.debug:
             raise

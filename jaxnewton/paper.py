@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 from typing import Callable, Protocol
 
+from jaxnewton.engine import preempt
 from jaxnewton.engine.config import ConfigBase, Run
 from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import Log, write_json
@@ -158,6 +159,14 @@ def _side_by_side(pending: list[tuple[Run, ConfigBase]], results: Path, launch: 
                                                          for folder, (_, began, path, _) in running.items()))
             if running:
                 sleep(0.5)
+            stop = preempt.stop_requested()
+            if stop is not None and running:  # preempted: each run stops at its own next checkpoint, then so do we
+                log(f"[paper] {signal.Signals(stop).name}: stopping the runs side by side at their next checkpoints")
+                for process, *_ in running.values():
+                    process.send_signal(stop)
+                for process, *_ in running.values():
+                    process.wait()
+                preempt.checkpoint_reached("make paper's runs side by side")
     except BaseException:  # Ctrl-C reaches a process between its steps' compiled calls; kill it if that is long
         for process, *_ in running.values():
             process.send_signal(signal.SIGINT)

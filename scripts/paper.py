@@ -18,13 +18,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+from jaxnewton.engine import preempt
 from jaxnewton.engine.sweep import use_compilation_cache, use_every_core
 from jaxnewton.paper import run_one, run_paper
 from jaxnewton.report.table import update_readme
 from jaxnewton.studies.registry import ROWS
 
 
-def main() -> None:
+def main() -> int:
+    """``make paper``; a stop signal (a scheduler's SIGTERM, Ctrl-C) stops every run at its next checkpoint."""
+    with preempt.stop_at_checkpoints():
+        try:
+            paper()
+        except preempt.Stopped as stopped:
+            print(str(stopped), file=sys.stderr)
+            return stopped.status
+    return 0
+
+
+def paper() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="every run shrunk, into results/quick (a first look)")
     parser.add_argument("--force", action="store_true", help="rerun runs that are already complete")
@@ -69,4 +81,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

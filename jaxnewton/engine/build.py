@@ -24,7 +24,8 @@ from jaxnewton.core.problems import (Problem, grid_nodes, loss_factor, make_pinn
 from jaxnewton.engine.config import Config
 from jaxnewton.engine.io import Log
 from jaxnewton.engine.loop import Loop, RunState, make_context_loop
-from jaxnewton.engine.sweep import BatchFns, diagnose_batch, init_batch, run_checkpointed, save_state
+from jaxnewton.engine.sweep import (SEGMENT_SECONDS, BatchFns, diagnose_batch, init_batch, run_checkpointed,
+                                   save_state)
 from jaxnewton.optim import registry
 
 FOURIER_STREAM = 1  # B of seed s is drawn from fold_in(seed key, FOURIER_STREAM); θ₀ from the seed key itself
@@ -141,15 +142,16 @@ class BatchResult(NamedTuple):
 
 
 def run_rows(fns: BatchFns, theta0, context: Any, checkpoint: Path, max_steps: int, segment_steps: int,
-             label: str, log: Log, on_segment: Callable[[RunState], None] | None = None
-             ) -> tuple[RunState, Diagnostics, float]:
-    """Run rows (θ₀ with their contexts) to the end and diagnose them, resuming from and saving to ``checkpoint``.
+             label: str, log: Log, on_segment: Callable[[RunState], None] | None = None,
+             segment_seconds: float = SEGMENT_SECONDS) -> tuple[RunState, Diagnostics, float]:
+    """Run rows (θ₀ with their contexts) to the end and diagnose them, resuming from and saving to ``checkpoint``
+    (segments as in ``engine.sweep.run_checkpointed``).
 
     ``fns.diagnose`` must return ``Diagnostics``. Returns the final state, the diagnostics and the seconds
     spent (over every resumption).
     """
     state, start, extra = run_checkpointed(fns, init_batch(fns, theta0, context), checkpoint, max_steps,
-                                           segment_steps, label, log, on_segment)
+                                           segment_steps, label, log, on_segment, segment_seconds)
     if extra and set(Diagnostics._fields) <= set(extra):  # (a checkpoint of an older version lacks some: redo)
         diagnostics = Diagnostics(**{k: extra[k] for k in Diagnostics._fields})
     else:
@@ -169,5 +171,6 @@ def run_batch(experiment: Experiment, fns: BatchFns, seeds: np.ndarray, checkpoi
     theta0 = initial_points(experiment, seeds)
     context = jax.tree.map(np.asarray, experiment.contexts(seeds))
     state, diagnostics, seconds = run_rows(fns, theta0, context, checkpoint, config.max_steps,
-                                           config.segment_steps, f"  seeds {seeds[0]}–{seeds[-1]}", log, on_segment)
+                                           config.segment_steps, f"  seeds {seeds[0]}–{seeds[-1]}", log, on_segment,
+                                           config.segment_seconds)
     return BatchResult(seeds, np.asarray(theta0), context, state, diagnostics, seconds)

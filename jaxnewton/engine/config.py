@@ -46,6 +46,10 @@ class ConfigBase:
     """What every config dataclass shares: type checks on construction, ``to_dict``, ``hash``."""
 
     LARGE_INTS = ("n_seeds", "seed")  # integer fields allowed beyond int32 (their own checks bound them)
+    # Fields that say how a run is carried out, never what it computes (segments, the memory it may take): left out
+    # of the hash, so a resumed or moved run keeps its folder whatever they are (results are bitwise independent of
+    # them, tested).
+    OPERATIONAL = ("segment_steps", "segment_seconds", "memory_limit")
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):
@@ -72,10 +76,12 @@ class ConfigBase:
         """A short hash of the config, what it depends on and the package version: equal hashes mean equal runs.
 
         Fields at their default value are left out, so adding a field whose default keeps the old behaviour (the
-        rule for new fields) keeps every earlier run's hash, and its results folder stays valid.
+        rule for new fields) keeps every earlier run's hash, and its results folder stays valid; so are the
+        ``OPERATIONAL`` fields, whatever their value.
         """
         defaults = {f.name: f.default for f in dataclasses.fields(self) if f.default is not dataclasses.MISSING}
-        config = {k: v for k, v in self.to_dict().items() if k not in defaults or v != defaults[k]}
+        config = {k: v for k, v in self.to_dict().items()
+                  if k not in self.OPERATIONAL and (k not in defaults or v != defaults[k])}
         payload = json.dumps({"config": config, "version": __version__, **self.depends_on()}, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
@@ -142,7 +148,14 @@ class Config(ConfigBase):
       seed: root seed.
       seed_batch: seeds run together in one vmapped batch (and saved as one checkpoint).
       history_stride: loss and ||∇L|| are recorded every this many steps.
-      segment_steps: steps per compiled segment; progress is printed between segments.
+      segment_steps: steps per compiled segment at most; progress is printed and a checkpoint written between
+        segments.
+      segment_seconds: a segment's wall time at most, about: segments are sized by the measured step time
+        (``engine.sweep.next_segment``; 0: always ``segment_steps``). A stop signal ends the run at the next segment's
+        end (``engine.preempt``): keep it below your scheduler's grace period (30 s by default for Slurm and
+        Kubernetes) to lose nothing on preemption.
+      memory_limit: GiB the run may use (0: this machine's memory, or the accelerator's); a run whose estimate
+        (``engine.memory``) exceeds it is refused before anything compiles.
       divergence_factor: a loss above this times the initial loss counts as a blow-up.
       eig_rtol: an eigenvalue is near-zero when |λ| ≤ eig_rtol · max|λ|.
       spectrum: how the end points' Hessian spectrum is taken: ``"dense"`` (form H, every eigenvalue: exact, P ≲
@@ -191,6 +204,8 @@ class Config(ConfigBase):
     seed_batch: int = 100
     history_stride: int = 10
     segment_steps: int = 250
+    segment_seconds: float = 60.0
+    memory_limit: float = 0.0
     divergence_factor: float = 1e8
     eig_rtol: float = 1e-6
     spectrum: str = "dense"
@@ -271,6 +286,9 @@ class Config(ConfigBase):
                 "history_stride", self.history_stride,
                 f"a stride that records at most {MAX_HISTORY} steps per seed (raise it, or lower the caps)")
         require(self.segment_steps >= 1, "segment_steps", self.segment_steps, "an integer ≥ 1")
+        require(self.segment_seconds >= 0.0, "segment_seconds", self.segment_seconds,
+                "seconds ≥ 0 (0: segments of segment_steps whatever they take)")
+        require(self.memory_limit >= 0.0, "memory_limit", self.memory_limit, "GiB > 0, or 0 for this machine's memory")
         require(self.divergence_factor > 1.0, "divergence_factor", self.divergence_factor, "a factor > 1")
         require(0.0 < self.eig_rtol < 1.0, "eig_rtol", self.eig_rtol, "a relative tolerance in (0, 1)")
         require(self.spectrum in SPECTRA, "spectrum", self.spectrum, f"one of {list(SPECTRA)}")

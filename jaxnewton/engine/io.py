@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime
+import hashlib
 import io
 import json
 import math
@@ -172,8 +173,72 @@ def write_npz(path: Path, arrays: Mapping[str, np.ndarray]) -> None:
 
 def load_npz(path: Path) -> dict[str, np.ndarray]:
     """Load every array of an .npz written by ``write_npz``."""
-    with np.load(path, allow_pickle=False) as data:
+    with open(path, "rb") as f, np.load(f, allow_pickle=False) as data:  # the file closes even when np.load fails
         return {k: data[k] for k in data.files}
+
+
+CHECKSUM = "__sha256__"  # the key under which a checked .npz stores its digest
+
+
+def _digest(arrays: Mapping[str, np.ndarray], identity: str) -> str:
+    """SHA-256 over ``identity`` and every array's name, dtype, shape and bytes (keys sorted)."""
+    digest = hashlib.sha256(identity.encode())
+    for key in sorted(arrays):
+        value = np.ascontiguousarray(arrays[key])
+        digest.update(f"\0{key}\0{value.dtype.str}\0{value.shape}\0".encode())
+        digest.update(value.tobytes())
+    return digest.hexdigest()
+
+
+def _identity(path: Path, identity: str | None) -> str:
+    """What a checked file is: by default its folder's name and its own (``<config hash>/result_0003.npz``), so a
+    file swapped for another batch's, or copied from another config's checkpoints, fails its check."""
+    return identity if identity is not None else f"{Path(path).parent.name}/{Path(path).name}"
+
+
+def write_checked_npz(path: Path, arrays: Mapping[str, np.ndarray], identity: str | None = None) -> None:
+    """``write_npz`` plus the SHA-256 of the arrays and of what the file is (``identity``): for every file a run
+    reads back (checkpoints, finished batches, records), which ``read_checked_npz`` verifies."""
+    arrays = {k: np.asarray(v) for k, v in arrays.items()}
+    write_npz(path, {**arrays, CHECKSUM: np.asarray(_digest(arrays, _identity(path, identity)))})
+
+
+def read_checked_npz(path: Path, log: Log, identity: str | None = None) -> dict[str, np.ndarray] | None:
+    """The arrays ``write_checked_npz`` wrote to ``path``, or None when there is no file or it fails its check.
+
+    A file that does not load (cut short, zeroed, not an .npz), has no digest, or whose digest does not match
+    its arrays and ``identity`` (damaged, or another file's) is set aside (``set_aside``: renamed, never deleted)
+    with one line on ``log``; the caller recomputes its work from the last good state.
+    """
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        arrays = load_npz(path)
+        stored = str(arrays.pop(CHECKSUM)) if CHECKSUM in arrays else None
+        problem = ("it has no checksum" if stored is None
+                   else None if stored == _digest(arrays, _identity(path, identity))
+                   else "its checksum does not match (damaged, or another file's)")
+    except Exception as error:  # noqa: BLE001 - whatever a damaged file raises, it is a damaged file
+        problem = f"it does not load ({type(error).__name__}: {' '.join(str(error).split())[:80]})"
+    if problem is None:
+        return arrays
+    aside = set_aside(path)
+    log(f"warning: {path} failed its check ({problem}): set aside as {aside.name}; recomputing its work from the "
+        "last good state")
+    return None
+
+
+def set_aside(path: Path) -> Path:
+    """Rename ``path`` to ``.<name>.bad-<k>`` beside it (the first free k; hidden, so never part of a run's files
+    or manifest) and return the new path."""
+    path = Path(path)
+    k = 1
+    while path.with_name(f".{path.name}.bad-{k}").exists():
+        k += 1
+    aside = path.with_name(f".{path.name}.bad-{k}")
+    os.replace(path, aside)
+    return aside
 
 
 def write_config(out: Path, config: Any) -> None:

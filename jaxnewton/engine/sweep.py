@@ -48,7 +48,8 @@ import numpy as np
 from jax._src import xla_bridge
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
-from jaxnewton.engine.io import load_npz, write_npz
+from jaxnewton.engine import preempt
+from jaxnewton.engine.io import read_checked_npz, set_aside, write_checked_npz
 from jaxnewton.engine.loop import MAX_STEPS, RUNNING, STATUS, Loop, RunState
 
 CHUNK = 16  # seeds per vmapped chunk on CPU, and the smallest per-device batch
@@ -329,18 +330,45 @@ def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
     return jax.tree.map(scatter, state, sub)
 
 
-def advance_to_end(
-    fns: BatchFns, state: RunState, max_steps: int, segment_steps: int, after_segment: Callable[[RunState], None]
-) -> RunState:
-    """Advance in segments of ``segment_steps`` until no seed runs, calling ``after_segment`` after each.
+SEGMENT_SECONDS = 60.0  # a segment's wall time at most (about): a checkpoint and a progress line each
+FIRST_SEGMENT = 8  # steps of the first segment of a run whose step time is not known yet
+SEGMENT_GROWTH = 8  # a segment is at most this many times as long as the one before
 
-    ``after_segment`` is where a caller checkpoints and reports progress; the segment
-    bounds are steps, never part of any seed's trajectory.
+
+def next_segment(steps_done: int, seconds: float, segment_steps: int, segment_seconds: float) -> int:
+    """Steps of the next segment: at most ``segment_steps``, and about ``segment_seconds`` at the speed of the last
+    segment (``steps_done`` steps in ``seconds``; 0 before the first), growing at most ``SEGMENT_GROWTH``-fold.
+
+    The first segment's time includes compilation, so its speed is an underestimate and the next segment shorter
+    than needed; the growth limit keeps one fast segment (seeds finishing) from licensing a very long one.
+    """
+    if segment_seconds <= 0:
+        return segment_steps
+    if steps_done <= 0:
+        return min(segment_steps, FIRST_SEGMENT)
+    fits = int(segment_seconds * steps_done / max(seconds, 1e-9))
+    return max(1, min(segment_steps, fits, SEGMENT_GROWTH * steps_done))
+
+
+def advance_to_end(
+    fns: BatchFns, state: RunState, max_steps: int, segment_steps: int, after_segment: Callable[[RunState], None],
+    segment_seconds: float = 0.0,
+) -> RunState:
+    """Advance in segments until no seed runs, calling ``after_segment`` after each.
+
+    A segment is ``segment_steps`` steps, or (``segment_seconds`` > 0) fewer, sized by the measured speed to last
+    about ``segment_seconds`` (``next_segment``). ``after_segment`` is where a caller checkpoints and reports
+    progress; the segment bounds are steps, never part of any seed's trajectory (on CPU a seed's iterates are
+    bitwise the same for any segment lengths, tested).
     """
     state = jax.tree.map(np.asarray, state)
+    done, seconds = 0, 0.0
     while (state.status == RUNNING).any():
         now = int(np.max(state.steps[state.status == RUNNING]))
-        state = advance_running(fns, state, min(now + segment_steps, max_steps))
+        until = min(now + next_segment(done, seconds, segment_steps, segment_seconds), max_steps)
+        tic = time.perf_counter()
+        state = advance_running(fns, state, until)
+        done, seconds = until - now, time.perf_counter() - tic
         after_segment(state)
     return state
 
@@ -355,21 +383,24 @@ class Checkpointed(NamedTuple):
 
 def run_checkpointed(fns: BatchFns, state: RunState, checkpoint: Path, max_steps: int, segment_steps: int,
                      label: str, log: Callable[[str], None],
-                     on_segment: Callable[[RunState], None] | None = None) -> Checkpointed:
-    """Resume ``state`` from ``checkpoint`` if it exists, then advance to the end, checkpointing every segment.
+                     on_segment: Callable[[RunState], None] | None = None,
+                     segment_seconds: float = SEGMENT_SECONDS) -> Checkpointed:
+    """Resume ``state`` from ``checkpoint`` if a good one exists, then advance to the end, checkpointing every
+    segment; a stop signal (``engine.preempt``) ends the run right after a checkpoint.
 
     Args:
       fns, state: the batch functions and the batch's fresh state (the template of the checkpoint).
-      checkpoint: the .npz to resume from and save to.
-      max_steps, segment_steps: as in ``advance_to_end``.
+      checkpoint: the .npz to resume from and save to (``save_state``, ``load_state``).
+      max_steps, segment_steps, segment_seconds: as in ``advance_to_end``.
       label: the start of this batch's progress lines.
       log: where progress lines go.
       on_segment: called with the state after every saved segment (progress displays).
     """
     seconds, extra = 0.0, {}
-    if checkpoint.exists():
-        state, seconds, extra = load_state(checkpoint, state)
-        log(f"{label}: resumed from {checkpoint.name} at step {int(np.max(state.steps))}")
+    resumed = load_state(checkpoint, state, log)
+    if resumed is not None:
+        state, seconds, extra = resumed
+        log(f"{label}: resumed at step {int(np.max(state.steps))}")
     start = time.perf_counter() - seconds
 
     def after_segment(s: RunState) -> None:
@@ -378,8 +409,10 @@ def run_checkpointed(fns: BatchFns, state: RunState, checkpoint: Path, max_steps
             f"{time.perf_counter() - start:.1f} s")
         if on_segment is not None:
             on_segment(s)
+        preempt.checkpoint_reached(f"{label.strip()}, step {int(np.max(s.steps))}")
 
-    return Checkpointed(advance_to_end(fns, state, max_steps, segment_steps, after_segment), start, extra)
+    return Checkpointed(advance_to_end(fns, state, max_steps, segment_steps, after_segment, segment_seconds), start,
+                        extra)
 
 
 def status_counts(state: RunState) -> str:
@@ -388,27 +421,54 @@ def status_counts(state: RunState) -> str:
     return ", ".join(f"{name} {counts[i]}" for i, name in enumerate(STATUS))
 
 
+def previous_checkpoint(path: Path) -> Path:
+    """Where ``save_state`` keeps the checkpoint before the latest: ``<stem>.prev.npz``."""
+    return Path(path).with_name(f"{Path(path).stem}.prev.npz")
+
+
 def save_state(path: Path, state: RunState, seconds: float, extra: dict[str, Any] | None = None) -> None:
-    """Checkpoint a batch's RunState (host arrays), its elapsed seconds and named extra arrays, atomically."""
+    """Checkpoint a batch's RunState (host arrays), its elapsed seconds and named extra arrays, atomically and
+    checked (``io.write_checked_npz``); the checkpoint it replaces is kept as ``previous_checkpoint(path)``, so a
+    damaged latest one costs one segment, not the run."""
     arrays = {f"state_{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree.leaves(state))}
     arrays["seconds"] = np.asarray(seconds)
     arrays.update({f"extra_{k}": np.asarray(v) for k, v in (extra or {}).items()})
-    write_npz(path, arrays)
+    if path.exists():
+        os.replace(path, previous_checkpoint(path))
+    write_checked_npz(path, arrays, _checkpoint_identity(path))
 
 
-def load_state(path: Path, template: RunState) -> tuple[RunState, float, dict[str, np.ndarray]]:
-    """Read what ``save_state`` wrote; ``template`` (the fresh state of the same batch) checks the shapes.
+def _checkpoint_identity(path: Path) -> str:
+    """The latest and the previous checkpoint of a batch are the same kind of file: one identity for both."""
+    return f"{Path(path).parent.name}/{Path(path).name}"
 
-    Raises:
-      ValueError: when the checkpoint belongs to another batch shape or state layout.
+
+def load_state(path: Path, template: RunState, log: Callable[[str], None]
+               ) -> tuple[RunState, float, dict[str, np.ndarray]] | None:
+    """The latest good checkpoint ``save_state`` wrote at ``path`` (else the one before it), or None for none.
+
+    A checkpoint that fails to load, fails its checksum, or does not match ``template`` (the fresh state of the
+    same batch: another batch's shape or layout) is set aside with one line on ``log`` (``io.read_checked_npz``).
     """
-    data = load_npz(path)
-    leaves, treedef = jax.tree.flatten(template)
-    restored = [np.asarray(data.get(f"state_{i}")) for i in range(len(leaves))]
-    if any(r.shape != np.shape(t) or r.dtype != np.asarray(t).dtype for r, t in zip(restored, leaves)):
-        raise ValueError(f"checkpoint {path} does not match this config's state; delete it to start over")
-    extra = {k[len("extra_"):]: v for k, v in data.items() if k.startswith("extra_")}
-    return jax.tree.unflatten(treedef, restored), float(data["seconds"]), extra
+    for candidate in (path, previous_checkpoint(path)):
+        data = read_checked_npz(candidate, log, _checkpoint_identity(path))
+        if data is None:
+            continue
+        leaves, treedef = jax.tree.flatten(template)
+        restored = [np.asarray(data.get(f"state_{i}")) for i in range(len(leaves))]
+        if any(r.shape != np.shape(t) or r.dtype != np.asarray(t).dtype for r, t in zip(restored, leaves)) \
+                or "seconds" not in data:
+            log(f"warning: {candidate} does not match this batch's state: set aside as {set_aside(candidate).name}")
+            continue
+        extra = {k[len("extra_"):]: v for k, v in data.items() if k.startswith("extra_")}
+        return jax.tree.unflatten(treedef, restored), float(data["seconds"]), extra
+    return None
+
+
+def discard_checkpoints(path: Path) -> None:
+    """Remove a finished batch's checkpoint and the one before it (its result holds everything still needed)."""
+    for candidate in (path, previous_checkpoint(path)):
+        candidate.unlink(missing_ok=True)
 
 
 def diagnose_batch(fns: BatchFns, theta_SxP, context: Any = ()):

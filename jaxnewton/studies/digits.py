@@ -29,8 +29,9 @@ from jax.flatten_util import ravel_pytree
 from jaxnewton.version import __version__
 from jaxnewton.core.models import ACTIVATIONS, make_mlp_classifier
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,
-                                 write_summary)
+from jaxnewton.engine import preempt
+from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, read_checked_npz, write_checked_npz, write_csv,
+                                 write_npz, write_summary)
 from jaxnewton.engine.loop import STATUS, make_loop
 from jaxnewton.engine.sweep import map_rows
 from jaxnewton.optim.quasi_newton import lbfgs_gss
@@ -312,8 +313,9 @@ def set_barriers(study: Setup, find: Callable, thetas_KxP: np.ndarray, pairs: np
     chunks = []
     for start in range(0, len(pairs), c.pair_batch):
         path = checkpoint / f"barriers_{label}_{start}.npz"
-        if path.exists():
-            chunks.append(load_npz(path))
+        done = read_checked_npz(path, log)
+        if done is not None:
+            chunks.append(done)
             continue
         chunk = pairs[start: start + c.pair_batch]
         # The last chunk is padded with copies of its last pair: every chunk has one shape, one compile.
@@ -324,7 +326,8 @@ def set_barriers(study: Setup, find: Callable, thetas_KxP: np.ndarray, pairs: np
             ("straight", result.straight.height), ("straight_above", result.straight.above),
             ("height", result.optimised.height), ("above", result.optimised.above),
             ("objective_start", result.objective[:, 0]), ("objective_end", result.objective[:, -1]))}
-        write_npz(path, arrays)
+        write_checked_npz(path, arrays)
+        preempt.checkpoint_reached(f"{label}, pairs {start + len(chunk)}/{len(pairs)}")
         chunks.append(arrays)
         log(f"  {label}: pairs {start + len(chunk)}/{len(pairs)}, median optimised barrier "
             f"{np.median(arrays['height']):.3g}, {time.perf_counter() - t0:.1f} s")
@@ -333,12 +336,14 @@ def set_barriers(study: Setup, find: Callable, thetas_KxP: np.ndarray, pairs: np
 
 def _training(study: Setup, name: str, checkpoint: Path, log: Log) -> Training:
     path = checkpoint / f"train_{name}.npz"
-    if path.exists():
+    done = read_checked_npz(path, log)
+    if done is not None:
         log(f"  {name}: reusing the finished training in {path}")
-        return Training(**load_npz(path))
+        return Training(**done)
     t0 = time.perf_counter()
     training = (train_lbfgs_gss if name == "lbfgs_gss" else train_sgd)(study, log)
-    write_npz(path, training._asdict())
+    write_checked_npz(path, training._asdict())
+    preempt.checkpoint_reached(f"{name}'s training")
     log(f"  {name}: trained {study.config.n_starts} starts in {time.perf_counter() - t0:.1f} s")
     return training
 

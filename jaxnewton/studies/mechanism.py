@@ -44,7 +44,8 @@ from jaxnewton.core.linalg import symmetric_eigvals
 from jaxnewton.core.stats import proportion
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.config import MAX_STEPS, BasedConfig, Run, base_config, require
-from jaxnewton.engine.io import Log, Progress, load_npz, write_csv, write_npz, write_summary
+from jaxnewton.engine import preempt
+from jaxnewton.engine.io import Log, Progress, read_checked_npz, write_checked_npz, write_csv, write_summary
 from jaxnewton.engine.loop import RUNNING, STATUS
 from jaxnewton.engine.outcomes import AT_TRIVIAL, CAPPED_TRIVIAL, TRIVIAL, classify
 from jaxnewton.engine.sweep import advance_running, diagnose_batch, init_batch, make_batch_fns, seed_mesh_for
@@ -270,13 +271,16 @@ def run(config: MechanismConfig, out_dir: Path | str, log: Log = print, progress
             progress((i + fraction) / n, f"{optimizer}: {text}")
 
         path = out / f"{optimizer}.npz"
-        record = load_npz(path) if path.exists() else {}  # this config's own (the folder is claimed for it)
+        # This config's own (the folder is claimed for it; the identity ties the file to the config and optimiser).
+        record = read_checked_npz(path, log, f"{config.hash()}/{optimizer}") or {}
         if RECORDED <= set(record):
             records[optimizer] = record
             log(f"[{config.name}] {optimizer}: read back from {path.name}")
         else:  # not run yet, or recorded by a version that kept less
             records[optimizer] = follow(config, optimizer, eigvals, measures, log, sub if progress else None)
-            write_npz(path, {k: v for k, v in records[optimizer].items() if k != "theta"})
+            write_checked_npz(path, {k: v for k, v in records[optimizer].items() if k != "theta"},
+                              f"{config.hash()}/{optimizer}")
+            preempt.checkpoint_reached(f"{optimizer}'s record")
         summaries[optimizer] = optimizer_summary(records[optimizer])
     summary = {
         "experiment": config.name,

@@ -35,8 +35,9 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.core.stats import wilson_interval
 from jaxnewton.engine.config import ConfigBase, Run, require
-from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, load_npz, write_csv, write_npz,
-                                 write_summary)
+from jaxnewton.engine import preempt
+from jaxnewton.engine.io import (Log, Progress, checkpoint_dir, read_checked_npz, write_checked_npz, write_csv,
+                                 write_npz, write_summary)
 from jaxnewton.report.figures import save
 from jaxnewton.report.table import NOT_RUN_CELLS, Cells, Figure, Row, Summary
 
@@ -248,8 +249,8 @@ def run(config: RandomHessiansConfig, out_dir: Path | str, log: Log = print, pro
                        np.zeros(HIST_BINS))
     large_done, small = 0, {}
     seconds = 0.0
-    if checkpoint.exists():
-        saved = load_npz(checkpoint)
+    saved = read_checked_npz(checkpoint, log)
+    if saved is not None:
         state = LargeState(*(saved[k] for k in LargeState._fields))
         large_done, seconds = int(saved["large_done"]), float(saved["seconds"])
         small = {int(m): (int(pd), int(nd)) for m, pd, nd in saved["small"]}
@@ -260,10 +261,11 @@ def run(config: RandomHessiansConfig, out_dir: Path | str, log: Log = print, pro
     def save(force: bool = False) -> None:
         nonlocal last_save
         if force or time.perf_counter() - last_save > SAVE_EVERY_S:
-            write_npz(checkpoint, {**state._asdict(), "large_done": large_done,
-                                   "seconds": time.perf_counter() - start,
-                                   "small": np.array([[m, *small[m]] for m in small], np.int64).reshape(-1, 3)})
+            write_checked_npz(checkpoint, {**state._asdict(), "large_done": large_done,
+                                           "seconds": time.perf_counter() - start,
+                                           "small": np.array([[m, *small[m]] for m in small], np.int64).reshape(-1, 3)})
             last_save = time.perf_counter()
+            preempt.checkpoint_reached(f"{large_done}/{N} large matrices")
 
     def report(text: str) -> None:
         done = (min(large_done, S) * cost(n, True) + max(large_done - S, 0) * cost(n)

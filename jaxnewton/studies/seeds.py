@@ -20,14 +20,15 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.stats import proportion, wilson_interval
-from jaxnewton.engine import distributed
+from jaxnewton.engine import distributed, memory
 from jaxnewton.engine.build import (ERROR_REFINEMENT, BatchResult, Experiment, build, make_problem_for,
                                     run_batch)
 from jaxnewton.engine.config import Config, Run
-from jaxnewton.engine.io import Log, Progress, RowWriter, checkpoint_dir, load_npz, write_npz, write_summary
+from jaxnewton.engine.io import (Log, Progress, RowWriter, checkpoint_dir, read_checked_npz, write_checked_npz,
+                                write_summary)
 from jaxnewton.engine.loop import RUNNING, STATUS, STATUS_MESSAGES, RunState
 from jaxnewton.engine.outcomes import TRIVIAL, classify, kind
-from jaxnewton.engine.sweep import make_batch_fns, seed_mesh_for
+from jaxnewton.engine.sweep import discard_checkpoints, make_batch_fns, seed_mesh_for
 from jaxnewton.optim import registry
 from jaxnewton.report.figures import fields_grid, outcome_colour, outcome_legend, save
 from jaxnewton.report.table import NOT_RUN, NOT_RUN_CELLS, Cells, Figure, Row, Summary
@@ -67,6 +68,7 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
     experiment = build(config)
     size, n_batches = config.batch_size, -(-config.n_seeds // config.batch_size)
     uneven = registry.counts_krylov(config)  # a Krylov solve a step: each seed runs its own loop (engine.sweep)
+    memory.check(config, experiment.problem.n_params, log)  # before anything compiles: refuse what cannot fit
     fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(size, uneven), uneven=uneven)
     settings = registry.get(config.solver).settings(config)
     log(f"[{config.name}] {config.n_seeds} seeds, {experiment.problem.n_params} parameters, "
@@ -76,7 +78,7 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
     distributed.barrier("claimed")  # process 0 has claimed the folder (engine.distributed)
     ckpt_dir = checkpoint_dir(out, config.hash())  # after the barrier: nothing is written before the claim
     for b in distributed.mine(n_batches):
-        if _result_path(ckpt_dir, b).exists():
+        if read_checked_npz(_result_path(ckpt_dir, b), log) is not None:  # finished, and its file checks out
             continue
         log(f"batch {b + 1}/{n_batches}")
 
@@ -86,8 +88,8 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
 
         seeds = np.arange(b * size, min((b + 1) * size, config.n_seeds))
         part = run_batch(experiment, fns, seeds, ckpt_dir / f"batch_{b:04d}.npz", log, on_segment if progress else None)
-        write_npz(_result_path(ckpt_dir, b), batch_record(config, part))
-        (ckpt_dir / f"batch_{b:04d}.npz").unlink(missing_ok=True)  # the result holds everything still needed
+        write_checked_npz(_result_path(ckpt_dir, b), batch_record(config, part))
+        discard_checkpoints(ckpt_dir / f"batch_{b:04d}.npz")  # the result holds everything still needed
     distributed.barrier("batches done")
     if distributed.index() != 0:
         return {}  # process 0 writes the folder from every process's batches
@@ -135,7 +137,10 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
                                *(("krylov_iterations", "krylov_unsolved_steps") if krylov else ()))}
     figure_arrays, figure_rows, seconds = {}, [], 0.0
     for path in results:
-        r = load_npz(path)
+        r = read_checked_npz(path, log)
+        if r is None:  # checked when its batch was skipped: damaged since (or another process's was never written)
+            raise ValueError(f"{path} is missing or failed its check after the batches were done: rerun the same "
+                             "command to recompute it")
         seconds += float(r["seconds"])
         rows = [
             {
