@@ -45,6 +45,9 @@ class Optimizer(NamedTuple):
       gauss_newton: it uses the Gauss–Newton matrix 2s JᵀWJ of a least-squares problem, not the Hessian.
       in_all: one of ``--optimizers all`` (E9's comparison); the second-order family of ``optim.globalised``
         runs by name in its own comparison (``make compare-second-order``).
+      forms_hessian: its step forms a P × P curvature matrix (unless ``linear_solver=krylov``): what
+        ``engine.memory`` counts per seed in flight.
+      dense_state: it keeps a P × P matrix per seed in its state (BFGS's inverse Hessian, SR1's B).
     """
 
     name: str
@@ -59,6 +62,8 @@ class Optimizer(NamedTuple):
     inverse_hessian: Callable[[Any], jax.Array] | None = None
     gauss_newton: bool = False
     in_all: bool = True
+    forms_hessian: bool = False
+    dense_state: bool = False
 
     def settings(self, config: Any) -> str:
         """Its settings in words (``describe``, or ``field=value`` of each hyperparameter)."""
@@ -141,14 +146,14 @@ register(Optimizer("newton", "damped Newton",
                    lambda loss, h, c: damped_newton(loss, c.eta, c.eps, h, c.linear_solver, c.krylov_rtol,
                                                     c.krylov_max_iter),
                    ("eta", "eps", "linear_solver", "krylov_rtol", "krylov_max_iter"),
-                   lambda c: _shift(c) + (f" MINRES to {c.krylov_rtol:g}" if c.linear_solver == "krylov" else "")))
+                   lambda c: _shift(c) + (f" MINRES to {c.krylov_rtol:g}" if c.linear_solver == "krylov" else ""), forms_hessian=True))
 register(Optimizer("sfn", "saddle-free Newton",
                    lambda loss, h, c: saddle_free_newton(loss, c.eta, c.eps, h, c.linear_solver, c.krylov_max_iter),
                    ("eta", "eps", "linear_solver", "krylov_max_iter"),
                    lambda c: _shift(c) + (f" Lanczos {c.krylov_max_iter or 'P'} steps" if c.linear_solver == "krylov"
-                                          else "")))
+                                          else ""), forms_hessian=True))
 register(Optimizer("bfgs", "BFGS", lambda loss, h, c: bfgs(loss), (), lambda c: "zoom line search",
-                   quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian))
+                   quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, dense_state=True))
 register(Optimizer("lbfgs", "L-BFGS", lambda loss, h, c: lbfgs(loss, c.memory), ("memory",),
                    lambda c: f"memory {c.memory}, zoom line search", quasi_newton=True))
 register(Optimizer("lbfgs_gss", "L-BFGS-GSS", lambda loss, h, c: lbfgs_gss(loss, c.memory, c.gss_evals),
@@ -161,42 +166,44 @@ register(Optimizer("gd", "gradient descent", lambda loss, h, c: gradient_descent
                    ("gd_learning_rate",), lambda c: f"α={c.gd_learning_rate}", cap="first_order_max_steps"))
 register(Optimizer("bfgs_fixed", "BFGS at a fixed step", lambda loss, h, c: bfgs_fixed_step(c.eta, guarded=True),
                    ("eta",), lambda c: f"fixed step η={c.eta}", quasi_newton=True, refuses_bad_pairs=True,
-                   ablation=True, inverse_hessian=bfgs_inverse_hessian))
+                   ablation=True, inverse_hessian=bfgs_inverse_hessian, dense_state=True))
 register(Optimizer("bfgs_fixed_unguarded", "BFGS at a fixed step without its curvature safeguard",
                    lambda loss, h, c: bfgs_fixed_step(c.eta, guarded=False), ("eta",),
                    lambda c: f"fixed step η={c.eta}, no curvature safeguard", quasi_newton=True, ablation=True,
-                   inverse_hessian=bfgs_inverse_hessian))
+                   inverse_hessian=bfgs_inverse_hessian, dense_state=True))
 
 # The second-order family as practitioners run it (optim.globalised): not in ``all``; make compare-second-order.
 register(Optimizer("gauss_newton", "Gauss–Newton", lambda loss, g, c: gauss_newton(loss, g, c.eta, c.eps),
-                   ("eta", "eps"), _shift, gauss_newton=True, in_all=False))
+                   ("eta", "eps"), _shift, gauss_newton=True, in_all=False, forms_hessian=True))
 register(Optimizer("lm", "Levenberg–Marquardt", lambda loss, g, c: levenberg_marquardt(loss, g, c.eps), ("eps",),
-                   lambda c: f"λ₀ = ε = {c.eps}, ×10 / ÷10", gauss_newton=True, in_all=False))
+                   lambda c: f"λ₀ = ε = {c.eps}, ×10 / ÷10", gauss_newton=True, in_all=False, forms_hessian=True))
 register(Optimizer("trust_region", "trust-region Newton (Moré–Sorensen)",
                    lambda loss, h, c: trust_region_newton(loss, h, c.trust_radius), ("trust_radius",),
-                   lambda c: f"Δ₀ = {c.trust_radius}", in_all=False))
+                   lambda c: f"Δ₀ = {c.trust_radius}", in_all=False, forms_hessian=True))
 register(Optimizer("cubic", "adaptive cubic regularisation", lambda loss, h, c: cubic_regularisation(loss, h, c.cubic_sigma),
-                   ("cubic_sigma",), lambda c: f"σ₀ = {c.cubic_sigma}", in_all=False))
+                   ("cubic_sigma",), lambda c: f"σ₀ = {c.cubic_sigma}", in_all=False, forms_hessian=True))
 register(Optimizer("sr1", "SR1 in a trust region", lambda loss, h, c: sr1_trust_region(loss, c.trust_radius),
-                   ("trust_radius",), lambda c: f"Δ₀ = {c.trust_radius}", in_all=False))
+                   ("trust_radius",), lambda c: f"Δ₀ = {c.trust_radius}", in_all=False, dense_state=True))
 register(Optimizer("newton_ls", "damped Newton direction with an Armijo line search",
                    lambda loss, h, c: newton_line_search(loss, h, c.eps), ("eps",),
-                   lambda c: f"ε = {c.eps}, backtracking from t = 1", in_all=False))
+                   lambda c: f"ε = {c.eps}, backtracking from t = 1", in_all=False, forms_hessian=True))
 register(Optimizer("newton_monotone", "damped Newton, never raising the loss",
                    lambda loss, h, c: newton_monotone(loss, h, c.eta, c.eps), ("eta", "eps"),
-                   lambda c: _shift(c) + ", step halved from η while L would rise", in_all=False))
+                   lambda c: _shift(c) + ", step halved from η while L would rise", in_all=False, forms_hessian=True))
 
 # The mechanism variants (why does BFGS escape?): BFGS given the exact Hessian, at θ₀ or every k steps.
 register(Optimizer("bfgs_hessian_start", "BFGS from the exact Hessian at θ₀, shifted positive definite",
                    lambda loss, h, c: bfgs_exact(loss, h, c.eps), ("eps",),
                    lambda c: f"H₀ = (∇²L + τI)⁻¹, λ_min ≥ ε = {c.eps}, zoom line search", quasi_newton=True,
-                   refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, in_all=False))
+                   refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, in_all=False, forms_hessian=True,
+                   dense_state=True))
 register(Optimizer("bfgs_indefinite_start", "BFGS from the paper's indefinite (∇²L + εI) at θ₀, fixed step",
                    lambda loss, h, c: bfgs_exact(loss, h, c.eps, shift=False, eta=c.eta), ("eta", "eps"),
                    lambda c: f"H₀ = (∇²L + εI)⁻¹, fixed step η={c.eta}, every pair used", quasi_newton=True,
-                   inverse_hessian=bfgs_inverse_hessian, in_all=False))
+                   inverse_hessian=bfgs_inverse_hessian, in_all=False, forms_hessian=True, dense_state=True))
 for _k in (1, 10, 100):
     register(Optimizer(f"bfgs_reset_{_k}", f"BFGS reset to the shifted exact Hessian every {_k} steps",
                        lambda loss, h, c, k=_k: bfgs_exact(loss, h, c.eps, reset_every=k), ("eps",),
                        lambda c, k=_k: f"H = (∇²L + τI)⁻¹ every {k} steps, λ_min ≥ ε = {c.eps}, zoom line search",
-                       quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, in_all=False))
+                       quasi_newton=True, refuses_bad_pairs=True, inverse_hessian=bfgs_inverse_hessian, in_all=False,
+                       forms_hessian=True, dense_state=True))
