@@ -143,6 +143,8 @@ def regression(model: Any, x, v, *, params: Any = None, init: Callable[[jax.Arra
     Returns:
       A ``Problem`` for ``sweep``.
     """
+    if init is not None and not callable(init):
+        raise TypeError(f"regression: init must be a function key -> params, not {type(init).__name__}")
     x = np.asarray(x, np.float64)
     adapted = from_flax(model, x if x.ndim == 2 else x[:, None])
     if adapted is not None:

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from jaxnewton.core.problems import Problem, gauss_newton_matrix, loss_factor, quadrature_weights
@@ -82,7 +83,9 @@ def make_external_regression(apply: Apply, params: Any, x_QxD: jax.Array, v_Q: j
       loss_reduction: ``core.problems.LOSS_REDUCTIONS``; ``weights_Q`` replaces its weights when given.
 
     Raises:
-      ValueError: a read-out that cannot be found or is not linear, or shapes that do not fit (naming them).
+      ValueError: a read-out that cannot be found or is not linear, shapes that do not fit, non-finite data, or an
+        ``init`` whose parameters do not match ``params`` (naming them).
+      TypeError: an ``init`` that is not callable.
     """
     x_QxD = jnp.asarray(x_QxD, jnp.float64)
     if x_QxD.ndim == 1:
@@ -90,6 +93,20 @@ def make_external_regression(apply: Apply, params: Any, x_QxD: jax.Array, v_Q: j
     v_Q = jnp.asarray(v_Q, jnp.float64)
     if x_QxD.ndim != 2 or v_Q.shape != (x_QxD.shape[0],):
         raise ValueError(f"x has shape {x_QxD.shape} and v {v_Q.shape}: pass x as (Q, D) (or (Q,)) and v as (Q,)")
+    for name, data in (("x", x_QxD), ("v", v_Q), ("weights", weights_Q)):
+        bad = 0 if data is None else int(np.sum(~np.isfinite(np.asarray(data, np.float64))))
+        if bad:
+            raise ValueError(f"{name} holds {bad} non-finite value(s) (NaN or inf): drop or fill those nodes first")
+    if init is not None:
+        if not callable(init):
+            raise TypeError(f"init must be a function key -> params, not {type(init).__name__}")
+        drawn = jax.eval_shape(init, jax.random.key(0))
+        got, want = jax.tree.structure(drawn), jax.tree.structure(params)
+        shapes = [jnp.shape(a) for a in jax.tree.leaves(drawn)], [jnp.shape(a) for a in jax.tree.leaves(params)]
+        if got != want or shapes[0] != shapes[1]:
+            raise ValueError(f"init(key) returns parameters of another structure or shape than params "
+                             f"({got.num_leaves} leaves {shapes[0]} against {want.num_leaves} {shapes[1]}): make "
+                             "init build the model's own parameter pytree")
     params = jax.tree.map(lambda a: jnp.asarray(a, jnp.float64), params)
     theta0, unravel = ravel_pytree(params)
     n_q = x_QxD.shape[0]

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,64 @@ def test_two_processes_write_the_folder_a_single_process_writes(tmp_path):
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
     assert (tmp_path / "two" / "runs.csv").read_text() == (tmp_path / "one" / "runs.csv").read_text()
     assert (tmp_path / "two" / "manifest.json").exists()
+
+
+# The CLI, killed (SIGKILL) by itself right after its first segment checkpoint (a preempted host).
+KILLED_AFTER_FIRST_CHECKPOINT = """
+import os, signal, sys
+rename = os.replace
+def replace(src, dst, *args, **kwargs):
+    rename(src, dst, *args, **kwargs)
+    if os.path.basename(str(dst)).startswith("batch_"):
+        os.kill(os.getpid(), signal.SIGKILL)
+os.replace = replace
+from jaxnewton.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def start_two(out, port, first=None, second=None):
+    """Processes 0 and 1 of the sweep into ``out``; each runs ``python -c <script>`` instead of the CLI if given."""
+    def command(script):
+        return [sys.executable, "-c", script, *COMMAND[3:]] if script else COMMAND
+
+    return [subprocess.Popen([*command(script), "--distributed", "--out", str(out)], cwd=ROOT,
+                             env=environment(JAXNEWTON_COORDINATOR=f"127.0.0.1:{port}", JAXNEWTON_NUM_PROCESSES="2",
+                                             JAXNEWTON_PROCESS_ID=str(i)),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for i, script in enumerate((first, second))]
+
+
+@pytest.mark.slow
+def test_one_process_killed_midway_then_both_rerun_equal_one_process(tmp_path):
+    processes = start_two(tmp_path / "two", free_port(), second=KILLED_AFTER_FIRST_CHECKPOINT)
+    processes[1].communicate(timeout=600)
+    assert processes[1].returncode == -9
+    time.sleep(2)
+    processes[0].kill()  # the scheduler ends the job's other process too
+    processes[0].communicate(timeout=60)
+    assert any(p.name.startswith("batch_0001") for p in (tmp_path / "two" / "checkpoints").rglob("*.npz"))
+    processes = start_two(tmp_path / "two", free_port())
+    logs = [p.communicate(timeout=600)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], logs
+    assert "resumed at step" in logs[1], logs[1]
+    run_config(override(load_config("mlp_tanh", smoke=True), SETTINGS), tmp_path / "one", log=lambda _: None)
+    with np.load(tmp_path / "two" / "arrays.npz") as a, np.load(tmp_path / "one" / "arrays.npz") as b:
+        assert sorted(a.files) == sorted(b.files)
+        for key in a.files:
+            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
+    assert (tmp_path / "two" / "runs.csv").read_text() == (tmp_path / "one" / "runs.csv").read_text()
+
+
+def test_a_process_that_cannot_reach_the_coordinator_gets_one_line_within_the_timeout(tmp_path):
+    start = time.monotonic()
+    done = subprocess.run([*COMMAND, "--distributed", "--out", str(tmp_path)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300,
+                          env=environment(JAXNEWTON_COORDINATOR=f"127.0.0.1:{free_port()}", JAXNEWTON_NUM_PROCESSES="2",
+                                          JAXNEWTON_PROCESS_ID="1", JAXNEWTON_DISTRIBUTED_TIMEOUT="3"))
+    assert done.returncode == 2 and time.monotonic() - start < 3 + 60
+    assert done.stderr.startswith("error: --distributed: cannot reach the coordinator at 127.0.0.1:")
+    assert "within 3 s" in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_distributed_needs_all_three_variables_or_none(tmp_path):
