@@ -150,14 +150,19 @@ def cubic_subproblem(lam_P: jax.Array, c_P: jax.Array, sigma: jax.Array) -> jax.
 
 
 class MinresResult(NamedTuple):
-    """x ≈ A⁻¹b, the iterations taken and the final relative residual estimate ||b − Ax|| / ||b||."""
+    """x ≈ A⁻¹b, the iterations taken and the final relative residual estimate ||b − Ax|| / ||b||; with
+    ``detect_curvature``, also whether it stopped at a direction of non-positive curvature and that direction (the
+    residual r of the iterate before it, rᵀAr ≤ 0), else r = b − Ax and False."""
 
     x: jax.Array
     iterations: jax.Array
     relative_residual: jax.Array
+    nonpositive: jax.Array | None = None
+    residual: jax.Array | None = None
 
 
-def minres(matvec: Callable[[jax.Array], jax.Array], b_P: jax.Array, rtol: float, max_iter: int) -> MinresResult:
+def minres(matvec: Callable[[jax.Array], jax.Array], b_P: jax.Array, rtol: float, max_iter: int,
+           detect_curvature: bool = False) -> MinresResult:
     """MINRES (Paige & Saunders 1975) for a symmetric, possibly indefinite A given by ``matvec``, from x = 0.
 
     Lanczos tridiagonalisation with Givens rotations: x_k minimises ||b − Ax|| over the k-th Krylov space, so it
@@ -165,21 +170,30 @@ def minres(matvec: Callable[[jax.Array], jax.Array], b_P: jax.Array, rtol: float
     Stops when the recurred residual estimate falls below ``rtol``·||b||, or after ``max_iter`` products. Written
     here: lineax has CG, GMRES, BiCGStab and LSMR but no MINRES; the recurrences follow SciPy's ``minres`` without a
     preconditioner.
+
+    ``detect_curvature`` (MINRES-NPC, Liu & Roosta 2022, Alg. 1): the residual is recurred too,
+    r_k = s_k² r_{k−1} − φ_k c_k v_{k+1}, and the solve stops at the first iteration k with c_{k−1} γ_k⁽¹⁾ ≥ 0, which
+    holds exactly when r_{k−1}ᵀ A r_{k−1} ≤ 0; it then returns x_{k−1} and r_{k−1}, a direction of non-positive
+    curvature with r_{k−1}ᵀ b = ||r_{k−1}||² > 0 (so −r descends on ½xᵀAx − bᵀx's gradient side: for b = −∇L, r
+    itself descends). Without it, the iterates are the same bits as before the option existed.
     """
     beta1 = jnp.linalg.norm(b_P)
     safe_beta1 = jnp.where(beta1 > 0, beta1, 1.0)
     zero = jnp.zeros_like(b_P)
     scalar = lambda value: jnp.asarray(value, b_P.dtype)  # noqa: E731
-    # state: k, x, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn
+    # state: k, x, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn (+ residual, nonpositive)
     init = (jnp.zeros((), jnp.int32), zero, b_P, b_P, b_P, zero, zero, beta1, scalar(0.0), scalar(0.0), scalar(0.0),
             beta1, scalar(-1.0), scalar(0.0))
+    if detect_curvature:
+        init = init + (b_P, jnp.zeros((), bool))
 
     def running(s):
         k, phibar, beta = s[0], s[11], s[7]
-        return (k < max_iter) & (phibar > rtol * beta1) & (beta > 0)
+        go = (k < max_iter) & (phibar > rtol * beta1) & (beta > 0)
+        return go & ~s[15] if detect_curvature else go
 
     def body(s):
-        k, x, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn = s
+        k, x, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn = s[:14]
         v = y / beta
         y = matvec(v)
         y = jnp.where(k >= 1, y - (beta / jnp.where(oldb > 0, oldb, 1.0)) * r1, y)
@@ -190,6 +204,7 @@ def minres(matvec: Callable[[jax.Array], jax.Array], b_P: jax.Array, rtol: float
         oldeps = epsln
         delta = cs * dbar + sn * alfa
         gbar = sn * dbar - cs * alfa
+        nonpositive = cs * gbar >= 0  # c_{k−1} γ_k⁽¹⁾ ≥ 0: r_{k−1} has non-positive curvature
         epsln = sn * beta
         dbar = -cs * beta
         gamma = jnp.maximum(jnp.hypot(gbar, beta), jnp.finfo(b_P.dtype).tiny)
@@ -198,7 +213,15 @@ def minres(matvec: Callable[[jax.Array], jax.Array], b_P: jax.Array, rtol: float
         phibar = sn * phibar
         w1, w2 = w2, w
         w = (v - oldeps * w1 - delta * w2) / gamma
-        return (k + 1, x + phi * w, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn)
+        new = (k + 1, x + phi * w, r1, r2, y, w, w2, beta, oldb, dbar, epsln, phibar, cs, sn)
+        if not detect_curvature:
+            return new
+        residual = sn * sn * s[14] - phibar * cs * y / jnp.where(beta > 0, beta, 1.0)
+        # Stopping at the direction: keep x_{k−1} and r_{k−1}, count the product spent.
+        kept = (k + 1, *(jnp.where(nonpositive, old, upd) for old, upd in zip(s[1:14], new[1:])))
+        return kept + (jnp.where(nonpositive, s[14], residual), nonpositive)
 
     final = jax.lax.while_loop(running, body, init)
+    if detect_curvature:
+        return MinresResult(final[1], final[0], final[11] / safe_beta1, final[15], final[14])
     return MinresResult(final[1], final[0], final[11] / safe_beta1)

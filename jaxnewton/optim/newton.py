@@ -81,6 +81,63 @@ def _krylov_newton(loss: LossFn, eta: float, eps: float, rtol: float, max_iter: 
     return Solver(init=init, update=update)
 
 
+class NewtonMRState(NamedTuple):
+    """Newton-MR's record: ``KrylovState``'s two counts (Hessian-vector products over all steps; steps whose MINRES
+    stopped at its cap above its tolerance) and the steps taken along a direction of non-positive curvature."""
+
+    krylov_iterations: jax.Array
+    unsolved_steps: jax.Array
+    curvature_steps: jax.Array
+
+
+def newton_mr(loss: LossFn, rtol: float = 1e-10, max_iter: int = 0, c1: float = 1e-4, max_doublings: int = 30,
+              max_halvings: int = 60) -> Solver:
+    """Newton-MR (Liu & Roosta 2022; Zeng, Liu, Ouyang & Milzarek 2026): MINRES on ∇²L itself, no shift, from −∇L.
+
+    MINRES (``core.linalg.minres`` with ``detect_curvature``) runs on exact Hessian-vector products until its
+    relative residual is below ``rtol``, or ``max_iter`` products (0: 2P), or until its residual r has
+    rᵀ∇²L r ≤ 0. Then either
+      - a solution-type direction d = x ≈ −H⁻¹∇L (never formed): an Armijo backtracking step from t = 1,
+        t ← t/2 until L(θ + td) ≤ L(θ) + c₁ t ∇Lᵀd; or
+      - a direction of non-positive curvature d = r (∇Lᵀr = −||r||² < 0: it descends): forward/backward tracking,
+        t doubled from 1 while the Armijo condition still holds at 2t, halved until it holds if it fails at 1.
+    A step with no sufficient decrease after ``max_halvings`` keeps θ. Unlike the paper's damped Newton, whose
+    Krylov solve returns the stationary point's direction whatever the curvature, a negative-curvature direction is
+    never inverted: with the line search, MINRES-NPC avoids strict saddles (Zeng et al. 2026).
+
+    Returns:
+      A ``Solver`` whose state is a ``NewtonMRState``.
+    """
+    hvp = hessian_vector_product(loss)
+
+    def init(theta: jax.Array) -> NewtonMRState:
+        zero = jnp.zeros((), jnp.int32)
+        return NewtonMRState(zero, zero, zero)
+
+    def update(theta: jax.Array, grad: jax.Array, state: NewtonMRState, done: jax.Array):
+        # A finished seed solves for a zero right-hand side: MINRES stops at once, d = 0.
+        result = minres(lambda v: hvp(theta, v), jnp.where(done, 0.0, -grad), rtol, max_iter or 2 * theta.size,
+                        detect_curvature=True)
+        curvature = result.nonpositive & ~done
+        d = jnp.where(curvature, result.residual, result.x)
+        value, slope = loss(theta), jnp.dot(grad, d)
+
+        def sufficient(t):
+            return loss(theta + t * d) <= value + c1 * t * slope
+
+        one = jnp.ones((), theta.dtype)
+        forward = curvature & sufficient(one)
+        t = jax.lax.while_loop(lambda t: forward & (t < 2.0 ** max_doublings) & sufficient(2 * t), lambda t: 2 * t, one)
+        t = jax.lax.while_loop(lambda t: (t > 2.0 ** -max_halvings) & ~sufficient(t), lambda t: 0.5 * t, t)
+        accept = sufficient(t) & ~done
+        unsolved = ~curvature & (result.relative_residual > rtol) & ~done
+        return jnp.where(accept, theta + t * d, theta), NewtonMRState(
+            state.krylov_iterations + result.iterations, state.unsolved_steps + unsolved.astype(jnp.int32),
+            state.curvature_steps + (curvature & accept).astype(jnp.int32))
+
+    return Solver(init=init, update=update)
+
+
 def saddle_free_newton(loss: LossFn, eta: float, eps: float, hessian: HessianFn | None = None,
                        linear_solver: str = "dense", lanczos_steps: int = 0) -> Solver:
     """Saddle-free Newton (Dauphin et al. 2014): θ ← θ − η (|H| + εI)⁻¹ ∇L with the exact Hessian.

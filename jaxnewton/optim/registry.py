@@ -17,7 +17,7 @@ from jaxnewton.optim.base import HessianFn, LossFn, Solver
 from jaxnewton.optim.first_order import adam, gradient_descent
 from jaxnewton.optim.globalised import (cubic_regularisation, gauss_newton, levenberg_marquardt, newton_line_search,
                                         newton_monotone, sr1_trust_region, trust_region_newton)
-from jaxnewton.optim.newton import damped_newton, saddle_free_newton
+from jaxnewton.optim.newton import damped_newton, newton_mr, saddle_free_newton
 from jaxnewton.optim.quasi_newton import (bfgs, bfgs_exact, bfgs_fixed_step, bfgs_inverse_hessian, lbfgs, lbfgs_gss,
                                           lbfgs_gss_inverse_hessian, track_curvature)
 
@@ -48,6 +48,9 @@ class Optimizer(NamedTuple):
       forms_hessian: its step forms a P × P curvature matrix (unless ``linear_solver=krylov``): what
         ``engine.memory`` counts per seed in flight.
       dense_state: it keeps a P × P matrix per seed in its state (BFGS's inverse Hessian, SR1's B).
+      matrix_free: every step is a Krylov solve on Hessian-vector products (its state a ``KrylovState``-like record
+        of ``krylov_iterations`` and ``unsolved_steps``), whatever ``linear_solver`` says.
+      records: further integer fields of its state recorded per seed (``arrays.npz``) and totalled in the summary.
     """
 
     name: str
@@ -64,6 +67,8 @@ class Optimizer(NamedTuple):
     in_all: bool = True
     forms_hessian: bool = False
     dense_state: bool = False
+    matrix_free: bool = False
+    records: tuple[str, ...] = ()
 
     def settings(self, config: Any) -> str:
         """Its settings in words (``describe``, or ``field=value`` of each hyperparameter)."""
@@ -111,7 +116,8 @@ def get(name: str) -> Optimizer:
 
 def counts_krylov(config: Any) -> bool:
     """Whether the config's solver runs a Krylov path whose state counts Hessian-vector products (``KrylovState``)."""
-    return config.linear_solver == "krylov" and "linear_solver" in get(config.solver).hyperparameters
+    optimizer = get(config.solver)
+    return optimizer.matrix_free or config.linear_solver == "krylov" and "linear_solver" in optimizer.hyperparameters
 
 
 def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: Any,
@@ -187,6 +193,10 @@ register(Optimizer("sr1", "SR1 in a trust region", lambda loss, h, c: sr1_trust_
 register(Optimizer("newton_ls", "damped Newton direction with an Armijo line search",
                    lambda loss, h, c: newton_line_search(loss, h, c.eps), ("eps",),
                    lambda c: f"ε = {c.eps}, backtracking from t = 1", in_all=False, forms_hessian=True))
+register(Optimizer("newton_mr", "Newton-MR: MINRES on the Hessian, a step along non-positive curvature when found",
+                   lambda loss, h, c: newton_mr(loss, c.krylov_rtol, c.krylov_max_iter), ("krylov_rtol", "krylov_max_iter"),
+                   lambda c: f"MINRES to {c.krylov_rtol:g}, cap {c.krylov_max_iter or '2P'}, Armijo / forward tracking",
+                   in_all=False, matrix_free=True, records=("curvature_steps",)))
 register(Optimizer("newton_monotone", "damped Newton, never raising the loss",
                    lambda loss, h, c: newton_monotone(loss, h, c.eta, c.eps), ("eta", "eps"),
                    lambda c: _shift(c) + ", step halved from η while L would rise", in_all=False, forms_hessian=True))

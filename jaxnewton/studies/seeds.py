@@ -112,6 +112,8 @@ def batch_record(config: Config, part: BatchResult) -> dict[str, np.ndarray]:
     if registry.counts_krylov(config):
         record["krylov_iterations"] = state.solver_state.krylov_iterations  # Hessian-vector products over all steps
         record["krylov_unsolved_steps"] = state.solver_state.unsolved_steps  # MINRES stopped at its cap
+    for name in registry.get(config.solver).records:  # e.g. Newton-MR's steps along non-positive curvature
+        record[name] = getattr(state.solver_state, name)
     if registry.get(config.solver).quasi_newton:  # the curvature pairs (s, y) it met, and how many had yᵀs ≤ 0
         record["curvature_pairs"], record["curvature_bad_pairs"] = state.solver_state.n_pairs, state.solver_state.n_bad
     return {k: np.asarray(v) for k, v in record.items()}
@@ -133,8 +135,9 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
     tracked = registry.get(config.solver).quasi_newton
     writer = RowWriter(out / "runs.csv", out / "arrays.npz", RUNS_COLUMNS)
     krylov = registry.counts_krylov(config)
+    records = registry.get(config.solver).records
     columns = {k: [] for k in (*SUMMARY_COLUMNS, *(("curvature_pairs", "curvature_bad_pairs") if tracked else ()),
-                               *(("krylov_iterations", "krylov_unsolved_steps") if krylov else ()))}
+                               *(("krylov_iterations", "krylov_unsolved_steps") if krylov else ()), *records)}
     figure_arrays, figure_rows, seconds = {}, [], 0.0
     for path in results:
         r = read_checked_npz(path, log)
@@ -158,7 +161,7 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
                   "basis_cosines": r["diagnostics_basis_cosines"], "history_loss": r["history_loss"],
                   "history_grad_norm": r["history_grad_norm"],
                   **{k: r[k] for k in ("fourier_B", "curvature_pairs", "curvature_bad_pairs", "krylov_iterations",
-                                  "krylov_unsolved_steps") if k in r}}
+                                  "krylov_unsolved_steps", *records) if k in r}}
         writer.add(rows, arrays)
         for k in columns:
             columns[k].append(r[k])
@@ -231,6 +234,8 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
                          "∇L_{k−1} of all seeds, how many broke the curvature condition yᵀs > 0, and in how many "
                          "seeds (optim.quasi_newton.track_curvature)",
             "status": STATUS_MESSAGES,
+            **{name: f"{config.solver} only: the steps, over all seeds, its state counts as {name} (optim.registry "
+                     "records), and the seeds with any" for name in records},
         },
         "curvature": {"pairs": int(np.sum(c["curvature_pairs"])), "bad_pairs": int(np.sum(c["curvature_bad_pairs"])),
                       "seeds_with_bad_pairs": int(np.sum(c["curvature_bad_pairs"] > 0))} if tracked else None,
@@ -239,6 +244,7 @@ def write_results(experiment: Experiment, results: list[Path], out: Path, log: L
                                      if krylov else None),
         "krylov_unsolved": ({"steps": int(np.sum(c["krylov_unsolved_steps"])),
                              "seeds": int(np.sum(c["krylov_unsolved_steps"] > 0))} if krylov else None),
+        **{name: {"steps": int(np.sum(c[name])), "seeds": int(np.sum(c[name] > 0))} for name in records},
         "wall_seconds": seconds,
     }
     figure_arrays["history_step"] = history_step

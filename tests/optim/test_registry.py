@@ -25,7 +25,9 @@ def test_every_optimiser_reaches_the_minimiser(name, loss, theta0, minimiser):
 
 # BFGS from the indefinite (H + εI)⁻¹ at a fixed step uses every pair, however small yᵀs: ρ = 1/yᵀs amplifies the
 # vmapped eigendecomposition's last-bit difference to ~1e-8 in 10 steps (measured 9e-9).
-LOOSER = {"bfgs_indefinite_start": 1e-7}
+# Newton-MR's forward tracking along non-positive curvature doubles its step (up to 2³⁰) on this saturating tanh
+# problem and takes θ to |θ| ≈ 2 500 in 7 steps, where the last-bit difference grows to 2.5e-8 relative (measured).
+LOOSER = {"bfgs_indefinite_start": 1e-7, "newton_mr": 1e-7}
 
 
 @pytest.mark.parametrize("name", registry.names())
