@@ -13,6 +13,7 @@ import contextlib
 import csv
 import datetime
 import hashlib
+import importlib.metadata
 import io
 import json
 import math
@@ -85,9 +86,11 @@ def read_json(path: Path) -> Any:
 
 
 def write_summary(out: Path, summary: dict) -> None:
-    """``out/summary.json``, stamped with ``finished_at`` (UTC). A run is complete only once ``engine.folders`` seals
-    it with its manifest, after this."""
+    """``out/summary.json``, stamped with ``finished_at`` (UTC) and its ``provenance`` (``machine_info``: which commit
+    and machine made it, so a summary copied elsewhere still says). A run is complete only once ``engine.folders``
+    seals it with its manifest, after this."""
     summary["finished_at"] = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    summary["provenance"] = machine_info()
     write_json(Path(out) / "summary.json", summary)
 
 
@@ -258,31 +261,74 @@ def checkpoint_dir(out: Path, config_hash: str) -> Path:
     return current
 
 
-def git_commit() -> str:
-    """The repository's HEAD commit (``+dirty`` when tracked files differ from it), or ``"unknown"``."""
+def git_state() -> tuple[str, str]:
+    """(HEAD commit, ``"clean"`` or ``"dirty"``) of the checkout this package runs from; ``("unknown", "not a git
+    checkout")`` for an installed copy or a machine without git. Dirty: tracked files differ from HEAD."""
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parent)
 
     try:
         head = git("rev-parse", "HEAD")
         if head.returncode:
-            return "unknown"
-        return head.stdout.strip() + ("+dirty" if git("diff", "--quiet", "HEAD").returncode else "")
+            return "unknown", "not a git checkout"
+        return head.stdout.strip(), "dirty" if git("diff", "--quiet", "HEAD").returncode else "clean"
     except OSError:
-        return "unknown"
+        return "unknown", "not a git checkout"
+
+
+def git_commit() -> str:
+    """The repository's HEAD commit (``+dirty`` when tracked files differ from it), or ``"unknown"``."""
+    commit, state = git_state()
+    return commit + ("+dirty" if state == "dirty" else "")
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _lapack_threads() -> list[str]:
+    """The BLAS/LAPACK libraries loaded in this process and their thread counts (threadpoolctl)."""
+    import threadpoolctl
+
+    return [f"{p.get('internal_api')} {p.get('version')}: {p.get('num_threads')} thread(s)"
+            for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas"]
 
 
 def machine_info() -> dict[str, Any]:
-    """What ran this: platform, cores, JAX backend and devices, package versions."""
+    """Which code and machine made a result: the commit and whether the tree was dirty, package versions, the CPU
+    (or accelerator), JAX's devices, the LAPACK thread setting and XLA's flags. Written into every ``config.json``
+    and ``summary.json``."""
+    commit, state = git_state()
+    devices = jax.devices()
     return {
         "platform": platform.platform(),
         "processor": platform.processor() or platform.machine(),
+        "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
         "jax_backend": jax.default_backend(),
-        "devices": [str(d) for d in jax.devices()],
+        "devices": [str(d) for d in devices],
+        "accelerator": sorted({d.device_kind for d in devices if d.platform != "cpu"}) or None,
         "python": platform.python_version(),
-        "jax": jax.__version__,
-        "numpy": np.__version__,
+        **{package: _version(package) for package in ("jax", "jaxlib", "numpy", "scipy", "optax", "flax")},
         "jaxnewton": __version__,
-        "git_commit": git_commit(),
+        "git_commit": commit + ("+dirty" if state == "dirty" else ""),
+        "git_tree": state,
+        "lapack": _lapack_threads(),
+        "xla_flags": os.environ.get("XLA_FLAGS", ""),
+        "cpu_devices_env": os.environ.get("JAXNEWTON_CPU_DEVICES"),
     }
