@@ -304,8 +304,8 @@ def _lapack_threads() -> list[str]:
     """The BLAS/LAPACK libraries loaded in this process and their thread counts (threadpoolctl)."""
     import threadpoolctl
 
-    return [f"{p.get('internal_api')} {p.get('version')}: {p.get('num_threads')} thread(s)"
-            for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas"]
+    return sorted(f"{p.get('internal_api')} {p.get('version')}: {p.get('num_threads')} thread(s)"
+                  for p in threadpoolctl.threadpool_info() if p.get("user_api") == "blas")  # in load order otherwise
 
 
 def machine_info() -> dict[str, Any]:
