@@ -152,8 +152,8 @@ class Config(ConfigBase):
         segments.
       segment_seconds: a segment's wall time at most, about: segments are sized by the measured step time
         (``engine.sweep.next_segment``; 0: always ``segment_steps``). A stop signal ends the run at the next segment's
-        end (``engine.preempt``): keep it below your scheduler's grace period (30 s by default for Slurm and
-        Kubernetes) to lose nothing on preemption.
+        end (``engine.preempt``): the default, 25 s, is below the grace period Slurm and Kubernetes give by default
+        (30 s), so a preempted run loses nothing; keep it below yours.
       memory_limit: GiB the run may use (0: this machine's memory, or the accelerator's); a run whose estimate
         (``engine.memory``) exceeds it is refused before anything compiles.
       divergence_factor: a loss above this times the initial loss counts as a blow-up.
@@ -204,7 +204,7 @@ class Config(ConfigBase):
     seed_batch: int = 100
     history_stride: int = 10
     segment_steps: int = 250
-    segment_seconds: float = 60.0
+    segment_seconds: float = 25.0
     memory_limit: float = 0.0
     divergence_factor: float = 1e8
     eig_rtol: float = 1e-6

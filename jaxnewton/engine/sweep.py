@@ -330,7 +330,10 @@ def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
     return jax.tree.map(scatter, state, sub)
 
 
-SEGMENT_SECONDS = 60.0  # a segment's wall time at most (about): a checkpoint and a progress line each
+# A segment's wall time at most (about): a checkpoint and a progress line each. Below the 30 s that Slurm (KillWait)
+# and Kubernetes (terminationGracePeriodSeconds) leave by default between SIGTERM and SIGKILL, so a preempted run
+# usually reaches its next checkpoint (engine.preempt).
+SEGMENT_SECONDS = 25.0
 FIRST_SEGMENT = 8  # steps of the first segment of a run whose step time is not known yet
 SEGMENT_GROWTH = 8  # a segment is at most this many times as long as the one before
 
