@@ -44,7 +44,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("results/memory_check.json"))
     args = parser.parse_args()
-    rows = []
+    machine, rows = machine_info(), []  # at the start: the commit and tree the runs were made from
     env = {**os.environ, "JAXNEWTON_CPU_DEVICES": "1", "JAXNEWTON_XLA_CACHE": "off"}
     for label, sets in RUNS:
         with tempfile.TemporaryDirectory() as folder:
@@ -56,7 +56,7 @@ def main() -> None:
         print(f"{label:<28} estimate {got['estimate'] / 2**30:6.2f} GiB, measured peak {got['peak'] / 2**30:6.2f} GiB, "
               f"ratio {got['ratio']:.2f}", flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": machine_info(), "runs": rows}, indent=1) + "\n")
+    args.out.write_text(json.dumps({"machine": machine, "runs": rows}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -298,7 +298,7 @@ def init_batch(fns: BatchFns, theta0_SxP, context: Any = ()) -> RunState:
     return _run_rows(fns, fns.init, (np.asarray(theta0_SxP), context), bucket_size(n, n, fns.n_devices, fns.granule))
 
 
-def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
+def advance_running(fns: BatchFns, state: RunState, until: int, since: int | None = None) -> RunState:
     """Advance only the still-running seeds of ``state`` to step ``until``; others are untouched.
 
     Between segments the state lives on the host, so the running seeds can be gathered
@@ -309,14 +309,16 @@ def advance_running(fns: BatchFns, state: RunState, until: int) -> RunState:
       fns: the batch functions.
       state: a RunState with a leading seed axis S (host or device arrays).
       until: the step bound of this segment.
+      since: gather the seeds that were running at step ``since`` (those still running, and those that finished after
+        it, which stay as they are), not only those running now: the batch keeps the shape it had at ``since``.
 
     Returns:
       The updated RunState as host arrays (same S), equal to advancing the whole batch.
     """
     state = jax.tree.map(np.asarray, state)
-    running = np.flatnonzero(state.status == RUNNING)
-    if running.size == 0:
+    if not (state.status == RUNNING).any():
         return state
+    running = np.flatnonzero((state.status == RUNNING) | (since is not None and state.steps > since))
     size = bucket_size(running.size, state.status.shape[0], fns.n_devices, fns.granule)
     rows = pad_rows(jax.tree.map(lambda a: a[running], state), size)
     rows.status[running.size:] = MAX_STEPS  # finished padding: run seed by seed, it costs nothing
@@ -360,17 +362,21 @@ def advance_to_end(
     """Advance in segments until no seed runs, calling ``after_segment`` after each.
 
     A segment is ``segment_steps`` steps, or (``segment_seconds`` > 0) fewer, sized by the measured speed to last
-    about ``segment_seconds`` (``next_segment``). ``after_segment`` is where a caller checkpoints and reports
-    progress; the segment bounds are steps, never part of any seed's trajectory (on CPU a seed's iterates are
-    bitwise the same for any segment lengths, tested).
+    about ``segment_seconds`` (``next_segment``), and never past the next multiple of ``segment_steps``. Finished
+    seeds leave the batch only at those multiples, so the batch shapes, which decide the bits where a seed's
+    iterates depend on them (one vmap on a GPU), follow the steps alone, not the clock. ``after_segment`` is where a
+    caller checkpoints and reports progress; the segment bounds are steps, never part of any seed's trajectory (on
+    CPU a seed's iterates are bitwise the same for any segment lengths, tested).
     """
     state = jax.tree.map(np.asarray, state)
     done, seconds = 0, 0.0
     while (state.status == RUNNING).any():
         now = int(np.max(state.steps[state.status == RUNNING]))
-        until = min(now + next_segment(done, seconds, segment_steps, segment_seconds), max_steps)
+        epoch = now // segment_steps * segment_steps  # the last multiple of segment_steps: where the batch was gathered
+        until = min(now + next_segment(done, seconds, segment_steps, segment_seconds), epoch + segment_steps,
+                    max_steps)
         tic = time.perf_counter()
-        state = advance_running(fns, state, until)
+        state = advance_running(fns, state, until, since=epoch)
         done, seconds = until - now, time.perf_counter() - tic
         after_segment(state)
     return state

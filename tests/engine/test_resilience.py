@@ -88,6 +88,24 @@ def test_a_damaged_latest_checkpoint_falls_back_to_the_one_before(tmp_path, e3, 
     assert load_state(path, init_batch(fns, e3_theta0[:17]), lines.append) is None and "does not match" in lines[-1]
 
 
+def test_between_multiples_of_segment_steps_the_batch_keeps_its_shape(e3, e3_theta0):
+    """Seeds that finish mid-way stay in the batch until the next multiple of segment_steps, so batch shapes (which
+    decide the bits on a GPU) follow the steps, never the clock."""
+    fns = make_batch_fns(e3.loop, None, seed_mesh(jax.local_devices()[:1]))
+    from jaxnewton.engine.loop import RUNNING
+    from jaxnewton.engine.sweep import advance_running, init_batch
+    state = init_batch(fns, e3_theta0[:32])
+    state = state._replace(status=np.where(np.arange(32) < 16, RUNNING, 1).astype(state.status.dtype),
+                           steps=np.where(np.arange(32) < 20, 50, 10).astype(state.steps.dtype))  # 16–19 ended at 50
+    shapes = []
+    recording = fns._replace(advance=lambda rows, until: shapes.append(len(rows.status)) or fns.advance(rows, until))
+    after = advance_running(recording, state, 52, since=40)  # rows 0–19 were running at 40: a batch of 32
+    advance_running(recording, state, 52)  # gathered now: the 16 still running
+    assert shapes == [32, 16]
+    for k in ("theta", "steps", "status"):  # the seeds that had ended are untouched
+        np.testing.assert_array_equal(getattr(after, k)[16:], getattr(state, k)[16:])
+
+
 def test_segments_grow_to_the_time_budget_and_never_past_segment_steps():
     assert next_segment(0, 0.0, 250, 60.0) == FIRST_SEGMENT
     assert next_segment(0, 0.0, 250, 0.0) == 250  # no time budget: fixed segments
