@@ -49,7 +49,10 @@ Not in the full run, each alone with ``--only``:
 - ``step``: E3's step taken apart at ``--step-seeds`` (gradient, structured Hessian, LU solve, ``jnp.linalg.solve``,
   the whole loop step, and the diagnostics' ``eigvalsh``), ms a seed with XLA's FLOP and byte count
   (``docs/bench_gpu_step.json`` on an H200);
-- ``seeds``: the seed rows and ratios alone (``scripts/gpu.sh`` runs it on a GPU with ``--torch-device cuda``).
+- ``seeds``: the seed rows and ratios alone (``scripts/gpu.sh`` runs it on a GPU with ``--torch-device cuda``);
+- ``matrix-free``: one step of each matrix-free second-order method (truncated damped Newton at k = 50 and 500
+  MINRES products, Krylov saddle-free Newton on 50 Lanczos steps, Newton-MR capped at 500) from E3's θ₀ at widths
+  80 and 320 (P = 6 720 and 103 680): products a step, ms a product, ms a step (``docs/bench_matrix_free.json``).
 
 The PyTorch step is checked against the JAX step on the same θ before anything is timed.
 Writes JSON and a PNG (time per iteration against seeds and against parameter count).
@@ -493,6 +496,44 @@ def sfn_lanczos_section(base, widths, ks=(5, 10, 20, 40, 80), n_seeds: int = 8, 
     return rows
 
 
+# The matrix-free second-order methods as practitioners run them (issue 43): name -> config changes on E3's config.
+MATRIX_FREE = {
+    "truncated damped Newton, k = 50": {"solver": "newton", "linear_solver": "krylov", "krylov_max_iter": 50},
+    "truncated damped Newton, k = 500": {"solver": "newton", "linear_solver": "krylov", "krylov_max_iter": 500},
+    "Krylov saddle-free Newton, k = 50": {"solver": "sfn", "linear_solver": "krylov", "krylov_max_iter": 50},
+    "Newton-MR, cap 500": {"solver": "newton_mr", "krylov_max_iter": 500},
+}
+
+
+def matrix_free_section(base, widths, repeats: int) -> list:
+    """One step of each matrix-free method (``MATRIX_FREE``) from seed 0's θ₀ of E3's network at each width, side
+    by side: Hessian-vector products in the step, ms a product (one product timed alone), ms the step."""
+    rows = []
+    for width in widths:
+        config = dataclasses.replace(base, widths=(width, width))
+        experiment = build(config)
+        problem = experiment.problem
+        theta = initial_points(experiment, np.arange(1))[0]
+        grad = jax.jit(jax.grad(problem.loss))(theta)
+        hvp = jax.jit(lambda t, v: jax.jvp(jax.grad(problem.loss), (t,), (v,))[1])
+        product_s = best_time(lambda: hvp(theta, grad).block_until_ready(), repeats)
+        for name, changes in MATRIX_FREE.items():
+            settings = dataclasses.replace(config, **changes)
+            solver = registry.build_solver(settings.solver, problem.loss, None, settings)
+            step = jax.jit(lambda t, g: solver.update(t, g, solver.init(t), False))  # noqa: B023 (called at once)
+            outputs = []
+            seconds = best_time(lambda: outputs.append(jax.block_until_ready(step(theta, grad))), repeats)  # noqa: B023
+            record = outputs[-1][1]
+            rows.append({"method": name, "width": width, "n_params": problem.n_params,
+                         "products": int(record.krylov_iterations), "ms_per_product": 1e3 * product_s,
+                         "ms_per_step": 1e3 * seconds, "unsolved": int(record.unsolved_steps),
+                         "curvature_step": int(getattr(record, "curvature_steps", 0))})
+            print(f"width {width:>3} (P = {problem.n_params:>6}) {name:<36} {rows[-1]['products']:>5} products, "
+                  f"{rows[-1]['ms_per_product']:8.3f} ms a product, {rows[-1]['ms_per_step']:10.1f} ms the step",
+                  flush=True)
+    return rows
+
+
 def sweep_section(results: Path, per_iter_s: float) -> dict:
     out = {}
     for key, folder in (("sweep_10", "mlp_tanh"), ("sweep_100", "mlp_tanh_100")):
@@ -588,6 +629,9 @@ ONLY = {
     "optimizers": ("E9's optimisers on E3, time and XLA's FLOPs a seed-step",
                    lambda args: {"matmul_gflops": matmul_gflops(args.repeats),
                                  "optimizers": optimizer_section(args.repeats)}),
+    "matrix-free": ("one step of truncated damped Newton, Krylov saddle-free Newton and Newton-MR at P = 6 720 and "
+                    "103 680", lambda args: {"matrix_free": matrix_free_section(load_config("mlp_tanh"), (80, 320),
+                                                                               args.repeats)}),
     "sfn-lanczos": ("saddle-free Newton's Lanczos step against its dense step (accuracy)",
                     lambda args: {"sfn_lanczos": sfn_lanczos_section(load_config("mlp_tanh"), (10, 20))}),
     "step": ("E3's step taken apart (gradient, Hessian, LU, whole step, eigvalsh) at --step-seeds",

@@ -115,6 +115,7 @@ def newton_mr(loss: LossFn, rtol: float = 1e-10, max_iter: int = 0, c1: float = 
         return NewtonMRState(zero, zero, zero)
 
     def update(theta: jax.Array, grad: jax.Array, state: NewtonMRState, done: jax.Array):
+        done = jnp.asarray(done, bool)  # ~ of a Python bool is an int
         # A finished seed solves for a zero right-hand side: MINRES stops at once, d = 0.
         result = minres(lambda v: hvp(theta, v), jnp.where(done, 0.0, -grad), rtol, max_iter or 2 * theta.size,
                         detect_curvature=True)
