@@ -35,22 +35,35 @@ def environment(**extra) -> dict:
     return {**os.environ, "XLA_FLAGS": flags, **extra}
 
 
-@pytest.mark.slow
-def test_two_processes_write_the_folder_a_single_process_writes(tmp_path):
-    port = free_port()
-    processes = [subprocess.Popen([*COMMAND, "--distributed", "--out", str(tmp_path / "two")], cwd=ROOT,
-                                  env=environment(JAXNEWTON_COORDINATOR=f"127.0.0.1:{port}",
-                                                  JAXNEWTON_NUM_PROCESSES="2", JAXNEWTON_PROCESS_ID=str(i)),
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for i in range(2)]
-    logs = [p.communicate(timeout=600)[0] for p in processes]
-    assert [p.returncode for p in processes] == [0, 0], logs
-    assert "batch 2/3" not in logs[0] and "batch 2/3" in logs[1]  # the batches were shared out
-    run_config(override(load_config("mlp_tanh", smoke=True), SETTINGS), tmp_path / "one", log=lambda _: None)
-    with np.load(tmp_path / "two" / "arrays.npz") as a, np.load(tmp_path / "one" / "arrays.npz") as b:
+def start_two(out, port, first=None, second=None):
+    """Processes 0 and 1 of the sweep into ``out``; each runs ``python -c <script>`` instead of the CLI if given."""
+    def command(script):
+        return [sys.executable, "-c", script, *COMMAND[3:]] if script else COMMAND
+
+    return [subprocess.Popen([*command(script), "--distributed", "--out", str(out)], cwd=ROOT,
+                             env=environment(JAXNEWTON_COORDINATOR=f"127.0.0.1:{port}", JAXNEWTON_NUM_PROCESSES="2",
+                                             JAXNEWTON_PROCESS_ID=str(i)),
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+            for i, script in enumerate((first, second))]
+
+
+def assert_equals_one_process(two, one):
+    """The folder ``two`` equals a one-process run of the same seeds (made into ``one``) bit for bit."""
+    run_config(override(load_config("mlp_tanh", smoke=True), SETTINGS), one, log=lambda _: None)
+    with np.load(two / "arrays.npz") as a, np.load(one / "arrays.npz") as b:
         assert sorted(a.files) == sorted(b.files)
         for key in a.files:
             np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    assert (tmp_path / "two" / "runs.csv").read_text() == (tmp_path / "one" / "runs.csv").read_text()
+    assert (two / "runs.csv").read_text() == (one / "runs.csv").read_text()
+
+
+@pytest.mark.slow
+def test_two_processes_write_the_folder_a_single_process_writes(tmp_path):
+    processes = start_two(tmp_path / "two", free_port())
+    logs = [p.communicate(timeout=600)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], logs
+    assert "batch 2/3" not in logs[0] and "batch 2/3" in logs[1]  # the batches were shared out
+    assert_equals_one_process(tmp_path / "two", tmp_path / "one")
     assert (tmp_path / "two" / "manifest.json").exists()
 
 
@@ -68,18 +81,6 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
-def start_two(out, port, first=None, second=None):
-    """Processes 0 and 1 of the sweep into ``out``; each runs ``python -c <script>`` instead of the CLI if given."""
-    def command(script):
-        return [sys.executable, "-c", script, *COMMAND[3:]] if script else COMMAND
-
-    return [subprocess.Popen([*command(script), "--distributed", "--out", str(out)], cwd=ROOT,
-                             env=environment(JAXNEWTON_COORDINATOR=f"127.0.0.1:{port}", JAXNEWTON_NUM_PROCESSES="2",
-                                             JAXNEWTON_PROCESS_ID=str(i)),
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-            for i, script in enumerate((first, second))]
-
-
 @pytest.mark.slow
 def test_one_process_killed_midway_then_both_rerun_equal_one_process(tmp_path):
     processes = start_two(tmp_path / "two", free_port(), second=KILLED_AFTER_FIRST_CHECKPOINT)
@@ -93,12 +94,7 @@ def test_one_process_killed_midway_then_both_rerun_equal_one_process(tmp_path):
     logs = [p.communicate(timeout=600)[0] for p in processes]
     assert [p.returncode for p in processes] == [0, 0], logs
     assert "resumed at step" in logs[1], logs[1]
-    run_config(override(load_config("mlp_tanh", smoke=True), SETTINGS), tmp_path / "one", log=lambda _: None)
-    with np.load(tmp_path / "two" / "arrays.npz") as a, np.load(tmp_path / "one" / "arrays.npz") as b:
-        assert sorted(a.files) == sorted(b.files)
-        for key in a.files:
-            np.testing.assert_array_equal(a[key], b[key], err_msg=key)
-    assert (tmp_path / "two" / "runs.csv").read_text() == (tmp_path / "one" / "runs.csv").read_text()
+    assert_equals_one_process(tmp_path / "two", tmp_path / "one")
 
 
 def test_a_process_that_cannot_reach_the_coordinator_gets_one_line_within_the_timeout(tmp_path):
