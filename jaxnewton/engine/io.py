@@ -193,10 +193,14 @@ def _digest(arrays: Mapping[str, np.ndarray], identity: str) -> str:
     return digest.hexdigest()
 
 
-def _identity(path: Path, identity: str | None) -> str:
-    """What a checked file is: by default its folder's name and its own (``<config hash>/result_0003.npz``), so a
+def file_identity(path: Path) -> str:
+    """What a checked file is by default: its folder's name and its own (``<config hash>/result_0003.npz``), so a
     file swapped for another batch's, or copied from another config's checkpoints, fails its check."""
-    return identity if identity is not None else f"{Path(path).parent.name}/{Path(path).name}"
+    return f"{Path(path).parent.name}/{Path(path).name}"
+
+
+def _identity(path: Path, identity: str | None) -> str:
+    return identity if identity is not None else file_identity(path)
 
 
 def write_checked_npz(path: Path, arrays: Mapping[str, np.ndarray], identity: str | None = None) -> None:

@@ -49,7 +49,7 @@ from jax._src import xla_bridge
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from jaxnewton.engine import preempt
-from jaxnewton.engine.io import read_checked_npz, set_aside, write_checked_npz
+from jaxnewton.engine.io import file_identity, read_checked_npz, set_aside, write_checked_npz
 from jaxnewton.engine.loop import MAX_STEPS, RUNNING, STATUS, Loop, RunState
 
 CHUNK = 16  # seeds per vmapped chunk on CPU, and the smallest per-device batch
@@ -444,12 +444,7 @@ def save_state(path: Path, state: RunState, seconds: float, extra: dict[str, Any
     arrays.update({f"extra_{k}": np.asarray(v) for k, v in (extra or {}).items()})
     if path.exists():
         os.replace(path, previous_checkpoint(path))
-    write_checked_npz(path, arrays, _checkpoint_identity(path))
-
-
-def _checkpoint_identity(path: Path) -> str:
-    """The latest and the previous checkpoint of a batch are the same kind of file: one identity for both."""
-    return f"{Path(path).parent.name}/{Path(path).name}"
+    write_checked_npz(path, arrays)
 
 
 def load_state(path: Path, template: RunState, log: Callable[[str], None]
@@ -459,8 +454,8 @@ def load_state(path: Path, template: RunState, log: Callable[[str], None]
     A checkpoint that fails to load, fails its checksum, or does not match ``template`` (the fresh state of the
     same batch: another batch's shape or layout) is set aside with one line on ``log`` (``io.read_checked_npz``).
     """
-    for candidate in (path, previous_checkpoint(path)):
-        data = read_checked_npz(candidate, log, _checkpoint_identity(path))
+    for candidate in (path, previous_checkpoint(path)):  # the one before was written as the latest: its identity
+        data = read_checked_npz(candidate, log, file_identity(path))
         if data is None:
             continue
         leaves, treedef = jax.tree.flatten(template)
