@@ -176,11 +176,11 @@ def test_sigterm_stops_at_a_checkpoint_with_one_line_and_status_75_and_the_rerun
     # The signal arrives while the second segment's checkpoint is written (a scheduler's SIGTERM mid-run).
     stopped = cli(root, env, out, target="batch_0000.npz", when="before", nth=2, signal_name="SIGTERM")
     assert stopped.returncode == 75, stopped.stderr[-2000:]
-    assert stopped.stderr.strip() == ("stopped by SIGTERM at seeds 0–1, step 18, checkpoint saved: rerun the same "
+    assert stopped.stderr.strip() == ("stopped by SIGTERM at seeds 0–1, step 10, checkpoint saved: rerun the same "
                                       "command to resume")
     assert not is_complete(out, load_config(str(root / "tiny.py")))
     rerun = cli(root, env, out)
-    assert rerun.returncode == 0 and "seeds 0–1: resumed at step 18" in rerun.stdout, rerun.stdout
+    assert rerun.returncode == 0 and "seeds 0–1: resumed at step 10" in rerun.stdout, rerun.stdout
     assert_equal_runs(out, reference)
 
 
