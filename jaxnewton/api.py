@@ -28,8 +28,9 @@ import numpy as np
 from jaxnewton.core.diagnostics import LABELS, SPECTRA, dense_spectrum, lanczos_spectrum, make_diagnose
 from jaxnewton.core.external import from_flax, make_external_regression
 from jaxnewton.core.problems import Problem
+from jaxnewton.engine import memory
 from jaxnewton.engine.build import seed_keys
-from jaxnewton.engine.config import Config, ConfigBase, load_config
+from jaxnewton.engine.config import MAX_SEED_BATCH, Config, ConfigBase, load_config
 from jaxnewton.engine.folders import load_summary
 from jaxnewton.engine.io import load_npz
 from jaxnewton.engine.loop import STATUS, TOL_ON, make_loop
@@ -217,6 +218,13 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
         hyper = Config(name="sweep", solver=optimizer, **settings)
     except ValueError as error:
         raise ValueError(f"sweep: {error}") from None
+    # What cannot fit is refused before anything compiles: from the P × P parts alone (the model's hidden units, on
+    # which the spectrum's tangents also grow, are unknown here), so the estimate is a lower bound.
+    n_seeds = len(theta0)
+    memory.check(dataclasses.replace(hyper, n_seeds=n_seeds, seed_batch=min(n_seeds, MAX_SEED_BATCH),
+                                     max_steps=int(max_steps), history_stride=max(1, int(max_steps) // 100),
+                                     spectrum=spectrum, hessian="autodiff"),
+                 theta0.shape[1], network=(float(problem.x.shape[0]) if is_problem else 1.0, 0.0, 0.0))
     solver = registry.build_solver(optimizer, loss, problem.hessian if is_problem else None, hyper,
                                    problem.gauss_newton if is_problem else None)
     loop = make_loop(loss, solver, tol, max_steps, max(1, max_steps // 100), divergence_factor, tol_on)

@@ -78,18 +78,24 @@ def _rows_in_flight(config: Config, uneven: bool) -> tuple[int, int, int]:
     return share, min(share, DIAGNOSE_CHUNK), 0
 
 
-def estimate(config: Config, n_params: int, limit: float | None = None) -> Estimate:
+def estimate(config: Config, n_params: int, limit: float | None = None,
+             network: tuple[float, float, float] | None = None) -> Estimate:
     """The memory a seed sweep of ``config`` (with ``n_params`` parameters) will need at its peak.
 
     Args:
       config: a validated seed-sweep config.
       n_params: P, the problem's parameter count.
       limit: bytes the run may use (default: ``available``).
+      network: (nodes, hidden units, Σ width²) of a model other than the config's MLP (``api.sweep``); hidden units
+        of 0 leave out what grows with them, so the estimate is a lower bound.
     """
     p = float(n_params)
-    nodes = float(config.n_points ** config.dim) * (1 + 2 * config.dim if config.problem != "regression" else 1)
-    units = float(sum(config.widths))  # hidden units: the forward-over-reverse tangents are per unit
-    squares = float(sum(w * w for w in config.widths))
+    if network is None:
+        nodes = float(config.n_points ** config.dim) * (1 + 2 * config.dim if config.problem != "regression" else 1)
+        units = float(sum(config.widths))  # hidden units: the forward-over-reverse tangents are per unit
+        squares = float(sum(w * w for w in config.widths))
+    else:
+        nodes, units, squares = network
     size = ITEMSIZE[config.dtype]
     optimizer = registry.get(config.solver)
     uneven = registry.counts_krylov(config)
@@ -179,9 +185,9 @@ def way_out(config: Config, part: str) -> str:
     return "a smaller network"
 
 
-def check(config: Config, n_params: int, log=None) -> Estimate:
+def check(config: Config, n_params: int, log=None, network: tuple[float, float, float] | None = None) -> Estimate:
     """Refuse (ValueError, one line) a sweep whose ``estimate`` exceeds what it may use; else return the estimate."""
-    found = estimate(config, n_params)
+    found = estimate(config, n_params, network=network)
     if found.total > found.limit:
         # Every part that alone leaves too little room, largest first: each needs its own change.
         lasting = found.total - max((found.parts[k] for k in found.transient), default=0.0)

@@ -167,6 +167,11 @@ def test_a_run_too_large_to_form_is_refused_in_one_line_naming_the_way_out():
     assert found.total - found.parts["this process now"] < 0.1 * memory.GiB  # E3 needs little beside the runtime
 
 
+def test_the_api_refuses_a_sweep_too_large_to_form_before_compiling():
+    with pytest.raises(ValueError, match="P = 200000.*dense Hessian a step.*linear_solver=krylov"):
+        jn.sweep(lambda t: jnp.sum(t ** 2), np.zeros((2, 200_000)))
+
+
 @pytest.mark.parametrize("widths", ["12,12", "40"])
 def test_the_estimate_matches_the_buffers_xla_allocates(widths):
     """The fitted per-row terms against XLA's own buffer sizes of the compiled segment and spectrum (±25%)."""
