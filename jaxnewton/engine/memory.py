@@ -6,8 +6,9 @@ chunk the step runs at once, the end points' dense spectrum (``jax.hessian``, wh
 intermediates hold P tangents of every hidden layer at every node), a Lanczos basis, a quasi-Newton P × P state per
 seed. ``estimate`` adds those up from the config alone. Its constants are XLA's own buffer sizes (``memory_analysis``
 of the compiled segment and diagnostics) on E3-shaped regression networks of 1–3 hidden layers, P = 120 … 3 840,
-Q = 50 … 200, fitted to within 15% of each (``docs/performance.md``); the test suite checks the estimate against
-XLA's for two networks. ``check`` refuses a run whose estimate exceeds the machine's available memory (or the
+Q = 50 … 200, fitted to within 15% of each, and on E6's and E7's PINNs at width 20 and 40 (within 17%); the test
+suite checks the estimate against XLA's for two regression networks and a PINN, and ``scripts/memory_check.py``
+against the measured peak of real runs. ``check`` refuses a run whose estimate exceeds the machine's available memory (or the
 config's ``memory_limit``) in one line that names the estimate, its largest part and the way out.
 
 Rows in flight: on CPU each device runs one chunk of ``CHUNK`` seeds at a time (1 for a seed-by-seed Krylov loop),
@@ -34,6 +35,11 @@ STEP_PXP = 2.1  # a dense second-order step: H, its shifted copy and the factori
 STEP_NODES = 0.4  # … plus the structured Hessian's per-node pair products, per node and hidden width squared
 SPECTRUM_TANGENTS = 2.6  # jax.hessian's forward-over-reverse intermediates, per parameter, node and hidden unit
 SPECTRUM_PXP = 1.0  # … plus the formed Hessian for eigvalsh
+# A PINN's tangents also carry the x-derivative streams: its nodes count this times D(1 + 2D) each; its structured
+# step pushes tangents through the streams (``core.curvature.make_pinn_hessian``): this many per parameter and node.
+# Fitted to XLA's buffers of E6's and E7's networks at width 20 and 40: spectra within 3%, steps within 17%.
+PINN_STREAMS = 0.82
+PINN_STEP_TANGENTS = 8.0
 KRYLOV_VECTORS = 10  # MINRES (or the SFN Lanczos step beyond its basis) keeps about this many P-vectors
 HOST_VECTORS = 6  # θ₀, θ, ∇L and the solver's vectors per seed in the batch held on the host
 
@@ -91,7 +97,8 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     """
     p = float(n_params)
     if network is None:
-        nodes = float(config.n_points ** config.dim) * (1 + 2 * config.dim if config.problem != "regression" else 1)
+        nodes = float(config.n_points ** config.dim) * (PINN_STREAMS * config.dim * (1 + 2 * config.dim)
+                                                         if config.problem != "regression" else 1.0)
         units = float(sum(config.widths))  # hidden units: the forward-over-reverse tangents are per unit
         squares = float(sum(w * w for w in config.widths))
     else:
@@ -105,8 +112,12 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     if optimizer.dense_state:
         parts["quasi-Newton P×P state"] = (config.batch_size + 2 * step_rows) * size * p * p
     if optimizer.forms_hessian and not uneven:
-        step = STEP_PXP * p * p + (STEP_NODES * nodes * squares if config.hessian == "structured"
-                                   else SPECTRUM_TANGENTS * p * nodes * units)
+        if config.hessian != "structured":
+            step = STEP_PXP * p * p + SPECTRUM_TANGENTS * p * nodes * units
+        elif config.problem == "regression" or network is not None:
+            step = STEP_PXP * p * p + STEP_NODES * nodes * squares
+        else:
+            step = STEP_PXP * p * p + PINN_STEP_TANGENTS * p * nodes
         parts["dense Hessian a step"] = step_rows * size * step
     elif uneven and config.solver == "sfn":  # the Lanczos basis of its Krylov step
         parts["Lanczos basis a step"] = step_rows * size * (config.krylov_max_iter or p) * p
