@@ -158,6 +158,18 @@ def make_mlp(
     return Model(init=init, basis=basis, apply=apply, n_basis=widths[-1], activation=act)
 
 
+PARAMETRISATIONS = ("standard", "ntk")
+
+
+def ntk_scales(params: Params) -> Params:
+    """Per-parameter factors s of the NTK parametrisation (Jacot, Gabriel & Hongler 2018) of ``make_mlp``'s network:
+    each layer computes σ(a W / √fan_in + b) and the read-out a · θᴼ / √K, i.e. the standard network at θ = s ⊙ θ'
+    with s = 1/√fan_in on a layer's weights, 1 on its biases (β = 1) and 1/√K on θᴼ."""
+    return {"hidden": [{"w": jnp.full(layer["w"].shape, 1.0 / math.sqrt(layer["w"].shape[0])),
+                        "b": jnp.ones(layer["b"].shape)} for layer in params["hidden"]],
+            "out": jnp.full(params["out"].shape, 1.0 / math.sqrt(params["out"].shape[0]))}
+
+
 def make_mlp_classifier(in_dim: int, widths: tuple[int, ...], n_classes: int, activation: str = "tanh") -> Model:
     """A bias-free MLP with C outputs (logits), as the companion paper's 784-50-50-10 network.
 

@@ -24,6 +24,7 @@ from typing import Any, Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from jaxnewton.core.curvature import make_mlp_least_squares_hessian, make_pinn_hessian
@@ -76,6 +77,34 @@ class Problem(NamedTuple):
     def inner(self, f_Q: jax.Array, g_Q: jax.Array) -> jax.Array:
         """⟨f, g⟩ = Σ_q w_q f_q g_q (broadcasts over leading axes)."""
         return jnp.sum(self.weights * f_Q * g_Q, axis=-1)
+
+
+def reparametrised(problem: Problem, s_P: jax.Array) -> Problem:
+    """``problem`` in the coordinates θ' of θ = s ⊙ θ' (s > 0 per parameter; ``core.models.ntk_scales``).
+
+    The same network and objective, L'(θ') = L(s ⊙ θ'), so ∇L' = s ⊙ ∇L and ∇²L' = diag(s) ∇²L diag(s) exactly, from
+    ``problem``'s own (structured) Hessian. θ₀' = θ₀ / s: the network at θ₀ is the one ``problem.init`` draws. Only
+    the geometry changes: with a shift ε, the damped Newton step (∇²L' + εI)⁻¹∇L' is in θ the step
+    (∇²L + ε diag(s)⁻²)⁻¹∇L, a damping of ε / s_i² per parameter. The read-out's basis functions carry their factor
+    (F = Σ θᴼ'_k s_k F_k); ``unravel`` gives the network's own (standard) parameters.
+    """
+    out_index = np.flatnonzero(np.asarray(problem.outer_mask))
+    out_s = s_P[out_index]
+
+    def curvature(matrix: Callable[[jax.Array], jax.Array]) -> Callable[[jax.Array], jax.Array]:
+        return lambda theta: s_P[:, None] * matrix(s_P * theta) * s_P[None, :]
+
+    return problem._replace(
+        init=lambda key: problem.init(key) / s_P,
+        output=lambda theta: problem.output(s_P * theta),
+        basis=lambda theta: problem.basis(s_P * theta) * out_s,
+        outer=lambda theta: theta[out_index],
+        loss=lambda theta: problem.loss(s_P * theta),
+        hessian=curvature(problem.hessian),
+        gauss_newton=curvature(problem.gauss_newton),
+        unravel=lambda theta: problem.unravel(s_P * theta),
+        solution=lambda theta: problem.solution(s_P * theta),
+    )
 
 
 def uniform_nodes(n_points: int) -> jax.Array:

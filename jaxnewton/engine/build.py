@@ -16,11 +16,12 @@ from typing import Any, Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.flatten_util import ravel_pytree
 
 from jaxnewton.core.diagnostics import Diagnostics, make_diagnose
-from jaxnewton.core.models import DTYPES, Model, fourier_features, fourier_matrix, make_mlp
+from jaxnewton.core.models import DTYPES, Model, fourier_features, fourier_matrix, make_mlp, ntk_scales
 from jaxnewton.core.problems import (Problem, grid_nodes, loss_factor, make_pinn, make_regression, quadrature_weights,
-                                     sine_product, sine_product_source, sine_target)
+                                     reparametrised, sine_product, sine_product_source, sine_target)
 from jaxnewton.engine.config import Config
 from jaxnewton.engine.io import Log
 from jaxnewton.engine.loop import Loop, RunState, make_context_loop
@@ -63,8 +64,21 @@ def make_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any]
     """``problem_for(context) -> Problem`` of the config; the context is B for Fourier features, else ``()``.
 
     The problem computes in ``dtype`` (default: the config's): nodes, target, weights and B are built in float64
-    and rounded to it; the diagnostics ask for ``"float64"``.
+    and rounded to it; the diagnostics ask for ``"float64"``. With ``parametrisation="ntk"`` it is the same problem in
+    the NTK coordinates (``core.problems.reparametrised`` by ``core.models.ntk_scales``).
     """
+    standard = _standard_problem_for(config, dtype)
+    if config.parametrisation == "standard":
+        return standard
+    model = make_model(config, 2 * config.fourier_features if config.input_features == "fourier" else config.dim,
+                       dtype)
+    template = jax.eval_shape(model.init, jax.random.key(0))
+    s_P = jnp.asarray(ravel_pytree(ntk_scales(template))[0], DTYPES[dtype or config.dtype])
+    return lambda context: reparametrised(standard(context), s_P)
+
+
+def _standard_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any], Problem]:
+    """``make_problem_for`` in the network's own (standard) parametrisation."""
     dtype = dtype or config.dtype
     cast = lambda a: jnp.asarray(a, DTYPES[dtype])  # noqa: E731
     weights = cast(quadrature_weights(config.n_points ** config.dim, config.loss_reduction))

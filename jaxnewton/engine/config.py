@@ -24,7 +24,7 @@ from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import SPECTRA
-from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, FOURIER_SCALES, WEIGHT_INITS
+from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, FOURIER_SCALES, PARAMETRISATIONS, WEIGHT_INITS
 from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
 from jaxnewton.engine.loop import TOL_ON
 from jaxnewton.optim import registry
@@ -107,6 +107,9 @@ class Config(ConfigBase):
       weight_init: ``"xavier"`` (PyTorch's ``xavier_uniform_``), ``"xavier_normal"`` (``xavier_normal_``)
         or ``"siren"`` (Sitzmann et al. 2020).
       bias_init: ``"torch_default"`` or ``"zeros"`` (see ``core.models.make_mlp``).
+      parametrisation: ``"standard"`` (σ(a W + b), the paper's) or ``"ntk"`` (σ(a W / √fan_in + b), read-out
+        a · θᴼ / √K: Jacot et al. 2018 with β = 1), the same network at θ₀ in other coordinates, in which the shift ε
+        damps parameter i by ε fan_in (``core.problems.reparametrised``).
       input_features: ``"none"`` or ``"fourier"``: γ(x) = [sin(2πBx), cos(2πBx)] feeds the MLP.
       fourier_features: f, the number of rows of B (γ has 2f entries).
       fourier_sigma2: σ², the variance of B's entries, B_ij ~ N(0, σ²); B is drawn per seed from
@@ -176,6 +179,7 @@ class Config(ConfigBase):
     omega0: float = 1.0
     weight_init: str = "xavier"
     bias_init: str = "torch_default"
+    parametrisation: str = "standard"
     input_features: str = "none"
     fourier_features: int = 10
     fourier_sigma2: float = 1.5
@@ -244,6 +248,8 @@ class Config(ConfigBase):
         require(self.omega0 > 0.0, "omega0", self.omega0, "a frequency ω₀ > 0")
         require(self.weight_init in WEIGHT_INITS, "weight_init", self.weight_init, f"one of {list(WEIGHT_INITS)}")
         require(self.bias_init in BIAS_INITS, "bias_init", self.bias_init, f"one of {list(BIAS_INITS)}")
+        require(self.parametrisation in PARAMETRISATIONS, "parametrisation", self.parametrisation,
+                f"one of {list(PARAMETRISATIONS)}")
         require(self.input_features in INPUT_FEATURES, "input_features", self.input_features,
                  f"one of {list(INPUT_FEATURES)}")
         require(1 <= self.fourier_features <= 1000, "fourier_features", self.fourier_features, "an integer 1 ≤ f ≤ 1000")
