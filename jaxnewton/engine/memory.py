@@ -127,7 +127,8 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
         parts["dense spectrum at the end"] = diag_rows * 8 * (SPECTRUM_TANGENTS * p * nodes * units + SPECTRUM_PXP * p * p)
     else:
         parts["Lanczos spectrum at the end"] = diag_rows * 8 * 2 * LANCZOS_STEPS * p
-    parts["this process now"] = float(resident_bytes())
+    if cpu_devices:  # on CPU the runtime shares the host's memory with the run; an accelerator's is the run's own
+        parts["this process now"] = float(resident_bytes())
     source = "config field memory_limit"
     if limit is None:
         limit, source = (config.memory_limit * GiB, source) if config.memory_limit else available(cpu_devices > 0)
