@@ -42,6 +42,12 @@ def test_cli_reports_bad_input_without_running(capsys, tmp_path):
     (["compare", "mlp_tanh", "--optimizers", ""], "names no optimiser"),
     (["compare", "circle", "--optimizers", "newton"], "compare needs a seed-sweep config"),
     (["compare", "mlp_tanh", "--optimizers", "newton,nope"], "optimizers"),
+    (["run", "mlp_tanh", "--set", "segment_seconds=-1"], "segment_seconds"),
+    (["run", "mlp_tanh", "--set", "memory_limit=-2"], "memory_limit"),
+    (["run", "mlp_tanh", "--set", "parametrisation=mup"], "parametrisation"),
+    (["run", "mlp_tanh", "--set", "widths=600,600"], "use linear_solver=krylov"),  # refused before the folder exists
+    (["compare", "mlp_tanh", "--set", "widths=300,300", "--set", "linear_solver=krylov", "--set", "spectrum=lanczos",
+      "--optimizers", "newton,bfgs"], "quasi-Newton P×P state"),  # BFGS's P × P state: refused before newton ran
 ])
 def test_bad_values_are_one_line_before_anything_runs(args, says, capsys, tmp_path):
     assert main([*args, "--out", str(tmp_path / "out")]) == 2

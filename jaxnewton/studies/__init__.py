@@ -16,6 +16,8 @@ rows and its ``make paper`` runs. ``registry`` lists them and maps a config to t
 
 A study module defines ``CONFIG`` (its config dataclass), ``run(config, out, log, progress)``, ``ROWS``
 (``report.table.Row``), ``RUNS`` (``engine.config.Run``) and, where two studies share a config type,
-``selects(config)``. ``run`` writes its results and ``summary.json``; ``engine.folders.run_in_folder``
-locks and claims the folder before it and writes ``config.json`` and ``manifest.json`` after it.
+``selects(config)``; optionally ``check(config)``, which refuses (ValueError) a config that cannot run (a size
+that cannot fit in memory) before its folder is touched. ``run`` writes its results and ``summary.json``;
+``engine.folders.run_in_folder`` locks and claims the folder before it and writes ``config.json`` and
+``manifest.json`` after it.
 """

@@ -20,7 +20,6 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.stats import wilson_interval
-from jaxnewton.engine import memory
 from jaxnewton.engine.build import build
 from jaxnewton.engine.config import Config, Run
 from jaxnewton.engine.folders import run_in_folder
@@ -66,6 +65,12 @@ def comparison_row(optimizer: str, summary: dict) -> dict:
     }
 
 
+def check(config: Config) -> None:
+    """Refuse up front an optimiser's sweep that cannot fit (``seeds.check``), not after the optimisers before it ran."""
+    for optimizer in config.optimizers:
+        seeds.check(optimizer_config(config, optimizer))
+
+
 def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Run every optimiser of ``config.optimizers`` and write the comparison into ``out_dir``.
 
@@ -80,9 +85,6 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
     """
     out = Path(out_dir)
     summaries, n = {}, len(config.optimizers)
-    n_params = build(config).problem.n_params
-    for optimizer in config.optimizers:  # refuse up front what will not fit, not after the optimisers before it ran
-        memory.check(optimizer_config(config, optimizer), n_params)
     for i, optimizer in enumerate(config.optimizers):
         def sub_progress(fraction: float, text: str, i: int = i, optimizer: str = optimizer) -> None:
             progress((i + fraction) / n, f"{optimizer} ({i + 1}/{n}): {text}")

@@ -29,11 +29,12 @@ class Study(NamedTuple):
     runs: tuple[Run, ...]
     rows: tuple[Row, ...]
     selects: Callable[[Any], bool] | None  # where two studies share a config type: which configs are this one's
+    check: Callable[[Any], None] | None  # refuses (ValueError) what cannot run, before its folder is touched
 
     @classmethod
     def of(cls, module: ModuleType) -> Study:
         return cls(module.__name__.rsplit(".", 1)[1], module.CONFIG, module.run, module.RUNS, module.ROWS,
-                   getattr(module, "selects", None))
+                   getattr(module, "selects", None), getattr(module, "check", None))
 
 
 # index_loss reads the runs before it, and landscape reads compare's: order matters.
@@ -56,12 +57,15 @@ def run_config(config: ConfigBase, out: Path, log: Log = print, progress: Progre
                policy: Policy = "refuse") -> dict:
     """Run a validated config with its study into the results folder ``out``; returns its summary.
 
-    The folder is locked, claimed and sealed by ``engine.folders.run_in_folder``: ``policy`` says what happens to a
+    The study's ``check`` (if any) runs first; then the folder is locked, claimed and sealed by
+    ``engine.folders.run_in_folder``: ``policy`` says what happens to a
     folder that holds another config's run (``refuse``, ``replace``) or to any previous content (``clear``).
     Across processes (``engine.distributed``) only a seed sweep runs, and only process 0 locks, claims and seals;
     the others run their batches and return an empty summary.
     """
     study = study_of(config)
+    if study.check is not None:  # a run that cannot fit is refused before it claims the folder (a rerun with other
+        study.check(config)      # settings into the same --out is then not refused as another config's run)
     if distributed.count() > 1:
         if study.name != "seeds":
             raise ValueError(f"{config.name} is a {study.name} study: only seed sweeps (run CONFIG) spread over "

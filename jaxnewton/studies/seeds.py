@@ -47,6 +47,11 @@ def selects(config: Config) -> bool:
     return not config.optimizers
 
 
+def check(config: Config) -> None:
+    """Refuse a sweep that cannot fit in memory (``engine.memory``), before anything is written or compiled."""
+    memory.check(config, build(config).problem.n_params)
+
+
 def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Sweep every seed of ``config`` and write the results contract into ``out_dir``.
 
