@@ -50,6 +50,12 @@ Not in the full run, each alone with ``--only``:
   the whole loop step, and the diagnostics' ``eigvalsh``), ms a seed with XLA's FLOP and byte count
   (``docs/bench_gpu_step.json`` on an H200);
 - ``seeds``: the seed rows and ratios alone (``scripts/gpu.sh`` runs it on a GPU with ``--torch-device cuda``);
+- ``peers``: E3's 64 starts to ||∇L|| ≤ 1e-5 within 1 000 iterations by jaxnewton's damped Newton, trust-region
+  Newton, Levenberg–Marquardt, BFGS and L-BFGS (one batched run each) and by SciPy's ``trust-exact`` and
+  ``trust-krylov`` (per seed, jitted JAX loss, gradient, Hessian or Hessian-vector products), optimistix's ``BFGS``
+  and ``LevenbergMarquardt`` and optax's ``lbfgs`` (vmapped over the starts) and pytorch-minimize's ``trust-exact``
+  (per seed): wall time for all 64 (compilation included), the end points' outcomes, and each peer's time over
+  jaxnewton's same method (``docs/bench_peers.json``);
 - ``matrix-free``: one step of each matrix-free second-order method (truncated damped Newton at k = 50 and 500
   MINRES products, Krylov saddle-free Newton on 50 Lanczos steps, Newton-MR capped at 500) from E3's θ₀ at widths
   80 and 320 (P = 6 720 and 103 680): products a step, ms a product, ms a step (``docs/bench_matrix_free.json``).
@@ -534,6 +540,153 @@ def matrix_free_section(base, widths, repeats: int) -> list:
     return rows
 
 
+# Peers on the same work (issue 41): jaxnewton's method each peer is set against.
+PEERS = {
+    "scipy trust-exact (per seed)": "trust_region", "scipy trust-krylov (per seed)": "trust_region",
+    "optimistix BFGS (vmap)": "bfgs", "optimistix LevenbergMarquardt (vmap)": "lm", "optax lbfgs (vmap)": "lbfgs",
+    "pytorch-minimize trust-exact (per seed)": "trust_region",
+}
+PEER_TOL, PEER_CAP = 1e-5, 1000  # ||∇L|| ≤ tol, at most this many iterations, for every row
+
+
+def peer_outcomes(experiment, theta_SxP) -> dict[str, int]:
+    """fit / trivial / other of the end points: trivial by the project's rule (``core.diagnostics``), fit when the
+    relative L2 error is at most ``studies.seeds.SOLVED_L2``, and how many reached ||∇L|| ≤ PEER_TOL."""
+    from jaxnewton.core.diagnostics import make_trivial_measures
+    from jaxnewton.studies.seeds import SOLVED_L2
+
+    problem, config = experiment.problem, experiment.config
+    measures = jax.jit(jax.vmap(make_trivial_measures(problem, config.trivial_loss_ratio, config.trivial_output_ratio)))
+    grads = jax.jit(jax.vmap(jax.grad(problem.loss)))
+    theta = jnp.asarray(theta_SxP)
+    m = measures(theta)
+    trivial, fit = np.asarray(m.trivial), np.asarray(m.rel_l2_error) <= SOLVED_L2
+    converged = np.linalg.norm(np.asarray(grads(theta)), axis=1) <= PEER_TOL
+    return {"fit": int(np.sum(fit & ~trivial)), "trivial": int(np.sum(trivial)), "other": int(np.sum(~fit & ~trivial)),
+            "converged": int(np.sum(converged))}
+
+
+def _jaxnewton_solve(experiment, name: str, theta0, cap: int):
+    """One batched run of the registered optimiser ``name`` to ||∇L|| ≤ PEER_TOL or ``cap`` (the engine's runner)."""
+    from jaxnewton.engine.sweep import advance_to_end, seed_mesh_for
+
+    problem, config = experiment.problem, experiment.config
+    solver = registry.build_solver(name, problem.loss, problem.hessian, config, problem.gauss_newton)
+    loop = make_loop(problem.loss, solver, PEER_TOL, cap, max(1, cap // 100), config.divergence_factor)
+    fns = make_batch_fns(loop, None, seed_mesh_for(len(theta0)))
+    return advance_to_end(fns, init_batch(fns, np.asarray(theta0)), cap, config.segment_steps, lambda s: None).theta
+
+
+def _scipy_solve(experiment, method: str, theta0, cap: int):
+    import scipy.optimize
+
+    problem = experiment.problem
+    fun, jac = jax.jit(problem.loss), jax.jit(jax.grad(problem.loss))
+    hess = jax.jit(problem.hessian)
+    hessp = jax.jit(lambda t, v: jax.jvp(jax.grad(problem.loss), (t,), (v,))[1])
+    extra = {"hess": lambda t: np.asarray(hess(t))} if method == "trust-exact" else {
+        "hessp": lambda t, v: np.asarray(hessp(t, v))}
+    ends = [scipy.optimize.minimize(lambda t: float(fun(t)), np.asarray(t0), jac=lambda t: np.asarray(jac(t)),
+                                    method=method, options={"gtol": PEER_TOL, "maxiter": cap}, **extra).x
+            for t0 in np.asarray(theta0)]
+    return np.stack(ends)
+
+
+def _optimistix_solve(experiment, which: str, theta0, cap: int):
+    import optimistix as optx
+
+    problem = experiment.problem
+    if which == "bfgs":
+        def one(t0):
+            return optx.minimise(lambda t, _: problem.loss(t), optx.BFGS(rtol=1e-12, atol=1e-12), t0, max_steps=cap,
+                                 throw=False).value
+    else:
+        def residual(t, _):  # L = Σ_q w_q r_q² as a sum of squares of √w r
+            return jnp.sqrt(problem.weights) * (problem.output(t) - problem.target)
+
+        def one(t0):
+            return optx.least_squares(residual, optx.LevenbergMarquardt(rtol=1e-12, atol=1e-12), t0, max_steps=cap,
+                                      throw=False).value
+    with jax.numpy_dtype_promotion("standard"):
+        return np.asarray(jax.jit(jax.vmap(one))(jnp.asarray(theta0)))
+
+
+def _optax_lbfgs_solve(experiment, theta0, cap: int):
+    import optax
+
+    problem = experiment.problem
+    optimizer = optax.lbfgs()
+    value_and_grad = optax.value_and_grad_from_state(problem.loss)
+
+    def one(t0):
+        def step(carry):
+            theta, state, k = carry
+            value, grad = value_and_grad(theta, state=state)
+            updates, state = optimizer.update(grad, state, theta, value=value, grad=grad, value_fn=problem.loss)
+            return optax.apply_updates(theta, updates), state, k + 1
+
+        def running(carry):
+            theta, state, k = carry
+            return (k < cap) & (jnp.linalg.norm(jax.grad(problem.loss)(theta)) > PEER_TOL)
+
+        return jax.lax.while_loop(running, step, (t0, optimizer.init(t0), 0))[0]
+
+    with jax.numpy_dtype_promotion("standard"):
+        return np.asarray(jax.jit(jax.vmap(one))(jnp.asarray(theta0)))
+
+
+def _torchmin_solve(experiment, theta0, cap: int):
+    import torch
+    import torchmin
+
+    loss = torch_problem(experiment)
+    ends = []
+    for t0 in np.asarray(theta0):
+        result = torchmin.minimize(loss, torch.from_numpy(t0.copy()), method="trust-exact", max_iter=cap,
+                                   options={"gtol": PEER_TOL})
+        ends.append(result.x.detach().numpy())
+    return np.stack(ends)
+
+
+def peer_section(n_seeds: int = 64, cap: int = PEER_CAP) -> dict:
+    """E3's first ``n_seeds`` starts solved to ||∇L|| ≤ PEER_TOL within ``cap`` iterations by jaxnewton's
+    trust-region Newton, Levenberg–Marquardt, BFGS, L-BFGS and damped Newton (one batched run each) and by the peers
+    (``PEERS``), one after another in this process: wall time for all starts (compilation included), the end
+    points' outcomes, and each peer's time over jaxnewton's same method. A peer that cannot run gets its reason."""
+    experiment = build(load_config("mlp_tanh"))
+    theta0 = np.asarray(initial_points(experiment, np.arange(n_seeds)))
+    rows, ours = [], {}
+    solvers = {**{f"jaxnewton {name} (batched)": (lambda name=name: _jaxnewton_solve(experiment, name, theta0, cap))
+                  for name in ("newton", "trust_region", "lm", "bfgs", "lbfgs")},
+               "scipy trust-exact (per seed)": lambda: _scipy_solve(experiment, "trust-exact", theta0, cap),
+               "scipy trust-krylov (per seed)": lambda: _scipy_solve(experiment, "trust-krylov", theta0, cap),
+               "optimistix BFGS (vmap)": lambda: _optimistix_solve(experiment, "bfgs", theta0, cap),
+               "optimistix LevenbergMarquardt (vmap)": lambda: _optimistix_solve(experiment, "lm", theta0, cap),
+               "optax lbfgs (vmap)": lambda: _optax_lbfgs_solve(experiment, theta0, cap),
+               "pytorch-minimize trust-exact (per seed)": lambda: _torchmin_solve(experiment, theta0, cap)}
+    for name, solve in solvers.items():
+        start = time.perf_counter()
+        try:
+            ends = solve()
+        except ImportError as error:  # a peer not installed here: its row says why
+            rows.append({"solver": name, "error": f"not installed: {error}"})
+            print(f"{name:<42} not run: {error}", flush=True)
+            continue
+        seconds = time.perf_counter() - start
+        row = {"solver": name, "seconds": seconds, **peer_outcomes(experiment, ends)}
+        if name.startswith("jaxnewton"):
+            ours[name.split()[1]] = seconds
+        else:
+            row["ratio_to_jaxnewton"] = seconds / ours[PEERS[name]]
+            row["jaxnewton_method"] = PEERS[name]
+        rows.append(row)
+        print(f"{name:<42} {seconds:8.1f} s  fit {row['fit']:>2}, trivial {row['trivial']:>2}, other {row['other']:>2}, "
+              f"converged {row['converged']:>2}" + (f", {row['ratio_to_jaxnewton']:.1f}× jaxnewton's "
+                                                    f"{row['jaxnewton_method']}" if "ratio_to_jaxnewton" in row else ""),
+              flush=True)
+    return {"n_seeds": n_seeds, "tol": PEER_TOL, "cap": cap, "rows": rows}
+
+
 def sweep_section(results: Path, per_iter_s: float) -> dict:
     out = {}
     for key, folder in (("sweep_10", "mlp_tanh"), ("sweep_100", "mlp_tanh_100")):
@@ -629,6 +782,8 @@ ONLY = {
     "optimizers": ("E9's optimisers on E3, time and XLA's FLOPs a seed-step",
                    lambda args: {"matmul_gflops": matmul_gflops(args.repeats),
                                  "optimizers": optimizer_section(args.repeats)}),
+    "peers": ("E3's 64 starts to ||∇L|| ≤ 1e-5 within 1 000 iterations: jaxnewton's second-order family against SciPy, "
+              "optimistix, optax and pytorch-minimize", lambda args: {"peers": peer_section()}),
     "matrix-free": ("one step of truncated damped Newton, Krylov saddle-free Newton and Newton-MR at P = 6 720 and "
                     "103 680", lambda args: {"matrix_free": matrix_free_section(load_config("mlp_tanh"), (80, 320),
                                                                                args.repeats)}),
