@@ -85,7 +85,6 @@ def make_external_regression(apply: Apply, params: Any, x_QxD: jax.Array, v_Q: j
     Raises:
       ValueError: a read-out that cannot be found or is not linear, shapes that do not fit, non-finite data, or an
         ``init`` whose parameters do not match ``params`` (naming them).
-      TypeError: an ``init`` that is not callable.
     """
     x_QxD = jnp.asarray(x_QxD, jnp.float64)
     if x_QxD.ndim == 1:
@@ -97,9 +96,7 @@ def make_external_regression(apply: Apply, params: Any, x_QxD: jax.Array, v_Q: j
         bad = 0 if data is None else int(np.sum(~np.isfinite(np.asarray(data, np.float64))))
         if bad:
             raise ValueError(f"{name} holds {bad} non-finite value(s) (NaN or inf): drop or fill those nodes first")
-    if init is not None:
-        if not callable(init):
-            raise TypeError(f"init must be a function key -> params, not {type(init).__name__}")
+    if init is not None:  # (that it is callable, api.regression checks before it first calls it)
         drawn = jax.eval_shape(init, jax.random.key(0))
         got, want = jax.tree.structure(drawn), jax.tree.structure(params)
         shapes = [jnp.shape(a) for a in jax.tree.leaves(drawn)], [jnp.shape(a) for a in jax.tree.leaves(params)]

@@ -280,10 +280,11 @@ def git_state() -> tuple[str, str]:
         return "unknown", "not a git checkout"
 
 
-def git_commit() -> str:
-    """The repository's HEAD commit (``+dirty`` when tracked files differ from it), or ``"unknown"``."""
-    commit, state = git_state()
-    return commit + ("+dirty" if state == "dirty" else "")
+def git_commit(state: tuple[str, str] | None = None) -> str:
+    """The repository's HEAD commit (``+dirty`` when tracked files differ from it), or ``"unknown"``; from ``state``
+    (``git_state()``'s answer) when given."""
+    commit, tree = state or git_state()
+    return commit + ("+dirty" if tree == "dirty" else "")
 
 
 def _version(package: str) -> str | None:
@@ -316,7 +317,7 @@ def machine_info() -> dict[str, Any]:
     """Which code and machine made a result: the commit and whether the tree was dirty, package versions, the CPU
     (or accelerator), JAX's devices, the LAPACK thread setting and XLA's flags. Written into every ``config.json``
     and ``summary.json``."""
-    commit, state = git_state()
+    state = git_state()
     devices = jax.devices()
     return {
         "platform": platform.platform(),
@@ -330,8 +331,8 @@ def machine_info() -> dict[str, Any]:
         "python": platform.python_version(),
         **{package: _version(package) for package in ("jax", "jaxlib", "numpy", "scipy", "optax", "flax")},
         "jaxnewton": __version__,
-        "git_commit": commit + ("+dirty" if state == "dirty" else ""),
-        "git_tree": state,
+        "git_commit": git_commit(state),
+        "git_tree": state[1],
         "lapack": _lapack_threads(),
         "xla_flags": os.environ.get("XLA_FLAGS", ""),
         "cpu_devices_env": os.environ.get("JAXNEWTON_CPU_DEVICES"),
