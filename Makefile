@@ -8,7 +8,7 @@ ARGS ?=
 
 .PHONY: setup test test-fast paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
-	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d widths compare-second-order bench gpu-sweep clean
+	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d widths real-data compare-second-order bench gpu-sweep clean
 
 setup: $(STAMP)
 
@@ -111,6 +111,12 @@ settings settings-siren settings-fourier settings-pinn1d: $(STAMP)
 widths: $(STAMP)
 	$(PY) -m jaxnewton run widths --out results/widths $(ARGS)
 	mkdir -p docs/results/widths && cp results/widths/summary.json results/widths/widths.png docs/results/widths/
+
+# Real data with several outputs (issue 42; not part of make paper: hours of CPU, the cost per cell in its config).
+real-data: $(STAMP)
+	$(PY) -m jaxnewton run real_data --out results/real_data $(ARGS)
+	mkdir -p docs/results/real_data && cp results/real_data/summary.json results/real_data/real_data.png \
+		docs/results/real_data/
 
 # E3 at 10⁵ seeds × 1 000 Newton steps, two batches of 50 000 (for a GPU: 282 s on an H200; scripts/gpu.sh runs it
 # with the other GPU checks). Ends by copying its summary into docs/results/mlp_tanh_gpu, less the per-seed outcomes

@@ -110,8 +110,10 @@ def classify_spectrum(eigvals: jax.Array, rtol: float) -> tuple[jax.Array, ...]:
 
 
 def cosines(problem: Problem, basis_QxK: jax.Array, v_Q: jax.Array) -> jax.Array:
-    """cos_k = ⟨h_k, v⟩ / (||h_k|| ||v||), defined as 0 where ||h_k|| ||v|| = 0."""
+    """cos_k = ⟨h_k, v⟩ / (||h_k|| ||v||), defined as 0 where ||h_k|| ||v|| = 0; ``cos_KxM`` per output for ``v_MxQ``."""
     h_KxQ = basis_QxK.T
+    if v_Q.ndim == 2:
+        return jax.vmap(lambda v: cosines(problem, basis_QxK, v), out_axes=1)(v_Q)
     denom = jnp.sqrt(problem.inner(h_KxQ, h_KxQ) * problem.inner(v_Q, v_Q))
     safe = jnp.where(denom > 0, denom, 1.0)
     return jnp.where(denom > 0, problem.inner(h_KxQ, v_Q) / safe, 0.0)
@@ -131,14 +133,14 @@ def make_trivial_measures(problem: Problem, trivial_loss_ratio: float,
                           trivial_output_ratio: float) -> Callable[[jax.Array], TrivialMeasures]:
     """Build ``measures(theta_P) -> TrivialMeasures`` for ``problem`` (the part of ``make_diagnose`` without H)."""
     v_Q = problem.target
-    target_norm2 = problem.inner(v_Q, v_Q)
+    target_norm2 = problem.norm2(v_Q)
     zero_loss = problem.scale * target_norm2
     exact_norm = jnp.linalg.norm(problem.exact)
 
     def measures(theta: jax.Array) -> TrivialMeasures:
         output = problem.output(theta)
         loss_ratio = problem.loss(theta) / zero_loss
-        rel_output_norm = jnp.sqrt(problem.inner(output, output) / target_norm2)
+        rel_output_norm = jnp.sqrt(problem.norm2(output) / target_norm2)
         return TrivialMeasures(
             loss_ratio=loss_ratio, rel_output_norm=rel_output_norm,
             outer_weight_norm=jnp.linalg.norm(problem.outer(theta)),

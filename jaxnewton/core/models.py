@@ -97,8 +97,9 @@ def make_mlp(
     weight_init: str = "xavier",
     omega0: float = 1.0,
     dtype: str = "float64",
+    n_outputs: int = 1,
 ) -> Model:
-    """A fully connected network with hidden biases and a bias-free scalar output.
+    """A fully connected network with hidden biases and a bias-free linear read-out (one output, or m).
 
     Args:
       in_dim: input dimension D.
@@ -111,9 +112,11 @@ def make_mlp(
         which also draws the read-out θᴼ like a later layer).
       omega0: ω₀ of the sine activation and of the SIREN init; unused otherwise.
       dtype: ``"float64"`` or ``"float32"``, the parameters' dtype (drawn in float64, then rounded).
+      n_outputs: m. One output (the default): ``out`` is ``w_K`` and ``apply`` gives ``N_Q``; m > 1: ``out`` is
+        ``W_KxM`` (drawn like a layer of fan-out m) and ``apply`` gives ``N_QxM``.
 
     Returns:
-      A ``Model``. Parameters: ``{"hidden": [{"w": W_DxH, "b": b_H}, ...], "out": w_K}``.
+      A ``Model``. Parameters: ``{"hidden": [{"w": W_DxH, "b": b_H}, ...], "out": w_K}`` (``W_KxM`` for m > 1).
     """
     if activation not in ACTIVATIONS and activation != "sine":
         raise ValueError(f"activation={activation!r} is unknown; use one of {sorted(ACTIVATIONS) + ['sine']}")
@@ -125,8 +128,9 @@ def make_mlp(
         raise ValueError(f"omega0={omega0} must be > 0")
     if dtype not in DTYPES:
         raise ValueError(f"dtype={dtype!r} is unknown; use one of {list(DTYPES)}")
-    if in_dim < 1 or not widths or any(w < 1 for w in widths):
-        raise ValueError(f"in_dim={in_dim} and widths={widths} must be positive and widths non-empty")
+    if in_dim < 1 or not widths or any(w < 1 for w in widths) or n_outputs < 1:
+        raise ValueError(f"in_dim={in_dim}, widths={widths} and n_outputs={n_outputs} must be positive and widths "
+                         "non-empty")
     act = sine(omega0) if activation == "sine" else ACTIVATIONS[activation]
     fans = list(zip((in_dim, *widths[:-1]), widths))
 
@@ -143,7 +147,8 @@ def make_mlp(
             {"w": weights(keys[2 * i], fi, fo, i == 0), "b": _bias(keys[2 * i + 1], fi, fo, bias_init)}
             for i, (fi, fo) in enumerate(fans)
         ]
-        out = weights(keys[-1], widths[-1], 1, False)[:, 0]
+        out = weights(keys[-1], widths[-1], n_outputs, False)
+        out = out[:, 0] if n_outputs == 1 else out
         return jax.tree.map(lambda a: a.astype(DTYPES[dtype]), {"hidden": hidden, "out": out})
 
     def basis(params: Params, x_QxD: jax.Array) -> jax.Array:

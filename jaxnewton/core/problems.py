@@ -37,7 +37,8 @@ class Problem(NamedTuple):
     Attributes:
       n_params: P.
       init: ``init(key) -> theta_P``, the model's initialisation, flattened.
-      output: ``output(theta_P) -> F_Q``, what is fitted: N (regression) or 𝓛[N] (PINN).
+      output: ``output(theta_P) -> F_Q``, what is fitted: N (regression) or 𝓛[N] (PINN); ``F_MxQ`` for a
+        regression with m outputs (node axis last, so ``inner`` gives one value per output).
       basis: ``basis(theta_P) -> F_QxK``, the F_k that F is a linear read-out of.
       outer: ``outer(theta_P) -> theta_out_K``, the read-out weights θᴼ.
       loss: ``loss(theta_P) -> L`` = s ⟨F − f, F − f⟩.
@@ -46,7 +47,7 @@ class Problem(NamedTuple):
       gauss_newton: ``gauss_newton(theta_P) -> G_PxP`` = 2s JᵀWJ, J the Jacobian of F: the Hessian without
         its residual term, positive semi-definite (``gauss_newton_matrix``).
       x: the nodes, ``x_QxD``.
-      target: f at the nodes, ``f_Q``: v (regression) or −v (PINN).
+      target: f at the nodes, ``f_Q``: v (regression) or −v (PINN); ``f_MxQ`` with m outputs.
       weights: quadrature weights ``w_Q``.
       outer_mask: ``bool_P``, True on the entries of θ that are θᴼ.
       unravel: ``unravel(theta_P) -> params``, the model's parameter pytree.
@@ -77,6 +78,15 @@ class Problem(NamedTuple):
     def inner(self, f_Q: jax.Array, g_Q: jax.Array) -> jax.Array:
         """⟨f, g⟩ = Σ_q w_q f_q g_q (broadcasts over leading axes)."""
         return jnp.sum(self.weights * f_Q * g_Q, axis=-1)
+
+    @property
+    def n_outputs(self) -> int:
+        """m: 1 for ``target`` ``f_Q``, m for ``f_MxQ``."""
+        return 1 if self.target.ndim == 1 else self.target.shape[0]
+
+    def norm2(self, f: jax.Array) -> jax.Array:
+        """||f||² = Σ_j ⟨f_j, f_j⟩ over the outputs (⟨f, f⟩ for one)."""
+        return self.inner(f, f) if f.ndim == 1 else jnp.sum(self.inner(f, f), axis=-1)
 
 
 def reparametrised(problem: Problem, s_P: jax.Array) -> Problem:
@@ -143,8 +153,10 @@ def gauss_newton_matrix(output: Callable[[jax.Array], jax.Array], weights_Q: jax
     """θ ↦ G = 2s Jᵀ diag(w) J with J = ∂F/∂θ (forward mode): the Gauss–Newton matrix of L = s Σ w (F − f)²."""
 
     def matrix(theta: jax.Array) -> jax.Array:
-        jac_QxP = jax.jacfwd(output)(theta)
-        return 2.0 * scale * jac_QxP.T @ (weights_Q[:, None] * jac_QxP)
+        jac = jax.jacfwd(output)(theta)  # F_Q's Jacobian, or F_MxQ's: one row per (output, node)
+        jac_QxP = jac.reshape(-1, theta.size)
+        w_Q = jnp.broadcast_to(weights_Q, jac.shape[:-1]).reshape(-1)
+        return 2.0 * scale * jac_QxP.T @ (w_Q[:, None] * jac_QxP)
 
     return matrix
 
@@ -185,7 +197,7 @@ def make_regression(
     model: Model, x_QxD: jax.Array, target_Q: jax.Array, weights_Q: jax.Array, hessian: str = "structured",
     scale: float = 1.0,
 ) -> Problem:
-    """The regression objective L(θ) = s ||N(θ) − v||² of ``model`` on fixed nodes.
+    """The regression objective L(θ) = s ||N(θ) − v||² of ``model`` on fixed nodes (one output, or m: Σ_j s||N_j − v_j||²).
 
     Everything is computed in the dtype of ``x_QxD``, ``target_Q``, ``weights_Q`` and the model's parameters
     (float64 unless a float32 run rounds them all, ``engine.build``).
@@ -193,7 +205,8 @@ def make_regression(
     Args:
       model: the network; its parameters are flattened with ``ravel_pytree``.
       x_QxD: nodes.
-      target_Q: v at the nodes.
+      target_Q: v at the nodes, ``v_Q``; ``v_QxM`` for a model with m outputs (``make_mlp(n_outputs=m)``), kept as
+        ``Problem.target`` ``v_MxQ``.
       weights_Q: quadrature weights of the inner product.
       hessian: ``"structured"`` (``core.curvature``, MLPs only) or ``"autodiff"``
         (``jax.hessian``); both are the exact Hessian.
@@ -207,6 +220,11 @@ def make_regression(
     if hessian == "structured" and model.activation is None:
         raise ValueError("hessian='structured' needs a plain MLP (Model.activation set); use hessian='autodiff'")
     theta_template, unravel, outer_mask = _flat_layout(model)
+    outputs = unravel(theta_template)["out"].shape[1:]
+    if target_Q.shape != (x_QxD.shape[0], *outputs):
+        raise ValueError(f"the target has shape {target_Q.shape} for {x_QxD.shape[0]} nodes and a model with "
+                         f"read-out {unravel(theta_template)['out'].shape}: pass one column per output")
+    target_Q = target_Q if target_Q.ndim == 1 else target_Q.T
 
     def basis(theta: jax.Array) -> jax.Array:
         return model.basis(unravel(theta), x_QxD)
@@ -215,7 +233,8 @@ def make_regression(
         return unravel(theta)["out"]
 
     def output(theta: jax.Array) -> jax.Array:
-        return model.apply(unravel(theta), x_QxD)
+        n = model.apply(unravel(theta), x_QxD)
+        return n if n.ndim == 1 else n.T
 
     def loss(theta: jax.Array) -> jax.Array:
         r = output(theta) - target_Q

@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.flatten_util import ravel_pytree
 
+from jaxnewton.core import datasets
 from jaxnewton.core.diagnostics import Diagnostics, make_diagnose
 from jaxnewton.core.models import DTYPES, Model, fourier_features, fourier_matrix, make_mlp, ntk_scales
 from jaxnewton.core.problems import (Problem, grid_nodes, loss_factor, make_pinn, make_regression, quadrature_weights,
@@ -55,9 +56,14 @@ class Experiment(NamedTuple):
 
 def make_model(config: Config, in_dim: int, dtype: str | None = None) -> Model:
     """The config's MLP (plain, SIREN, or behind Fourier features of ``in_dim`` entries), in ``dtype``
-    (default: the config's)."""
+    (default: the config's), with the problem's m outputs."""
     return make_mlp(in_dim, config.widths, config.activation, config.bias_init, config.weight_init, config.omega0,
-                    dtype or config.dtype)
+                    dtype or config.dtype, config.n_outputs)
+
+
+def load_data(config: Config) -> datasets.RealData:
+    """The config's data set (``problem`` in ``core.datasets.DATASETS``), split as its fields say."""
+    return datasets.load(config.problem, config.test_fraction, config.n_train, config.split_seed)
 
 
 def make_problem_for(config: Config, dtype: str | None = None) -> Callable[[Any], Problem]:
@@ -81,8 +87,14 @@ def _standard_problem_for(config: Config, dtype: str | None = None) -> Callable[
     """``make_problem_for`` in the network's own (standard) parametrisation."""
     dtype = dtype or config.dtype
     cast = lambda a: jnp.asarray(a, DTYPES[dtype])  # noqa: E731
-    weights = cast(quadrature_weights(config.n_points ** config.dim, config.loss_reduction))
     scale = loss_factor(config.loss_reduction)
+    if config.problem in datasets.DATASETS:
+        data = load_data(config)
+        weights = cast(quadrature_weights(len(data.x_train), config.loss_reduction))
+        problem = make_regression(make_model(config, config.dim, dtype), cast(data.x_train), cast(data.y_train),
+                                  weights, config.hessian, scale)
+        return lambda context: problem
+    weights = cast(quadrature_weights(config.n_points ** config.dim, config.loss_reduction))
     x = grid_nodes(config.n_points, config.dim)
     if config.problem == "regression":
         target = cast(sine_target(config.target_amplitude, config.target_wavenumber)(x))

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 from jaxnewton.version import __version__
+from jaxnewton.core import datasets
 from jaxnewton.core.diagnostics import SPECTRA
 from jaxnewton.core.models import ACTIVATIONS, BIAS_INITS, DTYPES, FOURIER_SCALES, PARAMETRISATIONS, WEIGHT_INITS
 from jaxnewton.core.problems import HESSIANS, LOSS_REDUCTIONS
@@ -31,7 +32,7 @@ from jaxnewton.optim import registry
 from jaxnewton.optim.newton import LINEAR_SOLVERS
 
 CONFIGS_DIR = Path(__file__).resolve().parents[2] / "configs"
-PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d")
+PROBLEMS = ("regression", "poisson_1d", "diffusion_reaction_2d", *datasets.DATASETS)
 INPUT_FEATURES = ("none", "fourier")
 # Hard limits, each a clear error rather than a crash or an exhausted machine.
 MAX_SEEDS = 2 ** 32  # seed s is a uint32 in fold_in
@@ -94,8 +95,12 @@ class Config(ConfigBase):
       name: experiment name; results go to ``results/<name>/`` by default.
       problem: ``"regression"`` (E3–E5: fit v), ``"poisson_1d"`` (E6: u'' + v = 0 on [0, 1]) or
         ``"diffusion_reaction_2d"`` (E7: ∇²u + u + v = 0 on [0, 1]²); PINNs have u = 0 on the
-        boundary imposed hard and the strong-form loss ½∫(𝓛[N] + v)² (``core.problems``).
-      n_points: uniform nodes per axis on [0, 1] (ends included): Q = n_points, or n_points² in 2-D.
+        boundary imposed hard and the strong-form loss ½∫(𝓛[N] + v)² (``core.problems``); or a real data set
+        of ``core.datasets`` (``"digits"``: m = 10 one-hot outputs; ``"diabetes"``), fitted by least squares.
+      n_points: uniform nodes per axis on [0, 1] (ends included): Q = n_points, or n_points² in 2-D (unused by a
+        data set, whose nodes are its training samples).
+      n_train, test_fraction, split_seed: a data set's split (``core.datasets.load``): the test fraction, the seed of
+        the stratified split, and a stratified subset of n_train training samples (0: the whole training split).
       loss_reduction: L = c Σ_q r_q² with c = 1/Q (``"mean"``), 1 (``"sum"``), 1/(2Q) (``"half_mean"``) or
         ½ (``"half_sum"``) (``core.problems``). The paper's PINN loss ½∫(𝓛[N] + v)² is ``half_mean``. It
         matters for damped Newton: ``sum`` with ε is ``mean`` with ε/Q, and tol bounds Q·||∇L_mean||.
@@ -171,6 +176,9 @@ class Config(ConfigBase):
     name: str
     problem: str = "regression"
     n_points: int = 100
+    n_train: int = 0
+    test_fraction: float = 0.25
+    split_seed: int = 0
     loss_reduction: str = "mean"
     target_amplitude: float = 2.0
     target_wavenumber: float = 4.0
@@ -228,14 +236,21 @@ class Config(ConfigBase):
                 f"one of {list(LOSS_REDUCTIONS)}")
         require(self.dtype in DTYPES, "dtype", self.dtype, f"one of {list(DTYPES)}")
         require(self.tol_on in TOL_ON, "tol_on", self.tol_on, f"one of {list(TOL_ON)}")
-        require(self.n_points ** self.dim <= MAX_NODES, "n_points", self.n_points,
+        require(self.problem in datasets.DATASETS or self.n_points ** self.dim <= MAX_NODES, "n_points", self.n_points,
                 f"at most {MAX_NODES} nodes in all (n_points^{self.dim})")
         require(AMPLITUDE_RANGE[0] <= abs(self.target_amplitude) <= AMPLITUDE_RANGE[1], "target_amplitude",
                 self.target_amplitude, f"a non-zero amplitude with {AMPLITUDE_RANGE[0]:g} ≤ |A| ≤ "
                 f"{AMPLITUDE_RANGE[1]:g} (beyond, A² under- or overflows float64)")
         require(0.0 < self.target_wavenumber <= 1e6, "target_wavenumber", self.target_wavenumber,
                 "a wavenumber 0 < k ≤ 1e6")
-        if self.problem != "regression":
+        if self.problem in datasets.DATASETS:
+            require(self.input_features == "none", "input_features", self.input_features,
+                    "none for a data set (its inputs are the samples' features)")
+            n_split = int(datasets.SIZES[self.problem][0] * (1.0 - self.test_fraction))
+            require(0.0 < self.test_fraction < 1.0, "test_fraction", self.test_fraction, "a fraction in (0, 1)")
+            require(self.n_train == 0 or 20 <= self.n_train < n_split, "n_train", self.n_train,
+                    f"0 (the whole training split, about {n_split} samples) or a subset of 20 … {n_split - 1}")
+        elif self.problem != "regression":
             require(self.input_features == "none", "input_features", self.input_features,
                      "none: the PINNs take x itself (Fourier features are a regression experiment, E5)")
             require(float(self.target_wavenumber).is_integer() and self.target_wavenumber >= 1,
@@ -306,7 +321,21 @@ class Config(ConfigBase):
     @property
     def dim(self) -> int:
         """The input dimension D of the problem."""
+        if self.problem in datasets.DATASETS:
+            return datasets.SIZES[self.problem][1]
         return 2 if self.problem == "diffusion_reaction_2d" else 1
+
+    @property
+    def n_outputs(self) -> int:
+        """m, the network's outputs: a data set's, else 1."""
+        return datasets.SIZES[self.problem][2] if self.problem in datasets.DATASETS else 1
+
+    @property
+    def n_nodes(self) -> int:
+        """Q, the nodes (or a data set's training samples, about) the loss sums over."""
+        if self.problem in datasets.DATASETS:
+            return self.n_train or int(datasets.SIZES[self.problem][0] * (1.0 - self.test_fraction))
+        return self.n_points ** self.dim
 
     @property
     def batch_size(self) -> int:
@@ -318,9 +347,11 @@ class Config(ConfigBase):
         """The loss of the zero function, about c Q A_f² / 2^D: A_f is the amplitude of what is fitted (A for
         regression; A (D (kπ)² − c') for a PINN) and c Q the loss reduction's weight times the node count
         (1 for ``mean``, Q for ``sum``, halved for the ``half_`` ones)."""
-        n_nodes = self.n_points ** self.dim
+        n_nodes = self.n_nodes
         weight_sum = (1.0 if self.loss_reduction.endswith("mean") else n_nodes) * (
             0.5 if self.loss_reduction.startswith("half") else 1.0)
+        if self.problem in datasets.DATASETS:  # one-hot or standardised targets: mean ||y_q||² = 1
+            return weight_sum
         if self.problem == "regression":
             return weight_sum * self.target_amplitude ** 2 / 2
         reaction = 1.0 if self.problem == "diffusion_reaction_2d" else 0.0

@@ -96,9 +96,10 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
         of 0 leave out what grows with them, so the estimate is a lower bound.
     """
     p = float(n_params)
+    pinn = config.problem in ("poisson_1d", "diffusion_reaction_2d")
     if network is None:
-        nodes = float(config.n_points ** config.dim) * (PINN_STREAMS * config.dim * (1 + 2 * config.dim)
-                                                         if config.problem != "regression" else 1.0)
+        nodes = float(config.n_nodes * config.n_outputs) * (PINN_STREAMS * config.dim * (1 + 2 * config.dim)
+                                                             if pinn else 1.0)
         units = float(sum(config.widths))  # hidden units: the forward-over-reverse tangents are per unit
         squares = float(sum(w * w for w in config.widths))
     else:
@@ -114,7 +115,7 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     if optimizer.forms_hessian and not uneven:
         if config.hessian != "structured":
             step = STEP_PXP * p * p + SPECTRUM_TANGENTS * p * nodes * units
-        elif config.problem == "regression" or network is not None:
+        elif not pinn or network is not None:
             step = STEP_PXP * p * p + STEP_NODES * nodes * squares
         else:
             step = STEP_PXP * p * p + PINN_STEP_TANGENTS * p * nodes

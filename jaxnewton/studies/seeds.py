@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxnewton.version import __version__
+from jaxnewton.core.datasets import DATASETS
 from jaxnewton.core.diagnostics import LABELS
 from jaxnewton.core.stats import proportion, wilson_interval
 from jaxnewton.engine import distributed, memory
@@ -385,13 +386,16 @@ def spectrum(arrays: dict, rows: list[dict], eig_rtol: float, ritz: bool = False
 
 
 def write_figures(experiment: Experiment, arrays: dict, rows: list[dict], outcomes: list[str], out: Path) -> None:
-    """Write a sweep's figures as PNGs into ``out``: histories and spectrum; fits and basis in 1-D, fields in 2-D."""
+    """Write a sweep's figures as PNGs into ``out``: histories and spectrum; fits and basis in 1-D, fields in 2-D
+    (a data set's samples have no such picture)."""
     config = experiment.config
     figures = {
         "histories": lambda: histories(arrays, outcomes, config.tol),
         "spectrum": lambda: spectrum(arrays, rows, config.eig_rtol, ritz=config.spectrum == "lanczos"),
     }
-    if config.dim == 1:
+    if config.problem in DATASETS:
+        pass
+    elif config.dim == 1:
         figures["fits"] = lambda: fits(experiment, arrays, rows, outcomes)
         figures["basis"] = lambda: basis_functions(experiment, arrays, rows, outcomes)
     else:
