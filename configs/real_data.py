@@ -8,34 +8,49 @@ Design:   tanh MLPs D-w-w-m with two hidden layers, E3's η = ε = 5e-2 and tol 
           the training samples (N ≡ 0 has L = 1 on both sets). digits at w = 8, 16, 32 (P = 672, 1 472, 3 456) on a
           stratified subset of 300 of its 1 347 training samples (the Hessian costs about Q·m·P² a seed-step: with
           m = 10 the whole set would cost 4.5× as much per step); diabetes at w = 16, 32, 64 (P = 464, 1 440, 4 928; the issue says 4 864)
-          on its whole training split (331 samples). 64 seeds at the smallest width, 32 at the middle, 16 at the
-          largest. Caps: see CAPS (each with its reason); every capped run is reported where it stands.
-Runtime:  see COSTS below (measured one cell at a time on the 2-core Intel VM, 2026-12-05).
+          on its whole training split (331 samples). 64 seeds at the smallest width, 32 at the middle (diabetes) or
+          16 (digits), 16 at the largest. Every capped run is reported where it stands.
+Costs:    one seed-step measured on the 2-core Intel VM (2026-12-05, 8 seeds vmapped, float64): the structured
+          Hessian + the LU solve of damped Newton take 3.3 + 4.2 ms (diabetes w=16), 43 + 8 ms (digits w=8),
+          21 + 34 ms (diabetes w=32), 297 + 64 ms (digits w=16), 254 + 1 069 ms (diabetes w=64), 2 032 + 625 ms
+          (digits w=32); a gradient 0.06–0.5 ms; trust-region Newton's eigendecomposition 18 ms (P = 464), 41 ms
+          (P = 672), 425 ms (P = 1 440). LM's step (Gauss–Newton matrix + solve) costs about Newton's. So the curvature
+          methods' caps fall with P (CURVATURE_CAPS) and trust-region Newton runs at the two smallest networks
+          only. Estimated from those: diabetes w=16 1 400 s, digits w=8 2 600 s, diabetes w=32 900 s, digits
+          w=16 1 400 s, diabetes w=64 1 500 s, digits w=32 2 700 s: about 3 h in all (capped runs at the cap; the
+          summary's wall_seconds are the measured ones). At η = 5e-2 a Newton run needs hundreds of steps to go
+          anywhere, so at the two largest networks (cap 30) the curvature methods' runs are reported where they
+          stand after 30 steps: the larger grid is a GPU run.
 """
 
 from jaxnewton.studies.real_data import RealDataConfig
 
 METHODS = ("newton", "trust_region", "lm", "bfgs", "adam")
-# Caps per method. Newton, trust region and LM: E3's second-order comparison's 1 000 (trust-region Newton converged
-# in a median 230 steps there). BFGS: 3 000 (its step is cheap; E9's BFGS needs hundreds to thousands of steps).
-# ADAM: 20 000 gradient steps (a step costs about a gradient: ~1 000× less than a Newton step at these sizes).
+# Caps per method: the curvature methods (Newton, trust region, LM) at most E3's second-order comparison's 1 000
+# (trust-region Newton converged in a median 230 steps there), and at most their network's CURVATURE_CAPS. BFGS:
+# 3 000 (its step is cheap; E9's BFGS needs hundreds to thousands of steps). ADAM: 20 000 gradient steps.
 CAPS = (1_000, 1_000, 1_000, 3_000, 20_000)
+# Per network (the order of data / widths below): what the 3-hour budget allows at the measured step costs.
+CURVATURE_CAPS = (500, 200, 30, 200, 100, 30)
 
 
 def get_config(smoke: bool = False) -> RealDataConfig:
     if smoke:
         return RealDataConfig(name="real_data", data=("diabetes", "digits"), widths=(3, 2), n_seeds=(2, 2),
-                              n_train=(40, 40), methods=("newton", "adam"), max_steps=(6, 6),
+                              n_train=(40, 40), curvature_caps=(6, 4), methods=("newton", "adam"), max_steps=(6, 6),
                               fixed=("segment_steps=3", "history_stride=2"))
     return RealDataConfig(
         name="real_data",
         data=("diabetes", "diabetes", "diabetes", "digits", "digits", "digits"),
         widths=(16, 32, 64, 8, 16, 32),
-        n_seeds=(64, 32, 16, 64, 32, 16),
+        n_seeds=(64, 32, 16, 64, 16, 16),
         n_train=(0, 0, 0, 300, 300, 300),
+        curvature_caps=CURVATURE_CAPS,
         methods=METHODS,
         max_steps=CAPS,
-        krylov_above=2_000,
+        costly=("trust_region",),
+        costly_below=1_000,
+        krylov_above=5_000,  # dense everywhere: its cost is the measured one (MINRES near the saddle is not)
         lanczos_above=2_000,
         fit_ratio=0.5,
     )

@@ -52,8 +52,12 @@ class RealDataConfig(BasedConfig):
       widths: each network's hidden width w (two hidden layers, both w wide).
       n_seeds: each network's seeds (the first n of the same seed stream for every method).
       n_train: each network's training subset (0: the whole training split; ``Config.n_train``).
+      curvature_caps: each network's cap for the methods that form a P × P matrix a step (``forms_hessian`` in
+        ``optim.registry``: Newton, trust region, LM), whose step cost grows as Q·m·P² to P³.
       methods: registered optimisers run on every network.
-      max_steps: each method's cap.
+      max_steps: each method's cap (for the curvature methods, at most the network's ``curvature_caps``).
+      costly: methods run only on networks of at most ``costly_below`` parameters (trust-region Newton's step is an
+        eigendecomposition, 9P³ flops); their other cells are listed in ``not_run`` with that reason.
       krylov_above: damped Newton (and saddle-free Newton) solve by MINRES above this many parameters.
       lanczos_above: end points with more parameters than this are diagnosed with ``spectrum = "lanczos"``.
       fit_ratio: a run fits when its training loss is at most this fraction of the trivial point's.
@@ -66,8 +70,11 @@ class RealDataConfig(BasedConfig):
     widths: tuple[int, ...] = (16,)
     n_seeds: tuple[int, ...] = (64,)
     n_train: tuple[int, ...] = (0,)
+    curvature_caps: tuple[int, ...] = (1_000,)
     methods: tuple[str, ...] = ("newton", "bfgs")
     max_steps: tuple[int, ...] = (3_000, 3_000)
+    costly: tuple[str, ...] = ()
+    costly_below: int = 1_000
     krylov_above: int = 2_000
     lanczos_above: int = 2_000
     fit_ratio: float = 0.5
@@ -77,7 +84,7 @@ class RealDataConfig(BasedConfig):
         n = len(self.data)
         require(n >= 1 and set(self.data) <= set(datasets.DATASETS), "data", self.data,
                 f"data sets from {list(datasets.DATASETS)}")
-        for field in ("widths", "n_seeds", "n_train"):
+        for field in ("widths", "n_seeds", "n_train", "curvature_caps"):
             require(len(getattr(self, field)) == n, field, getattr(self, field), f"one entry per network ({n})")
         require(all(w >= 1 for w in self.widths), "widths", self.widths, "widths ≥ 1")
         require(all(1 <= s <= MAX_SEEDS for s in self.n_seeds), "n_seeds", self.n_seeds, f"1 … {MAX_SEEDS} each")
@@ -90,8 +97,10 @@ class RealDataConfig(BasedConfig):
         require(self.krylov_above >= 1 and self.lanczos_above >= 1, "krylov_above", self.krylov_above,
                 "parameter counts ≥ 1 (krylov_above and lanczos_above)")
         require(0.0 < self.fit_ratio < 1.0, "fit_ratio", self.fit_ratio, "a fraction of L(0) in (0, 1)")
+        require(all(c >= 1 for c in self.curvature_caps), "curvature_caps", self.curvature_caps, "caps ≥ 1")
+        require(set(self.costly) <= set(self.methods), "costly", self.costly, "methods named in methods")
         for i in range(n):
-            for method in self.methods:
+            for method in runs_on(self, i):
                 self.require_builds("data", f"{self.data[i]} w={self.widths[i]} {method}",
                                     lambda: cell_config(self, i, method))
 
@@ -106,13 +115,22 @@ def n_params(config: RealDataConfig, i: int) -> int:
     return (dim + 1) * w + (w + 1) * w + w * m
 
 
+def runs_on(config: RealDataConfig, i: int) -> list[str]:
+    """The methods run on network i (``costly`` ones only up to ``costly_below`` parameters)."""
+    small = n_params(config, i) <= config.costly_below
+    return [method for method in config.methods if small or method not in config.costly]
+
+
 def cell_config(config: RealDataConfig, i: int, method: str) -> Config:
     """The seed sweep of network i and ``method``: the base with ``fixed`` and the cell's settings."""
     p = n_params(config, i)
     w = config.widths[i]
+    cap = config.max_steps[config.methods.index(method)]
+    if registry.get(method).forms_hessian:
+        cap = min(cap, config.curvature_caps[i])
     return override(base_config(config), [
         *config.fixed, f"problem={config.data[i]}", f"widths={w},{w}", f"n_train={config.n_train[i]}",
-        f"n_seeds={config.n_seeds[i]}", f"solver={method}", f"max_steps={config.max_steps[config.methods.index(method)]}",
+        f"n_seeds={config.n_seeds[i]}", f"solver={method}", f"max_steps={cap}",
         "first_order_max_steps=0", f"linear_solver={'krylov' if p > config.krylov_above else 'dense'}",
         f"spectrum={'lanczos' if p > config.lanczos_above else 'dense'}"])
 
@@ -165,7 +183,10 @@ def cell_record(config: RealDataConfig, i: int, method: str, cell: Config, summa
 def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Run every cell (skipping finished ones) and write ``summary.json`` and ``real_data.png``."""
     out = Path(out_dir)
-    todo = [(i, method) for i in range(len(config.data)) for method in config.methods]
+    todo = [(i, method) for i in range(len(config.data)) for method in runs_on(config, i)]
+    not_run = [{"data": config.data[i], "width": config.widths[i], "method": method,
+                "reason": f"P = {n_params(config, i)} > costly_below = {config.costly_below}"}
+               for i in range(len(config.data)) for method in config.methods if method not in runs_on(config, i)]
     log(f"[{config.name}] {len(todo)} cells: " + ", ".join(f"{d} w={w}" for d, w in zip(config.data, config.widths))
         + f" × {', '.join(config.methods)}")
     records, splits = [], {}
@@ -179,7 +200,7 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
         splits.setdefault(f"{config.data[i]} n_train={config.n_train[i]}", load_data(cell).description)
     summary = {
         "experiment": config.name, "config_hash": config.hash(), "version": __version__, "base": config.base,
-        "fit_ratio": config.fit_ratio, "splits": splits, "cells": records,
+        "fit_ratio": config.fit_ratio, "splits": splits, "cells": records, "not_run": not_run,
         "wall_seconds": sum(r["wall_seconds"] for r in records),
         "definitions": {
             "p_trivial": "seeds that met the tolerance at a point meeting the trivial rule (L / L(0) ≥ 0.99 and "

@@ -19,7 +19,7 @@ def test_config_builds_the_issue_sizes():
                             ("diabetes", (64, 64), 4928)):  # (the issue says 4 864: 4 928 − 64)
         config = dataclasses.replace(base, problem=data, widths=widths, n_train=300 if data == "digits" else 0)
         study = dataclasses.replace(load_config("real_data"), data=(data,), widths=(widths[0],), n_seeds=(1,),
-                                    n_train=(0,))
+                                    n_train=(0,), curvature_caps=(1,))
         assert real_data.n_params(study, 0) == p
         problem = build(config).problem
         assert problem.n_params == p
