@@ -13,7 +13,8 @@ Design:   tanh MLPs D-w-w-m with two hidden layers, E3's η = ε = 5e-2 and tol 
 Costs:    one seed-step measured on the 2-core Intel VM (2026-12-05, 8 seeds vmapped, float64): the structured
           Hessian + the LU solve of damped Newton take 3.3 + 4.2 ms (diabetes w=16), 43 + 8 ms (digits w=8),
           21 + 34 ms (diabetes w=32), 297 + 64 ms (digits w=16), 254 + 1 069 ms (diabetes w=64), 2 032 + 625 ms
-          (digits w=32); a gradient 0.06–0.5 ms; trust-region Newton's eigendecomposition 18 ms (P = 464), 41 ms
+          (digits w=32), before the multi-output Hessian summed V_q over the outputs (digits' Hessian then 36 and
+          160 ms at w = 8 and 16, docs/bench_multi_output.json); a gradient 0.06–0.5 ms; trust-region Newton's eigendecomposition 18 ms (P = 464), 41 ms
           (P = 672), 425 ms (P = 1 440). LM's step (Gauss–Newton matrix + solve) costs about Newton's. So the curvature
           methods' caps fall with P (CURVATURE_CAPS) and trust-region Newton runs at the two smallest networks
           only. Estimated from those: diabetes w=16 1 400 s, digits w=8 2 600 s, diabetes w=32 900 s, digits

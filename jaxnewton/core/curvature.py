@@ -198,12 +198,44 @@ def make_mlp_least_squares_hessian(
 
     def hessian(theta: jax.Array) -> jax.Array:
         params = unravel(theta)
+        layers = params["hidden"]
         if target_Q.ndim == 1:
-            return one_output(params["hidden"], params["out"], target_Q)
-        per_output = jax.vmap(one_output, in_axes=(None, 1, 0))(params["hidden"], params["out"], target_Q)
-        return _outputs_hessian(per_output, theta.size - params["out"].size)
+            return assemble(layers, *one_output(layers, params["out"], target_Q))
+        # Every term is a sum over the outputs j. The diagonal blocks Σ_q ã ãᵀ ⊗ V_q, the largest, are linear in V_q:
+        # V_q is summed over j first, so their Kronecker sums cost what one output's do. The other hidden blocks are
+        # summed after; the read-out's column and diagonal block stay per output (``_outputs_hessian``).
+        aug, v, upper, readout_diagonal, leading = jax.vmap(one_output, in_axes=(None, 1, 0))(
+            layers, params["out"], target_Q)
+        hidden = assemble(layers, [a[0] for a in aug], [jnp.sum(x, axis=0) for x in v],
+                          [None] + [jnp.sum(u, axis=0) for u in upper[1:-1]], None,
+                          [jnp.sum(b, axis=0) for b in leading])
+        return _outputs_hessian(hidden, upper[-1], readout_diagonal)
 
-    def one_output(layers: Any, out_K: jax.Array, target_Q: jax.Array) -> jax.Array:
+    def assemble(layers: Any, aug: list, v: list, upper: list, readout_diagonal: jax.Array | None,
+                 leading: list) -> jax.Array:
+        """H from the diagonal blocks' V_q (Kronecker-summed here), the columns above the diagonal (``upper``), the
+        read-out's diagonal block and the leading blocks of deeper networks; without the read-out (None): the
+        hidden block alone."""
+        n_layers = len(layers)
+        diagonal = [_symmetric_kronecker_sum(aug[l], v[l], layers[l]["b"].shape[0], input_layer=l == 0)
+                    for l in range(n_layers)]
+        if readout_diagonal is not None:
+            diagonal.append(readout_diagonal)
+        starts = np.cumsum([0] + [block.shape[0] for block in diagonal])
+        rows = []
+        for block in range(len(diagonal)):
+            lo, hi = starts[block], starts[block + 1]
+            left = [upper[block].T] if block else []
+            right = [upper[later][lo:hi] for later in range(block + 1, len(diagonal))]
+            rows.append(jnp.concatenate([*left, diagonal[block], *right], axis=1))
+        hess = jnp.concatenate(rows, axis=0)
+        for block in leading:
+            hess = _add_block(hess, block, 0, 0)
+        return hess
+
+    def one_output(layers: Any, out_K: jax.Array, target_Q: jax.Array) -> tuple[list, list, list, jax.Array, list]:
+        """One output's parts of H: ã per layer, the diagonal blocks' V_q, the columns above the diagonal (the
+        read-out's last), the read-out's diagonal block and the leading blocks."""
         dtype = out_K.dtype
         n_q = x_QxD.shape[0]
         # Every per-node array has the node axis q last ("XxQ"): each product over the nodes is then A Bᵀ with both
@@ -252,14 +284,15 @@ def make_mlp_least_squares_hessian(
         # Diagonal blocks (Θ_l, Θ_l): Σ_q ã ãᵀ ⊗ V_q with V_q = 2w_q δ δᵀ (Gauss–Newton) + diag(d_q) (activation term)
         # + K_q (layer l+1's activation term through z_{l+1} = a_l W_{l+1}: K_q = (σ' ⊙ W) diag(d_{l+1}) (σ' ⊙ W)ᵀ).
         # V_q is symmetric, so only its pairs j ≤ m are formed, as K_q = s_j s_m Σ_r W_jr W_mr d_r: one product.
-        diagonal = []
+        # (``assemble`` takes the Kronecker sums.)
+        v = []
         for l in range(n_layers):
             j, m = np.triu_indices(slope[l].shape[0])
             v_VxQ = two_w_Q * delta[l][j] * delta[l][m] + jnp.where(np.equal(j, m)[:, None], d[l][j], 0.0)
             if l + 1 < n_layers:
                 w_next = layers[l + 1]["w"]
                 v_VxQ = v_VxQ + slope[l][j] * slope[l][m] * ((w_next[j] * w_next[m]) @ d[l + 1])
-            diagonal.append(_symmetric_kronecker_sum(aug[l], v_VxQ, slope[l].shape[0], input_layer=l == 0))
+            v.append(v_VxQ)
 
         # The rest of the residual part, layer by layer. ∂z_l/∂θ = [g_l | ã_{l−1} ⊗ I] over θ_{≤l}, where
         # g_l = ∂z_l/∂θ_{<l} (``WxPxQ``); the Kronecker half is never materialised.
@@ -316,32 +349,17 @@ def make_mlp_least_squares_hessian(
             _expand_diagonal(aug[-1] @ cs_KxQ.T, (0, 1, 1)).reshape(-1, slope[-1].shape[0]),
         ], axis=0)
         upper.append(readout_column + readout)
-        diagonal.append(readout_diagonal)
-
-        rows = []
-        for block in range(n_layers + 1):
-            lo, hi = starts[block], starts[block + 1]
-            left = [upper[block].T] if block else []
-            right = [upper[later][lo:hi] for later in range(block + 1, n_layers + 1)]
-            rows.append(jnp.concatenate([*left, diagonal[block], *right], axis=1))
-        hess = jnp.concatenate(rows, axis=0)
-        for block in leading:
-            hess = _add_block(hess, block, 0, 0)
-        return hess
+        return aug, v, upper, readout_diagonal, leading
 
     return hessian
 
 
-def _outputs_hessian(per_output_MxRxR: jax.Array, n_hidden: int) -> jax.Array:
-    """The Hessian of L = Σ_j L_j over (θᴴ, θᴼ_KxM raveled row-major) from each output's one-output Hessian over
-    (θᴴ, θᴼ_j): the hidden block sums over j, the (θᴴ, θᴼ_kj) column is output j's (θᴴ, θᴼ_k) column, and the read-out
-    block is block-diagonal in j."""
-    m = per_output_MxRxR.shape[0]
-    k = per_output_MxRxR.shape[1] - n_hidden
-    hidden = jnp.sum(per_output_MxRxR[:, :n_hidden, :n_hidden], axis=0)
-    cross = jnp.moveaxis(per_output_MxRxR[:, :n_hidden, n_hidden:], 0, -1).reshape(n_hidden, k * m)
-    readout = jnp.einsum("jkl,ji->kjli", per_output_MxRxR[:, n_hidden:, n_hidden:],
-                         jnp.eye(m, dtype=per_output_MxRxR.dtype)).reshape(k * m, k * m)
+def _outputs_hessian(hidden: jax.Array, cross_MxHxK: jax.Array, readout_MxKxK: jax.Array) -> jax.Array:
+    """The Hessian over (θᴴ, θᴼ_KxM raveled row-major) from the hidden block (summed over the outputs) and each
+    output's read-out column (θᴴ, θᴼ_j) and block (θᴼ_j, θᴼ_j): block-diagonal in j on the read-out."""
+    m, n_hidden, k = cross_MxHxK.shape
+    cross = jnp.moveaxis(cross_MxHxK, 0, -1).reshape(n_hidden, k * m)
+    readout = jnp.einsum("jkl,ji->kjli", readout_MxKxK, jnp.eye(m, dtype=readout_MxKxK.dtype)).reshape(k * m, k * m)
     return jnp.concatenate([jnp.concatenate([hidden, cross], axis=1),
                             jnp.concatenate([cross.T, readout], axis=1)], axis=0)
 
