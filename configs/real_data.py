@@ -39,7 +39,7 @@ def get_config(smoke: bool = False) -> RealDataConfig:
     if smoke:
         return RealDataConfig(name="real_data", data=("diabetes", "digits"), widths=(3, 2), n_seeds=(2, 2),
                               n_train=(40, 40), curvature_caps=(6, 4), methods=("newton", "adam"), max_steps=(6, 6),
-                              fixed=("segment_steps=3", "history_stride=2"))
+                              costly=("adam",), costly_below=100, fixed=("segment_steps=3", "history_stride=2"))
     return RealDataConfig(
         name="real_data",
         data=("diabetes", "diabetes", "diabetes", "digits", "digits", "digits"),
