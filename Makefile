@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 ARGS ?=
 
-.PHONY: setup test test-fast paper paper-quick readme-table mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
+.PHONY: setup test test-fast paper paper-quick publish mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
 	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d widths real-data compare-second-order bench gpu-sweep clean
 
@@ -142,8 +142,10 @@ paper: $(STAMP)
 paper-quick: $(STAMP)
 	$(PY) scripts/paper.py --quick $(if $(FORCE),--force)
 
-readme-table: $(STAMP)
-	$(PY) scripts/paper.py --readme-only
+# Copies a complete make paper run (one clean commit) into docs/results and rewrites README.md's table: the only
+# target that writes tracked files from results/ (make paper writes under results/ alone).
+publish: $(STAMP)
+	$(PY) scripts/paper.py --publish
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"

@@ -3,9 +3,10 @@
 Run:      make paper                (python scripts/paper.py)
           make paper FORCE=1        (rerun runs that are already complete)
           make paper-quick          (python scripts/paper.py --quick: shrunk, into results/quick)
-          make readme-table         (python scripts/paper.py --readme-only)
-A full run ends by copying the summaries into docs/results and rewriting the README's results
-table from them (make test checks that the two agree).
+          make publish              (python scripts/paper.py --publish)
+A run writes only under results/ (the report is results/REPORT.md). `make publish` copies a complete run's
+summaries into docs/results and rewrites the README's results table from them (make test checks that the two
+agree); it refuses runs made by more than one commit or from a dirty tree.
 Runtime:  docs/experiments.md lists every run's cost; the digits study and E3 at 100 seeds dominate. A run already complete
           for the same config is skipped, so a second `make paper` only rewrites the report.
 """
@@ -41,8 +42,9 @@ def paper() -> None:
     parser.add_argument("--quick", action="store_true", help="every run shrunk, into results/quick (a first look)")
     parser.add_argument("--force", action="store_true", help="rerun runs that are already complete")
     parser.add_argument("--results", type=Path, default=Path("results"), help="folder of results folders")
-    parser.add_argument("--readme-only", action="store_true",
-                        help="run nothing: copy the summaries into docs/results and rewrite the README's table")
+    parser.add_argument("--publish", action="store_true",
+                        help="run nothing: copy the summaries of a complete run of one clean commit into docs/results "
+                             "and rewrite the README's table")
     parser.add_argument("--one-at-a-time", action="store_true",
                         help="no runs side by side (by default every run that reads no other runs in a "
                              "process pinned to a core, one a core at a time)")
@@ -54,30 +56,30 @@ def paper() -> None:
         use_compilation_cache()
         run_one(args.only, results, args.quick, args.force)
         return
-    if not args.readme_only:
-        use_every_core()
-        use_compilation_cache()
-
-        cores = sorted(os.sched_getaffinity(0))
-
-        def launch(folder: str, log: Path, lane: int) -> subprocess.Popen:
-            """This script with --only FOLDER in a process of its own on core ``lane`` alone (so one JAX device and
-            one XLA thread; one lane a core), output into ``log``."""
-            command = [sys.executable, "-u", __file__, "--only", folder, "--results", str(args.results),
-                       *(["--quick"] if args.quick else []), *(["--force"] if args.force else [])]
-            core = {cores[lane % len(cores)]}
-            with open(log, "w") as out:
-                return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                        preexec_fn=lambda: os.sched_setaffinity(0, core))
-
-        # Quick runs are mostly compilation, which already keeps both cores busy: side by side measured no faster
-        # there (docs/performance.md).
-        side_by_side = not (args.quick or args.one_at_a_time)
-        run_paper(results, quick=args.quick, force=args.force, launch=launch if side_by_side else None,
-                  lanes=len(cores))
-    if not args.quick:
+    if args.publish:
         update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)
-        print("README.md's results table rewritten from docs/results")
+        print("docs/results and README.md's results table rewritten from " + str(args.results))
+        return
+    use_every_core()
+    use_compilation_cache()
+
+    cores = sorted(os.sched_getaffinity(0))
+
+    def launch(folder: str, log: Path, lane: int) -> subprocess.Popen:
+        """This script with --only FOLDER in a process of its own on core ``lane`` alone (so one JAX device and
+        one XLA thread; one lane a core), output into ``log``."""
+        command = [sys.executable, "-u", __file__, "--only", folder, "--results", str(args.results),
+                   *(["--quick"] if args.quick else []), *(["--force"] if args.force else [])]
+        core = {cores[lane % len(cores)]}
+        with open(log, "w") as out:
+            return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                    preexec_fn=lambda: os.sched_setaffinity(0, core))
+
+    # Quick runs are mostly compilation, which already keeps both cores busy: side by side measured no faster
+    # there (docs/performance.md).
+    side_by_side = not (args.quick or args.one_at_a_time)
+    run_paper(results, quick=args.quick, force=args.force, launch=launch if side_by_side else None,
+              lanes=len(cores))
 
 
 if __name__ == "__main__":

@@ -28,3 +28,27 @@ def wilson_interval(k: int, n: int, z: float = 1.959963984540054) -> tuple[float
 def proportion(k: int, n: int) -> dict:
     """k of n as the summaries write a rate: ``{"k", "n", "p", "ci95"}`` with the 95% Wilson interval."""
     return {"k": int(k), "n": int(n), "p": k / n, "ci95": list(wilson_interval(k, n))}
+
+
+def fisher_exact(k1: int, n1: int, k2: int, n2: int) -> float:
+    """Two-sided p-value of Fisher's exact test that k1 of n1 and k2 of n2 come from one proportion.
+
+    Conditional on the k1 + k2 successes, k1 is hypergeometric; the p-value sums the probabilities of every table
+    no more likely than the observed one (relative tolerance 1e-7, as SciPy's ``fisher_exact``).
+    """
+    if n1 < 1 or n2 < 1 or not (0 <= k1 <= n1 and 0 <= k2 <= n2):
+        raise ValueError(f"fisher_exact needs 0 ≤ k ≤ n and n ≥ 1 for both samples, got {k1}/{n1} and {k2}/{n2}")
+    total = k1 + k2
+    denominator = math.comb(n1 + n2, total)
+    pmf = [math.comb(n1, x) * math.comb(n2, total - x) / denominator
+           for x in range(max(0, total - n2), min(n1, total) + 1)]
+    observed = math.comb(n1, k1) * math.comb(n2, k2) / denominator
+    return min(1.0, sum(p for p in pmf if p <= observed * (1 + 1e-7)))
+
+
+def two_sample_verdict(k_paper: int, n_paper: int, k: int, n: int, level: float = 0.05) -> str:
+    """The report's verdict on a rate: "reproduced" when Fisher's exact test finds no difference between the
+    paper's k of n and ours at ``level`` (none its sample size can show), else "differs", with the numbers."""
+    p = fisher_exact(k_paper, n_paper, k, n)
+    numbers = f"paper {k_paper}/{n_paper}, here {k}/{n}, Fisher's exact p = {p:.2g}"
+    return f"reproduced ({numbers})" if p >= level else f"differs: {numbers}"

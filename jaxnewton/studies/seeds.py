@@ -20,7 +20,7 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.core.datasets import DATASETS
 from jaxnewton.core.diagnostics import LABELS
-from jaxnewton.core.stats import proportion, wilson_interval
+from jaxnewton.core.stats import proportion, two_sample_verdict, wilson_interval
 from jaxnewton.engine import distributed, memory
 from jaxnewton.engine.build import (ERROR_REFINEMENT, BatchResult, Experiment, build, make_problem_for,
                                     run_batch)
@@ -436,18 +436,16 @@ def _rate(summary: dict) -> tuple[str, float, float]:
 def sweep_cells(paper_trivial: int, paper_seeds: int) -> Callable[[list[Summary]], Cells]:
     """Cells of a sweep at the paper's seeds and a larger one, whose result is the share converging trivially.
 
-    Verdict: "reproduced" when the paper's proportion lies inside the larger sweep's 95% Wilson interval.
+    Verdict: ``core.stats.two_sample_verdict`` of the paper's count against the larger sweep's (Fisher's exact test).
     """
-    p_paper = paper_trivial / paper_seeds
 
     def cells(summaries: list[Summary]) -> Cells:
         small, large = summaries
         small_text = counts_text(small) if small else NOT_RUN
         if large is None:
             return Cells(small_text, NOT_RUN, "—", small_text)
-        rate, low, high = _rate(large)
-        verdict = "reproduced" if low <= p_paper <= high else (
-            f"differs: paper {p_paper:.2f} outside [{low:.2f}, {high:.2f}]")
+        rate, _, _ = _rate(large)
+        verdict = two_sample_verdict(paper_trivial, paper_seeds, large["counts"]["trivial"], large["n_seeds"])
         small_count = f"{small['counts']['trivial']}/{small['n_seeds']} at {small['n_seeds']} seeds; " if small else ""
         headline = f"{small_count}{large['counts']['trivial']}/{large['n_seeds']} at {large['n_seeds']}, {rate}"
         return Cells(small_text, f"{counts_text(large)}: {rate}", verdict, headline)
@@ -459,9 +457,9 @@ def first_seeds_cells(paper_trivial: int, paper_seeds: int) -> Callable[[list[Su
     """Cells of one sweep whose first ``paper_seeds`` seeds are the paper's setting (a seed's run does not
     depend on the sweep it runs in, bit for bit on CPU: ``engine.sweep``), the whole sweep the larger one.
 
-    Seeds that reached the cap at a point meeting the trivial rule are counted beside, never as trivial.
+    Seeds that reached the cap at a point meeting the trivial rule are counted beside, never as trivial. Verdict as
+    ``sweep_cells``'s, on the whole sweep.
     """
-    p_paper = paper_trivial / paper_seeds
 
     def cells(summaries: list[Summary]) -> Cells:
         (summary,) = summaries
@@ -469,9 +467,8 @@ def first_seeds_cells(paper_trivial: int, paper_seeds: int) -> Callable[[list[Su
             return NOT_RUN_CELLS
         first = summary["outcomes"][:paper_seeds]
         small = f"seeds 0–{paper_seeds - 1}: {outcome_counts_text(first)}"
-        rate, low, high = _rate(summary)
-        verdict = "reproduced" if low <= p_paper <= high else (
-            f"differs: paper {p_paper:.2f} outside [{low:.2f}, {high:.2f}]")
+        rate, _, _ = _rate(summary)
+        verdict = two_sample_verdict(paper_trivial, paper_seeds, summary["counts"]["trivial"], summary["n_seeds"])
         at_cap = summary.get("trivial_at_cap", 0)
         if at_cap:
             verdict += f"; {at_cap} more seeds ended at the trivial point without meeting the tolerance"

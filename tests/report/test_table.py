@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import pytest
+
 from jaxnewton.report.table import readme_table, readme_table_text, results_table, update_readme, verdict_word
 from jaxnewton.studies.registry import ROWS
 from summaries import fake_sweep, write
@@ -20,7 +22,7 @@ def test_missing_experiments_say_not_run(tmp_path):
 
 
 def test_verdict_word_is_the_leading_verdict():
-    assert verdict_word("differs: paper 0.90 outside [0.18, 0.35]") == "differs"
+    assert verdict_word("differs: paper 9/10, here 26/100, Fisher's exact p = 0.00012") == "differs"
     assert verdict_word("reproduced; 3 more seeds ended at the trivial point") == "reproduced"
     assert verdict_word("extension (no paper number)") == "extension"
     assert verdict_word("—") == "—"
@@ -32,20 +34,45 @@ def test_every_row_id_is_unique_and_every_readme_line_is_short():
         assert len(line) <= 200, line
 
 
+COMMIT = {"provenance": {"git_commit": "a" * 40}}
+
+
+def paper_run(results, commit=COMMIT):
+    """``results`` holding a complete run of every ``make paper`` row (the committed summaries), made by ``commit``."""
+    for row in ROWS:
+        for folder in row.folders:
+            if not row.own_target:
+                summary = json.loads((ROOT / "docs" / "results" / folder / "summary.json").read_text())
+                write(results, folder, {**summary, **commit})
+
+
 def test_update_readme_copies_the_summaries_and_rewrites_only_the_table(tmp_path):
     results, record, readme = tmp_path / "results", tmp_path / "record", tmp_path / "README.md"
     text = (ROOT / "README.md").read_text()
     readme.write_text(text)
-    for row in ROWS:
-        for folder in row.folders:
-            if (ROOT / "docs" / "results" / folder).exists():  # (a large study not run yet has no summary)
-                write(results, folder, json.loads((ROOT / "docs" / "results" / folder / "summary.json").read_text()))
-    write(results, "mlp_tanh_100", fake_sweep(50, 100, [0.40, 0.60]))
+    paper_run(results)
+    write(results, "mlp_tanh_100", {**fake_sweep(50, 100, [0.40, 0.60]), **COMMIT})
     update_readme(readme, results, record, ROWS)
     new = readme.read_text()
     assert readme_table(new) == readme_table_text(record, ROWS) != readme_table(text)
     assert "50/100 at 100" in readme_table(new)
     assert new.replace(readme_table(new), "") == text.replace(readme_table(text), "")
+
+
+def test_publish_refuses_runs_of_two_commits_or_a_dirty_tree_and_writes_nothing(tmp_path):
+    results, record, readme = tmp_path / "results", tmp_path / "record", tmp_path / "README.md"
+    readme.write_text((ROOT / "README.md").read_text())
+    paper_run(results)
+    for other, shown in (({"provenance": {"git_commit": "b" * 40}}, "bbbbbbbbbbbb (1 runs)"),
+                         ({"provenance": {"git_commit": "a" * 40 + "+dirty"}}, "aaaaaaaaaaaa+dirty (1 runs)"),
+                         ({}, "unknown (1 runs)")):
+        summary = json.loads((results / "mlp_tanh_100" / "summary.json").read_text())
+        summary.pop("provenance")
+        write(results, "mlp_tanh_100", {**summary, **other})
+        with pytest.raises(ValueError, match="make paper FORCE=1") as refused:
+            update_readme(readme, results, record, ROWS)
+        assert shown in str(refused.value) and "\n" not in str(refused.value)
+        assert not record.exists() and readme.read_text() == (ROOT / "README.md").read_text()
 
 
 def test_readme_results_table_is_the_generated_one():
@@ -65,7 +92,7 @@ def test_large_studies_are_read_from_their_committed_summary_until_run_here(tmp_
             if not committed.exists():
                 continue
             if not row.own_target:
-                write(results, folder, json.loads(committed.read_text()))
+                write(results, folder, {**json.loads(committed.read_text()), **COMMIT})
             else:
                 (record / folder).mkdir(parents=True, exist_ok=True)
                 (record / folder / "summary.json").write_text(committed.read_text())

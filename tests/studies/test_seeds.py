@@ -97,10 +97,11 @@ def test_smoke_run_of_each_network_config(name, tmp_path):
 def test_reproduced_and_differing_sweep_rows(tmp_path):
     write(tmp_path, "mlp_tanh", fake_sweep(9, 10, [0.6, 0.98]))
     write(tmp_path, "mlp_tanh_100", fake_sweep(88, 100, [0.80, 0.93]))
-    assert table_line(tmp_path, "E3").endswith("| reproduced |")
+    # Fisher's exact test of the paper's 9/10 against ours (core.stats.two_sample_verdict).
+    assert table_line(tmp_path, "E3").endswith("| reproduced (paper 9/10, here 88/100, Fisher's exact p = 1) |")
     write(tmp_path, "mlp_tanh_100", fake_sweep(50, 100, [0.40, 0.60]))
     row = table_line(tmp_path, "E3")
-    assert row.endswith("| differs: paper 0.90 outside [0.40, 0.60] |")
+    assert row.endswith("| differs: paper 9/10, here 50/100, Fisher's exact p = 0.019 |")
     assert "| 9/10 trivial |" in row and "50/100 trivial: p = 0.50 [0.40, 0.60]" in row
 
 
@@ -109,6 +110,7 @@ def test_network_rows_read_the_paper_setting_from_the_first_seeds(tmp_path):
     write(tmp_path, "siren", {**fake_sweep(15, 16, [0.72, 0.99]), "outcomes": outcomes, "trivial_at_cap": 1})
     row = table_line(tmp_path, "E4")
     assert "| seeds 0–4: 4/5 trivial (1 max_steps at the trivial point) |" in row
-    assert row.endswith("| reproduced; 1 more seeds ended at the trivial point without meeting the tolerance |")
+    assert row.endswith("| reproduced (paper 4/5, here 15/16, Fisher's exact p = 0.43); 1 more seeds ended at the "
+                        "trivial point without meeting the tolerance |")
     write(tmp_path, "pinn1d", {**fake_sweep(2, 16, [0.03, 0.36]), "outcomes": ["max_steps"] * 16})
-    assert table_line(tmp_path, "E6").endswith("| differs: paper 1.00 outside [0.03, 0.36] |")
+    assert table_line(tmp_path, "E6").endswith("| differs: paper 5/5, here 2/16, Fisher's exact p = 0.001 |")
