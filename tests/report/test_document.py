@@ -15,8 +15,8 @@ def test_report_has_captions_settings_machine_and_quick_banner(tmp_path):
     machine = {"processor": "x86_64", "cpu_count": 2, "platform": "Linux", "jax": "0.0", "jax_backend": "cpu",
                "devices": ["CpuDevice(id=0)"], "python": "3.11", "numpy": "2.0", "jaxnewton": "0.1.0",
                "git_commit": "abc"}
-    for folder, trivial in zip(E3.folders, (9, 88)):
-        write(tmp_path, folder, fake_sweep(trivial, 10, [0.6, 0.98]),
+    for folder, trivial, n in zip(E3.folders, (9, 88), (10, 100)):
+        write(tmp_path, folder, fake_sweep(trivial, n, [0.6, 0.98]),
               {"config": {"name": "mlp_tanh", "eta": 0.05}, "config_hash": "h", "machine": machine})
         for figure in E3.figures:
             if figure.folder == folder:
