@@ -11,7 +11,7 @@ Besides damped Newton, BFGS and the second-order family (configs/second_order.py
                          (k = 1: a positive-definite modified Newton step with a line search).
 
 Run:      make escapes      (python -m jaxnewton run escapes --out results/escapes); resumable per optimiser
-Runtime:  see docs/results.md (measured on 2 cores)
+Runtime:  see docs/results_scale.md (measured on 2 cores)
 Paper:    quasi-Newton avoids the trivial saddle because its curvature condition keeps the model positive definite.
 """
 

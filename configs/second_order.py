@@ -4,7 +4,7 @@ all from the same 64 initial points (the second-order comparison; optim.globalis
 
 Run:      make compare-second-order
           (python -m jaxnewton compare second_order --optimizers newton,gauss_newton,... --out results/compare_second_order)
-Runtime:  see docs/results.md (measured); resumable, one optimiser's sweep at a time.
+Runtime:  see docs/results_scale.md (measured); resumable, one optimiser's sweep at a time.
 Paper:    not in the paper, which names Gauss–Newton / Levenberg–Marquardt as the classical least-squares methods.
 """
 

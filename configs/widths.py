@@ -2,7 +2,7 @@
 
 Run:      make widths   (python -m jaxnewton run widths --out results/widths); resumable, a finished width is never
           rerun. Its summary is committed under docs/results/widths.
-Runtime:  measured on the 2-core CPU VM: see docs/results.md (the widths' wall times are in the summary). The seeds and
+Runtime:  measured on the 2-core CPU VM: see docs/results_scale.md (the widths' wall times are in the summary). The seeds and
           caps shrink with the width to fit the CPU: capped runs are reported as capped, with where they stand. With
           a GPU, raise both (the design below is the CPU's).
 Paper:    width 10 only (E3: 9 of 10 runs trivial).

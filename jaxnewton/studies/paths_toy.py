@@ -179,7 +179,7 @@ def paths_toy_figure(landscape, arrays: dict, rows: list[dict]) -> plt.Figure:
 
 PAPER_TOY_RANGE = (0.64, 0.65)
 # With the code's unit gradient noise, the optimised height over 10 noise draws spans 0.635–0.649 (λ = 10),
-# 0.638–0.647 (100) and 0.653–0.657 (1000) under Σ f² (docs/results.md): the verdict allows that spread.
+# 0.638–0.647 (100) and 0.653–0.657 (1000) under Σ f² (docs/results_landscape.md): the verdict allows that spread.
 NOISE_TOLERANCE = 1e-2
 
 
@@ -216,7 +216,7 @@ def paths_toy_cells(summaries: list[Summary]) -> Cells:
         return Cells(setting, large, "reproduced", headline)
     if straight_ok:
         return Cells(setting, large, (f"partly: straight line reproduced; optimised {min(checked.values()):.2f}–"
-                                      f"{max(checked.values()):.2f}, not {low}–{high} (docs/results.md)"), headline)
+                                      f"{max(checked.values()):.2f}, not {low}–{high} (docs/results_landscape.md)"), headline)
     return Cells(setting, large, "differs", headline)
 
 

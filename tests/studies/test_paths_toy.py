@@ -56,7 +56,7 @@ def test_paths_toy_row(tmp_path):
     summary["optimised_height"]["100"] = 0.73
     write(tmp_path, "paths_toy", summary)
     assert table_line(tmp_path, "PT").endswith(
-        "| partly: straight line reproduced; optimised 0.64–0.73, not 0.64–0.65 (docs/results.md) |")
+        "| partly: straight line reproduced; optimised 0.64–0.73, not 0.64–0.65 (docs/results_landscape.md) |")
     summary["straight_height"] = 1.2
     write(tmp_path, "paths_toy", summary)
     assert table_line(tmp_path, "PT").endswith("| differs |")
