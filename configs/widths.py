@@ -1,4 +1,5 @@
-"""Width study: does damped Newton still find E3's trivial saddle as the network widens? (issue 24)
+"""Width study: does damped Newton still find E3's trivial saddle as the network widens, and do the second-order
+methods practitioners run at scale, in either parametrisation? (issues 24, 43)
 
 Run:      make widths   (python -m jaxnewton run widths --out results/widths); resumable, a finished width is never
           rerun. Its summary is committed under docs/results/widths.
@@ -6,15 +7,20 @@ Runtime:  measured on the 2-core CPU VM: see docs/results_scale.md (the widths' 
           caps shrink with the width to fit the CPU: capped runs are reported as capped, with where they stand. With
           a GPU, raise both (the design below is the CPU's).
 Paper:    width 10 only (E3: 9 of 10 runs trivial).
-Design:   E3's problem and its η = ε = 5e-2, tol 1e-5, at hidden widths 10, 20, 40, 80, 160 (P = 140 … 26 240):
-          32 seeds and 3 000 steps at widths 10, 20 and 40, 32 seeds and 300 steps at width 80, 8 seeds and 100
-          steps at width 160. The dense solve at widths 10 and 20, where it is the cheaper; the Krylov solve above,
-          each seed in its own loop (engine.sweep, uneven). On the 2-core AMD VM of 2026-11-29 the widths took 20,
-          500, 579, 1 292 and 1 507 s (7 ms, 135 ms and 1.9 s a seed-step at widths 40, 80 and 160; the dense step
-          costs 75 ms and 2.2 s at widths 40 and 80, docs/bench_widths.json). Width 320 does not fit on 2 cores:
-          2 seeds did not finish 5 steps in 7 minutes, and MINRES to 1e-10 may take up to its cap of 2P = 207 360
-          products a step there, as one of 8 seeds at width 160 averaged 30 734 of its 52 480 (H + εI nearly
-          singular). Lanczos spectra above P = 2 000 (widths 80, 160).
+Design:   issue 43: E3's problem, η = ε = 5e-2, tol 1e-5, at hidden widths 10, 20, 40, 80, 160, 320 (P = 140 …
+          103 680), in the standard and the NTK parametrisation, with damped Newton solved exactly (dense at widths
+          10 and 20, MINRES to 1e-10 at 40 and 80: from P = 26 240 one seed-step costs seconds), truncated damped
+          Newton (MINRES ≤ 50 and ≤ 500 products), saddle-free Newton on 50 Lanczos steps, Newton-MR (≤ 500
+          products) and BFGS (up to P = 6 720: its P × P matrix). Seeds 32, 32, 16, 8, 8, 8 and caps 3 000, 3 000,
+          1 000, 300, 300, 300 (the Krylov methods, one seed at a time: 1 000, 1 000, 1 000, 300, 300, 300).
+          Lanczos spectra above P = 2 000.
+Cost:     estimated from docs/bench_matrix_free.json (2.5 ms a Hessian-vector product at P = 103 680, 0.23 ms at
+          6 720, 2-core Intel VM) with every run at its cap: width 320 about 4 000 s a parametrisation (truncated
+          Newton k = 500 2 250 s, Lanczos saddle-free Newton 1 360 s, k = 50 230 s, Newton-MR 20–3 000 s by how
+          many steps are curvature steps), width 160 about 1 250 s, 80 about 700 s, 40 about 500 s, 10 and 20 about
+          600 s each: about 4.2 h in all for the two parametrisations. Not run yet: the summary's wall_seconds will
+          be the measured ones, and the committed docs/results/widths is the earlier study's (damped Newton alone,
+          widths 10–160, CHANGELOG.md) until it is.
 """
 
 from jaxnewton.studies.widths import WidthsConfig
@@ -28,9 +34,12 @@ def get_config(smoke: bool = False) -> WidthsConfig:
     return WidthsConfig(
         name="widths",
         base="mlp_tanh",
-        widths=(10, 20, 40, 80, 160),
-        n_seeds=(32, 32, 32, 32, 8),
-        max_steps=(3_000, 3_000, 3_000, 300, 100),
-        linear_solvers=("dense", "dense", "krylov", "krylov", "krylov"),
+        widths=(10, 20, 40, 80, 160, 320),
+        n_seeds=(32, 32, 16, 8, 8, 8),
+        max_steps=(3_000, 3_000, 1_000, 300, 300, 300),
+        linear_solvers=("dense", "dense", "krylov", "krylov", "krylov", "krylov"),
         lanczos_above=2_000,
+        methods=("newton", "truncated50", "truncated500", "sfn_lanczos50", "newton_mr", "bfgs"),
+        parametrisations=("standard", "ntk"),
+        krylov_max_steps=(1_000, 1_000, 1_000, 300, 300, 300),
     )

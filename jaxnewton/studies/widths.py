@@ -6,7 +6,13 @@ Hessian-vector products, ``optim.newton``). End points with more than ``lanczos_
 from Hessian-vector products (``spectrum = "lanczos"``, ``core.diagnostics``): the label with whether it is
 certain, and the index fraction with a 95% bracket. Everything else is the base's (the paper's η, ε, T).
 
-Each width is an ordinary seed sweep (``studies.seeds``) into its own folder ``<out>.cells/width-<w>-<hash>/``
+Methods (``METHODS``: damped Newton as the width's ``linear_solvers`` say, truncated damped Newton with MINRES capped
+at 50 or 500 products, saddle-free Newton on 50 Lanczos steps, Newton-MR, BFGS; each the setting of a registered
+optimiser, none new) and parametrisations (``"standard"``, ``"ntk"``: ``Config.parametrisation``) multiply the
+cells: every method runs at every width up to its ``max_params``, in every parametrisation, from the same θ₀ (the
+NTK coordinates start at the same network). Damped Newton in the standard parametrisation keeps its old cell label.
+
+Each cell is an ordinary seed sweep (``studies.seeds``) into its own folder ``<out>.cells/width-<w>-<hash>/``
 beside the study's (``studies.settings.cell_folder``): checkpointed and resumable like any run, and a finished
 width is never rerun, even by a study that adds widths or seeds later. ``summary.json`` lists per width: P, the
 seeds, cap and solver, p(converged at the trivial point) and p(at the trivial point at the end, converged or
@@ -20,13 +26,15 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
-from jaxnewton.engine.io import Log, Progress, write_summary
+from jaxnewton.core.models import PARAMETRISATIONS
+from jaxnewton.engine.io import Log, Progress, load_npz, write_summary
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim.newton import LINEAR_SOLVERS
 from jaxnewton.report.figures import save
@@ -49,6 +57,11 @@ class WidthsConfig(BasedConfig):
       linear_solvers: ``"dense"`` or ``"krylov"`` per width (``Config.linear_solver``).
       lanczos_above: end points with more parameters than this are diagnosed with ``spectrum = "lanczos"``.
       fixed: ``field=value`` changes made to the base at every width.
+      methods: ``METHODS`` run at every width up to their ``max_params``.
+      parametrisations: ``"standard"`` and / or ``"ntk"``.
+      krylov_max_steps: per width, the cap of the methods whose every step is a capped Krylov solve (truncated
+        Newton, Lanczos saddle-free Newton, Newton-MR: a step costs up to their cap of products, one seed at a
+        time); empty: ``max_steps``.
     """
 
     name: str
@@ -59,6 +72,9 @@ class WidthsConfig(BasedConfig):
     linear_solvers: tuple[str, ...] = ("dense", "dense")
     lanczos_above: int = 2_000
     fixed: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ("newton",)
+    parametrisations: tuple[str, ...] = ("standard",)
+    krylov_max_steps: tuple[int, ...] = ()
 
     def validate(self) -> None:
         base = base_config(self)
@@ -69,13 +85,21 @@ class WidthsConfig(BasedConfig):
                 "distinct widths ≥ 1")
         for field in ("n_seeds", "max_steps", "linear_solvers"):
             require(len(getattr(self, field)) == n, field, getattr(self, field), f"one entry per width ({n})")
+        require(len(self.krylov_max_steps) in (0, n) and all(s >= 1 for s in self.krylov_max_steps),
+                "krylov_max_steps", self.krylov_max_steps, f"empty or one cap ≥ 1 per width ({n})")
         require(all(1 <= s <= MAX_SEEDS for s in self.n_seeds), "n_seeds", self.n_seeds, f"1 … {MAX_SEEDS} per width")
         require(all(s >= 1 for s in self.max_steps), "max_steps", self.max_steps, "caps ≥ 1")
         require(set(self.linear_solvers) <= set(LINEAR_SOLVERS), "linear_solvers", self.linear_solvers,
                 f"entries from {list(LINEAR_SOLVERS)}")
         require(self.lanczos_above >= 1, "lanczos_above", self.lanczos_above, "a parameter count ≥ 1")
-        for i in range(n):
-            self.require_builds("widths", f"width {self.widths[i]}", lambda: width_config(self, i))
+        require(len(self.methods) >= 1 and set(self.methods) <= set(METHODS) and len(set(self.methods)) ==
+                len(self.methods), "methods", self.methods, f"distinct names from {list(METHODS)}")
+        require(len(self.parametrisations) >= 1 and set(self.parametrisations) <= set(PARAMETRISATIONS) and
+                len(set(self.parametrisations)) == len(self.parametrisations), "parametrisations",
+                self.parametrisations, f"distinct names from {list(PARAMETRISATIONS)}")
+        for i, method, parametrisation in cells(self):
+            self.require_builds("widths", f"width {self.widths[i]} {method} {parametrisation}",
+                                lambda: width_config(self, i, method, parametrisation))
 
 
 CONFIG = WidthsConfig
@@ -87,30 +111,74 @@ def n_params(base: Config, width: int) -> int:
     return (inputs + 1) * width + (width + 1) * width + width
 
 
-def width_config(config: WidthsConfig, i: int) -> Config:
-    """The seed-sweep config of the i-th width: the base with ``fixed`` and the width's settings."""
+class Method(NamedTuple):
+    """A method of the width study: the settings of a registered optimiser, the largest P it runs at, and whether its
+    steps are capped Krylov solves (capped by ``krylov_max_steps``)."""
+
+    settings: tuple[str, ...]
+    max_params: int
+    title: str
+    krylov: bool = False
+
+
+# ``linear_solver`` and the cap of MINRES / Lanczos; "newton" takes the width's own linear solver (``linear_solvers``).
+METHODS = {
+    # Exact Newton to 1e-10 costs 1.9 s a seed-step at P = 26 240 (the earlier study's width 160, 100 steps): up to P = 6 720 here.
+    "newton": Method((), 7_000, "damped Newton, exact solve"),
+    "truncated50": Method(("linear_solver=krylov", "krylov_max_iter=50"), 10 ** 9,
+                          "truncated damped Newton, MINRES ≤ 50 products", True),
+    "truncated500": Method(("linear_solver=krylov", "krylov_max_iter=500"), 10 ** 9,
+                           "truncated damped Newton, MINRES ≤ 500 products", True),
+    "sfn_lanczos50": Method(("solver=sfn", "linear_solver=krylov", "krylov_max_iter=50"), 10 ** 9,
+                            "saddle-free Newton on 50 Lanczos steps", True),
+    "newton_mr": Method(("solver=newton_mr", "krylov_max_iter=500"), 10 ** 9,
+                        "Newton-MR, MINRES ≤ 500 products", True),
+    # A P × P inverse-Hessian per seed: 0.36 GB at P = 6 720, 5.5 GB at 26 240.
+    "bfgs": Method(("solver=bfgs",), 7_000, "BFGS"),
+}
+
+
+def cells(config: WidthsConfig) -> list[tuple[int, str, str]]:
+    """(width index, method, parametrisation) of every cell, widths outermost; a method above its max_params skipped."""
+    base = base_config(config)
+    return [(i, method, parametrisation) for i, w in enumerate(config.widths) for method in config.methods
+            if n_params(base, w) <= METHODS[method].max_params for parametrisation in config.parametrisations]
+
+
+def width_config(config: WidthsConfig, i: int, method: str = "newton", parametrisation: str = "standard") -> Config:
+    """The seed-sweep config of the i-th width, ``method`` and ``parametrisation``: the base with ``fixed`` and the
+    cell's settings (damped Newton in the standard parametrisation: the width's config of the earlier study)."""
     base = base_config(config)
     w = config.widths[i]
     spectrum = "lanczos" if n_params(base, w) > config.lanczos_above else "dense"
-    return override(base, [*config.fixed, f"widths={w},{w}", f"n_seeds={config.n_seeds[i]}",
-                           f"max_steps={config.max_steps[i]}", f"linear_solver={config.linear_solvers[i]}",
-                           f"spectrum={spectrum}"])
+    cap = config.krylov_max_steps[i] if METHODS[method].krylov and config.krylov_max_steps else config.max_steps[i]
+    changes = [*config.fixed, f"widths={w},{w}", f"n_seeds={config.n_seeds[i]}", f"max_steps={cap}",
+               f"linear_solver={config.linear_solvers[i]}", f"spectrum={spectrum}", *METHODS[method].settings]
+    return override(base, changes + ([f"parametrisation={parametrisation}"] if parametrisation != "standard" else []))
+
+
+def cell_label(width: int, method: str, parametrisation: str) -> str:
+    return f"width={width}" + ("" if (method, parametrisation) == ("newton", "standard") else
+                               f"-{method}-{parametrisation}")
 
 
 def _median(values: list[float]) -> float | None:
     return float(np.median(values)) if values else None
 
 
-def width_record(width: int, cell: Config, summary: dict, folder: Path) -> dict:
-    """A width's line of ``summary.json`` from its seed sweep's summary and runs.csv."""
+def width_record(width: int, cell: Config, summary: dict, folder: Path, method: str = "newton") -> dict:
+    """A cell's line of ``summary.json`` from its seed sweep's summary, runs.csv and arrays.npz."""
     n = summary["n_seeds"]
     outcomes = summary["outcomes"]
     with open(folder / "runs.csv", newline="") as f:
         runs = list(csv.DictReader(f))
     trivial = summary["counts"]["trivial"]
     capped = [r for r in runs if r["status"] == "max_steps"]
+    eigvals = load_npz(folder / "arrays.npz")["eigvals"]  # every eigenvalue, or a Lanczos run's Ritz values
     return {
         "width": width,
+        "method": method,
+        "parametrisation": cell.parametrisation,
         "folder": f"{folder.parent.name}/{folder.name}",
         "config_hash": cell.hash(),
         "n_params": summary["n_params"],
@@ -130,6 +198,8 @@ def width_record(width: int, cell: Config, summary: dict, folder: Path) -> dict:
         "median_krylov_iterations": summary["median_krylov_iterations"],
         "krylov_unsolved": summary.get("krylov_unsolved"),
         "index_fraction": summary.get("index_fraction"),
+        "median_lambda_min": float(np.median(np.nanmin(eigvals, axis=1))),
+        "curvature_steps": summary.get("curvature_steps"),
         "capped": {"n": len(capped), "at_trivial": summary["trivial_at_cap"],
                    "elsewhere_median_loss_ratio": _median([float(r["loss_ratio"]) for r in capped
                                                            if r["trivial"] != "true"])},
@@ -141,17 +211,23 @@ def width_record(width: int, cell: Config, summary: dict, folder: Path) -> dict:
 def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Run every width (skipping finished ones) and write ``summary.json`` and ``widths.png``."""
     out = Path(out_dir)
-    n = len(config.widths)
-    log(f"[{config.name}] {config.base} at widths {', '.join(map(str, config.widths))}")
+    todo = cells(config)
+    n = len(todo)
+    log(f"[{config.name}] {config.base} at widths {', '.join(map(str, config.widths))}: {n} cells "
+        f"({', '.join(config.methods)}; {', '.join(config.parametrisations)})")
     records = []
-    for i, w in enumerate(config.widths):
-        cell = width_config(config, i)
-        folder = cell_folder(out, f"width={w}", cell)
-        summary = run_cell(cell, folder, f"width {w} ({i + 1}/{n}): {cell.n_seeds} seeds, cap {cell.max_steps}, "
-                           f"{cell.linear_solver} solve, {cell.spectrum} spectrum", i / n, 1 / n, log, progress)
-        records.append(width_record(w, cell, summary, folder))
-    for record in records:
-        record["vs_first"] = {k: difference(record[k], records[0][k]) for k in ("p_trivial", "p_trivial_end", "p_fit")}
+    for k, (i, method, parametrisation) in enumerate(todo):
+        w = config.widths[i]
+        cell = width_config(config, i, method, parametrisation)
+        folder = cell_folder(out, cell_label(w, method, parametrisation), cell)
+        summary = run_cell(cell, folder, f"width {w}, {method}, {parametrisation} ({k + 1}/{n}): {cell.n_seeds} seeds, "
+                           f"cap {cell.max_steps}, {cell.linear_solver} solve, {cell.spectrum} spectrum", k / n, 1 / n,
+                           log, progress)
+        records.append(width_record(w, cell, summary, folder, method))
+    for record in records:  # against the first width of the same method and parametrisation
+        first = next(r for r in records if (r["method"], r["parametrisation"]) ==
+                     (record["method"], record["parametrisation"]))
+        record["vs_first"] = {k: difference(record[k], first[k]) for k in ("p_trivial", "p_trivial_end", "p_fit")}
     summary = {
         "experiment": config.name,
         "config_hash": config.hash(),
@@ -174,18 +250,34 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
             "capped": "runs that reached max_steps: how many, how many stand at a trivial point, and the median "
                       "L / L(0) of the others (1 at the trivial point and at the zero function, 0 at an exact fit)",
             "non_trivial_rel_l2_error": "median ||N − v|| / ||v|| over the seeds whose end point is not trivial",
-            "vs_first": "the width's p minus the first width's, with a 95% Newcombe interval; moves: it excludes 0",
+            "vs_first": "the cell's p minus the first width's of the same method and parametrisation, with a 95% "
+                        "Newcombe interval; moves: it excludes 0",
+            "median_lambda_min": "median over seeds of the smallest eigenvalue of H at the end point (the dense "
+                                 "spectrum's, or Lanczos's smallest Ritz value: an upper bound on it); "
+                                 "λ_min(H + εI) adds ε",
+            "methods": {m: METHODS[m].title for m in config.methods},
         },
     }
     save(widths_figure(summary), out / "widths.png")
     write_summary(out, summary)
-    log(f"[{config.name}] " + "; ".join(f"w={r['width']}: {r['p_trivial']['k']}/{r['n_seeds']} trivial"
-                                        for r in records) + f" → {out}")
+    log(f"[{config.name}] " + "; ".join(f"w={r['width']} {r['method']} {r['parametrisation']}: {r['p_trivial']['k']}/"
+                                        f"{r['n_seeds']} trivial" for r in records) + f" → {out}")
     return summary
 
 
+def series(records: list[dict]) -> dict[tuple[str, str], list[dict]]:
+    """The records per (method, parametrisation), widths in order (a summary before methods: all damped Newton)."""
+    out: dict[tuple[str, str], list[dict]] = {}
+    for r in records:
+        out.setdefault((r.get("method", "newton"), r.get("parametrisation", "standard")), []).append(r)
+    return out
+
+
 def widths_figure(summary: dict) -> plt.Figure:
-    """Against P: the trivial and fit proportions with 95% intervals, and the end points' index fraction."""
+    """Against P: the trivial and fit proportions with 95% intervals, and the end points' index fraction; with several
+    methods or parametrisations, p(at the trivial point at the end) and the median λ_min, one line per series."""
+    if len(series(summary["widths"])) > 1:
+        return methods_figure(summary)
     records = summary["widths"]
     p = np.array([r["n_params"] for r in records], float)
     fig, (ax, ax_index) = plt.subplots(1, 2, figsize=(11, 4))
@@ -216,19 +308,42 @@ def widths_figure(summary: dict) -> plt.Figure:
     return fig
 
 
+def methods_figure(summary: dict) -> plt.Figure:
+    fig, (ax, ax_min) = plt.subplots(1, 2, figsize=(12, 4.5))
+    for (method, parametrisation), rows in series(summary["widths"]).items():
+        p = np.array([r["n_params"] for r in rows], float)
+        end = np.array([r["p_trivial_end"]["p"] for r in rows])
+        err = np.array([[r["p_trivial_end"]["p"] - r["p_trivial_end"]["ci_low"],
+                         r["p_trivial_end"]["ci_high"] - r["p_trivial_end"]["p"]] for r in rows]).T
+        style = "-" if parametrisation == "standard" else "--"
+        line = ax.errorbar(p, end, yerr=err, fmt="o" + style, ms=4, capsize=2, label=f"{method}, {parametrisation}")
+        ax_min.plot(p, [r["median_lambda_min"] for r in rows], "o" + style, ms=4, color=line[0].get_color())
+    ax.set(xscale="log", ylim=(0, 1), xlabel="parameters P",
+           ylabel="p(at the trivial point at the end), 95% Wilson interval")
+    ax.legend(fontsize=6, ncol=2)
+    ax_min.set(xscale="log", yscale="symlog", xlabel="parameters P", ylabel="median λ_min(H) at the end points",
+               title="below 0: a saddle or maximum (λ_min(H + εI) = λ_min + ε)")
+    ax_min.axhline(0.0, color="k", lw=0.6)
+    fig.suptitle(f"{summary['base']} across hidden widths, per method and parametrisation", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def widths_cells(summaries: list[Summary]) -> Cells:
     (summary,) = summaries
     if summary is None:
         return NOT_RUN_CELLS
-    records = summary["widths"]
+    groups = series(summary["widths"])
+    records = groups.get(("newton", "standard")) or next(iter(groups.values()))
 
     def text(r: dict) -> str:
         p, end = r["p_trivial"], r["p_trivial_end"]
         capped = f", cap {r['max_steps']}: {r['capped']['n']} capped" if r["capped"]["n"] else ""
-        return (f"w={r['width']} (P={r['n_params']}): {p['k']}/{p['n']} [{p['ci_low']:.2f}, {p['ci_high']:.2f}], "
-                f"{end['k']} at trivial at the end{capped}")
+        which = "" if len(groups) == 1 else f" {r['method']} {r['parametrisation']}"
+        return (f"w={r['width']}{which} (P={r['n_params']}): {p['k']}/{p['n']} [{p['ci_low']:.2f}, "
+                f"{p['ci_high']:.2f}], {end['k']} at trivial at the end{capped}")
 
-    larger = "; ".join(text(r) for r in records)
+    larger = "; ".join(text(r) for r in summary["widths"])
     headline = ("trivial (end), P: " + ", ".join(
         f"{r['n_params']}: {r['p_trivial']['k']}/{r['n_seeds']} ({r['p_trivial_end']['k']})" for r in records)
         + "; caps " + "/".join(str(r["max_steps"]) for r in records))
@@ -237,7 +352,9 @@ def widths_cells(summaries: list[Summary]) -> Cells:
 
 ROWS = (
     Row("W", "E3 across widths", "damped Newton on E3's problem at hidden widths from 10 up, dense or Krylov "
-        "(MINRES on Hessian-vector products) solve, Lanczos spectra above 2 000 parameters, make widths",
+        "(MINRES on Hessian-vector products) solve, with truncated Newton, Lanczos saddle-free Newton, Newton-MR and "
+        "BFGS in the standard and NTK parametrisations where configured, Lanczos spectra above 2 000 parameters, "
+        "make widths",
         "not studied (width 10 only)", ("widths",), widths_cells,
         (Figure("widths", "widths.png",
                 ("p(converged at the trivial point), p(at the trivial point at the end) and p(fit v) against P, "

@@ -10,7 +10,7 @@ from jaxnewton.engine.config import load_config
 from jaxnewton.engine.build import build
 from jaxnewton.studies.registry import run_config
 from jaxnewton.studies.settings import cell_folder
-from jaxnewton.studies.widths import WidthsConfig, n_params, width_config
+from jaxnewton.studies.widths import WidthsConfig, cell_label, n_params, width_config
 
 
 def quiet(_):
@@ -75,5 +75,29 @@ def test_smoke_study_summarises_each_width_and_reruns_only_new_ones(tmp_path):
                                  linear_solvers=("dense", "krylov", "dense"))
     run_config(bigger, out, log=lines.append, policy="replace")
     assert [line for line in lines if line.startswith("width ")] == [
-        "width 4 (3/3): 1 seeds, cap 2, dense solve, dense spectrum"]
+        "width 4, newton, standard (3/3): 1 seeds, cap 2, dense solve, dense spectrum"]
     assert [r["width"] for r in json.loads((out / "summary.json").read_text())["widths"]] == [3, 5, 4]
+
+
+@pytest.mark.slow
+def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
+    base = load_config("widths", smoke=True)
+    config = dataclasses.replace(base, widths=(3,), n_seeds=(2,), max_steps=(6,), linear_solvers=("dense",),
+                                 methods=("newton", "newton_mr"), parametrisations=("standard", "ntk"))
+    summary = run_config(config, tmp_path / "widths", log=quiet)
+    records = summary["widths"]
+    assert [(r["method"], r["parametrisation"]) for r in records] == [
+        ("newton", "standard"), ("newton", "ntk"), ("newton_mr", "standard"), ("newton_mr", "ntk")]
+    assert all(np.isfinite(r["median_lambda_min"]) and r["n_params"] == 21 for r in records)
+    assert records[2]["curvature_steps"] is not None  # Newton-MR records its step types
+    folders = [cell_folder(tmp_path / "widths", cell_label(3, m, p), width_config(config, 0, m, p))
+               for m, p in (("newton", "standard"), ("newton_mr", "standard"), ("newton", "ntk"))]
+    assert folders[0].name.startswith("width-3-")  # damped Newton, standard: the earlier study's label
+    assert folders[1].name.startswith("width-3-newton_mr-standard-")
+    with np.load(folders[0] / "arrays.npz") as a, np.load(folders[1] / "arrays.npz") as b, \
+            np.load(folders[2] / "arrays.npz") as c:
+        np.testing.assert_array_equal(a["theta0"], b["theta0"])  # the same starts
+        assert not np.array_equal(a["theta0"], c["theta0"])  # the NTK coordinates of the same network
+    assert (tmp_path / "widths" / "widths.png").stat().st_size > 0
+    with pytest.raises(ValueError, match="methods"):
+        dataclasses.replace(config, methods=("newton", "lbfgs"))
