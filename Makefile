@@ -137,7 +137,7 @@ index-loss: $(STAMP)
 
 # Skips runs already complete for the same config; FORCE=1 reruns them. Ends by rewriting the README's table.
 paper: $(STAMP)
-	$(PY) scripts/paper.py $(if $(FORCE),--force)
+	$(PY) scripts/paper.py $(if $(FORCE),--force) $(if $(STALE),--stale $(STALE))
 
 paper-quick: $(STAMP)
 	$(PY) scripts/paper.py --quick $(if $(FORCE),--force)

@@ -5,7 +5,9 @@ A run is skipped when its folder already holds a complete result of the same con
 all present with their checksums, and, for a run built from other runs, whose inputs are unchanged.
 So an interrupted ``make paper`` resumes where it stopped (the unfinished run also resumes
 from its own checkpoints), a finished run is never redone, and a changed config reruns only
-that run (and the runs built from it). ``force=True`` (``make paper FORCE=1``) reruns all.
+that run (and the runs built from it). ``force=True`` (``make paper FORCE=1``) reruns all. A complete run made by
+another commit than this checkout's (``summary.json``'s ``provenance``) is *stale*: by default it is reused, said so
+in one line, and ``REPORT.md`` marks it; ``stale="rerun"`` (``make paper STALE=rerun``) reruns those alone.
 
 The runs are every study's ``RUNS`` (``studies.registry``), in the registry's order. Progress is one
 overall line (at most every ``progress_every_s`` within a run): run k of n, what that run has done,
@@ -37,9 +39,14 @@ from typing import Callable, Protocol
 from jaxnewton.engine import preempt
 from jaxnewton.engine.config import ConfigBase, Run
 from jaxnewton.engine.folders import load_summary
-from jaxnewton.engine.io import Log, write_json
+from jaxnewton.engine.io import Log, git_commit, write_json
 from jaxnewton.report.document import write_report
 from jaxnewton.studies.registry import ROWS, RUNS, run_config
+
+
+def made_by_commit(out: Path) -> str:
+    """The commit that made the complete run in ``out`` (its summary's ``provenance``; "unknown" for older code)."""
+    return ((load_summary(out) or {}).get("provenance") or {}).get("git_commit", "unknown")
 
 
 def is_complete(out: Path, config: ConfigBase) -> bool:
@@ -111,7 +118,9 @@ class Process(Protocol):
     def kill(self) -> None: ...
 
 
-Launch = Callable[[str, Path, int], Process]  # (folder, log file, lane) -> the process running that run of the registry
+# (folder, log file, lane, force) -> the process running that run of the registry (force: into a cleared folder)
+Launch = Callable[[str, Path, int, bool], Process]
+STALE = ("reuse", "rerun")
 LANES = 2  # runs side by side by default: one per core of the 2-core machine make paper is sized for
 
 
@@ -125,7 +134,7 @@ def _last_line(path: Path) -> str:
 
 def _side_by_side(pending: list[tuple[Run, ConfigBase]], results: Path, launch: Launch, log: Log,
                   clock: Callable[[], float], every_s: float, sleep: Callable[[float], None],
-                  lanes: int = LANES) -> dict[str, float]:
+                  lanes: int = LANES, forced: frozenset[str] = frozenset()) -> dict[str, float]:
     """Run ``pending`` ``lanes`` at a time through ``launch``, the longest (by prior) first, each into the next free
     lane (``launch`` gets the lane's number: ``scripts/paper.py`` pins lane k to core k); returns each run's seconds.
     A failed run stops none of the others; it is raised once all have ended. When this process is interrupted, the
@@ -140,7 +149,7 @@ def _side_by_side(pending: list[tuple[Run, ConfigBase]], results: Path, launch: 
             while queue and free:
                 run, _ = queue.pop(0)
                 path, lane = results / "logs" / f"{run.folder}.log", free.pop(0)
-                running[run.folder] = (launch(run.folder, path, lane), clock(), path, lane)
+                running[run.folder] = (launch(run.folder, path, lane, run.folder in forced), clock(), path, lane)
                 log(f"[paper] {run.folder}: started in its own process (output: {path})")
             for folder, (process, began, path, lane) in list(running.items()):
                 code = process.poll()
@@ -202,7 +211,8 @@ def run_one(folder: str, results: Path, quick: bool = False, force: bool = False
 def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, force: bool = False,
               log: Log = print, clock: Callable[[], float] = time.perf_counter,
               progress_every_s: float = 10.0, launch: Launch | None = None,
-              sleep: Callable[[float], None] = time.sleep, lanes: int = LANES) -> dict[str, str]:
+              sleep: Callable[[float], None] = time.sleep, lanes: int = LANES, stale: str = "reuse",
+              commit: str | None = None) -> dict[str, str]:
     """Run every run not already complete, then write ``results/REPORT.md``.
 
     Args:
@@ -219,6 +229,8 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
         given, the runs that read no other run (``runs_beside``) go first, side by side (module docstring).
       sleep: waits between looks at the processes side by side.
       lanes: how many run side by side (``scripts/paper.py``: one per usable core).
+      stale: what becomes of a complete run made by another commit (``STALE``: reused and marked, or rerun).
+      commit: this checkout's commit (default: ``engine.io.git_commit()``).
 
     Returns:
       ``{folder: "ran" | "skipped"}``.
@@ -232,19 +244,34 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
         inputs = (load_summary(results / run.folder) or {}).get("inputs", {})
         if run.folder in actions and any(f in folders and f not in actions for f in inputs):
             del actions[run.folder]
+    if stale not in STALE:
+        raise ValueError(f"stale={stale!r}: use one of {list(STALE)}")
+    commit = commit or git_commit()
+    made_by = {f: made_by_commit(results / f) for f in actions}
+    stale_folders = {f for f, c in made_by.items() if c != commit}
     for folder in actions:
-        log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
+        if folder not in stale_folders:
+            log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
+        elif stale == "reuse":
+            log(f"[paper] {folder}: complete, made by commit {made_by[folder][:12]}, not this checkout's "
+                f"{commit[:12]}: reused and marked stale in the report (make paper STALE=rerun reruns it)")
+        else:
+            log(f"[paper] {folder}: made by commit {made_by[folder][:12]}, not {commit[:12]}: rerun (STALE=rerun)")
+    if stale == "rerun":
+        actions = {f: a for f, a in actions.items() if f not in stale_folders}
+    forced = frozenset(run.folder for run in runs) if force else frozenset(stale_folders)
     pending = [(run, config) for run, config in configs if run.folder not in actions]
     beside = [(run, config) for run, config in pending if launch is not None and runs_beside(config)]
     start = clock()
-    seconds = _side_by_side(beside, results, launch, log, clock, progress_every_s, sleep, lanes) if beside else {}
+    seconds = (_side_by_side(beside, results, launch, log, clock, progress_every_s, sleep, lanes, forced)
+               if beside else {})
     actions |= {folder: "ran" for folder in seconds}
     pending = [item for item in pending if item not in beside]
     progress = _Progress(pending, quick, log, clock, progress_every_s, start)
     for k, (run, config) in enumerate(pending, 1):
         progress.begin(k, run)
         progress(0.0, "starting", always=True)
-        run_config(config, results / run.folder, log, progress, policy="clear" if force else "replace")
+        run_config(config, results / run.folder, log, progress, policy="clear" if run.folder in forced else "replace")
         progress.end()
         seconds[run.folder] = clock() - progress.run_start
         actions[run.folder] = "ran"
@@ -253,5 +280,5 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
         "quick": quick, "force": force, "seconds": clock() - progress.start,
         "runs": {run.folder: {"action": actions[run.folder], "seconds": seconds.get(run.folder),
                               "side_by_side": any(run is r for r, _ in beside)} for run in runs}})
-    log(f"[paper] wrote {write_report(results, ROWS, quick=quick)} ({_clock(clock() - progress.start)})")
+    log(f"[paper] wrote {write_report(results, ROWS, quick=quick, commit=commit)} ({_clock(clock() - progress.start)})")
     return {run.folder: actions[run.folder] for run in runs}

@@ -2,6 +2,7 @@
 
 Run:      make paper                (python scripts/paper.py)
           make paper FORCE=1        (rerun runs that are already complete)
+          make paper STALE=rerun    (rerun the complete runs made by another commit; by default reused and marked)
           make paper-quick          (python scripts/paper.py --quick: shrunk, into results/quick)
           make publish              (python scripts/paper.py --publish)
 A run writes only under results/ (the report is results/REPORT.md). `make publish` copies a complete run's
@@ -41,6 +42,8 @@ def paper() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="every run shrunk, into results/quick (a first look)")
     parser.add_argument("--force", action="store_true", help="rerun runs that are already complete")
+    parser.add_argument("--stale", choices=("reuse", "rerun"), default="reuse",
+                        help="a complete run made by another commit: reuse it and mark it stale (default), or rerun it")
     parser.add_argument("--results", type=Path, default=Path("results"), help="folder of results folders")
     parser.add_argument("--publish", action="store_true",
                         help="run nothing: copy the summaries of a complete run of one clean commit into docs/results "
@@ -65,11 +68,11 @@ def paper() -> None:
 
     cores = sorted(os.sched_getaffinity(0))
 
-    def launch(folder: str, log: Path, lane: int) -> subprocess.Popen:
+    def launch(folder: str, log: Path, lane: int, force: bool) -> subprocess.Popen:
         """This script with --only FOLDER in a process of its own on core ``lane`` alone (so one JAX device and
-        one XLA thread; one lane a core), output into ``log``."""
+        one XLA thread; one lane a core), output into ``log``; ``force``: into a cleared folder."""
         command = [sys.executable, "-u", __file__, "--only", folder, "--results", str(args.results),
-                   *(["--quick"] if args.quick else []), *(["--force"] if args.force else [])]
+                   *(["--quick"] if args.quick else []), *(["--force"] if force else [])]
         core = {cores[lane % len(cores)]}
         with open(log, "w") as out:
             return subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
@@ -79,7 +82,7 @@ def paper() -> None:
     # there (docs/performance.md).
     side_by_side = not (args.quick or args.one_at_a_time)
     run_paper(results, quick=args.quick, force=args.force, launch=launch if side_by_side else None,
-              lanes=len(cores))
+              lanes=len(cores), stale=args.stale)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,17 @@ def test_second_run_reruns_nothing_and_a_changed_config_reruns_only_itself(tmp_p
     assert run_paper(tmp_path, SMALL[1:2], force=True, log=logs.append) == {"saddles": "ran"}
     assert finished(tmp_path)["saddles"] != first["saddles"]
 
+    # Another checkout's commit: every complete run is stale, reused and marked by default, rerun with stale="rerun".
+    other = "f" * 40
+    lines = []
+    assert run_paper(tmp_path, SMALL[:2], log=lines.append, commit=other) == {"circle": "skipped", "saddles": "skipped"}
+    assert sum("reused and marked stale" in line for line in lines) == 2
+    assert "**stale**: made by another commit than this checkout's ffffffffffff" in (tmp_path / "REPORT.md").read_text()
+    assert run_paper(tmp_path, SMALL[:1], log=lines.append, commit=other, stale="rerun") == {"circle": "ran"}
+    assert finished(tmp_path)["circle"] != second["circle"]
+    with pytest.raises(ValueError, match="stale="):
+        run_paper(tmp_path, SMALL[:1], stale="sometimes")
+
 
 def test_every_paper_run_has_a_valid_config_and_quick_variant():
     for quick in (False, True):
@@ -106,7 +117,7 @@ def test_side_by_side_runs_two_at_a_time_longest_first_and_raises_a_failure_afte
                 lanes.pop(self.folder)
             return code
 
-    def launch(folder, log, lane):
+    def launch(folder, log, lane, force=False):
         assert lane not in lanes.values()  # a free lane
         started.append(folder)
         lanes[folder] = lane
@@ -133,7 +144,7 @@ def test_make_paper_runs_the_runs_that_read_no_other_through_launch_first(tmp_pa
     # A launch that runs the run here: the wiring, not the processes (scripts/paper.py launches this script).
     launched = []
 
-    def launch(folder, log, lane):
+    def launch(folder, log, lane, force=False):
         launched.append(folder)
         run = next(r for r in SMALL if r.folder == folder)
         run_config(run.config_of(), tmp_path / folder, log=lambda line: None, policy="replace")
@@ -163,7 +174,7 @@ def test_an_interrupted_make_paper_passes_ctrl_c_to_the_runs_beside_it(tmp_path)
     def sleep(seconds):
         raise KeyboardInterrupt
 
-    def launch(folder, log, lane):
+    def launch(folder, log, lane, force=False):
         process = Running(10)
         process.slow = lane == 1  # still inside a long compiled call after the wait: killed
         return process

@@ -36,7 +36,7 @@ def _machine_text(machine: dict) -> str:
 
 
 def write_report(results: Path, rows: tuple[Row, ...], quick: bool = False,
-                 now: datetime.datetime | None = None) -> Path:
+                 now: datetime.datetime | None = None, commit: str | None = None) -> Path:
     """Write ``results/REPORT.md`` from the results folders and return its path.
 
     Args:
@@ -82,7 +82,10 @@ def write_report(results: Path, rows: tuple[Row, ...], quick: bool = False,
     machines: dict[str, list[str]] = {}
     for folder, c in configs.items():
         machines.setdefault(_machine_text(c["machine"]), []).append(folder)
-    lines += [f"- {text} — ran {', '.join(folders)}" for text, folders in machines.items()]
+    lines += [f"- {text} — ran {', '.join(folders)}" + (
+        f" (**stale**: made by another commit than this checkout's {_short(commit)}; make paper STALE=rerun reruns them)"
+        if commit is not None and not text.endswith(f" at {_short(commit)}") else "")
+        for text, folders in machines.items()]
     walls = {f: summaries[f]["wall_seconds"] for f in configs}
     lines += ["", "| run | wall time (s) |", "|---|---|", *(f"| {f} | {s:.0f} |" for f, s in walls.items()),
               f"| **total** | **{sum(walls.values()):.0f}** |", ""]
