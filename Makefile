@@ -8,7 +8,7 @@ ARGS ?=
 
 .PHONY: setup test test-fast paper paper-quick publish mlp mlp-100 circle torus saddles siren fourier pinn1d pinn2d \
 	random-hessians index-loss compare compare-siren compare-fourier compare-pinn1d compare-pinn2d phase-map \
-	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d widths real-data compare-second-order bench gpu-sweep clean
+	mechanism escapes paths-toy digits-study landscape settings settings-siren settings-fourier settings-pinn1d widths real-data rounding compare-second-order bench gpu-sweep clean
 
 setup: $(STAMP)
 
@@ -111,6 +111,11 @@ settings settings-siren settings-fourier settings-pinn1d: $(STAMP)
 widths: $(STAMP)
 	$(PY) -m jaxnewton run widths --out results/widths $(ARGS)
 	mkdir -p docs/results/widths && cp results/widths/summary.json results/widths/widths.png docs/results/widths/
+
+# The rounding ensemble (issue 44, row RR; not part of make paper: about two hours of CPU, configs/rounding.py).
+rounding: $(STAMP)
+	$(PY) -m jaxnewton run rounding --out results/rounding $(ARGS)
+	mkdir -p docs/results/rounding && cp results/rounding/summary.json results/rounding/rounding.png docs/results/rounding/
 
 # Real data with several outputs (issue 42; not part of make paper: hours of CPU, the cost per cell in its config).
 real-data: $(STAMP)

@@ -31,6 +31,8 @@ from jaxnewton.engine.sweep import (SEGMENT_SECONDS, BatchFns, diagnose_batch, i
 from jaxnewton.optim import registry
 
 FOURIER_STREAM = 1  # B of seed s is drawn from fold_in(seed key, FOURIER_STREAM); θ₀ from the seed key itself
+ROUNDING_STREAM = 2  # a rounding draw's signs: fold_in(fold_in(seed key, ROUNDING_STREAM), draw)
+ULP = 2.0 ** -52  # the relative change of a rounding draw: 1 + ULP is the float64 after 1
 ERROR_REFINEMENT = 4  # a PINN's error is measured on a grid this many times finer per axis than its nodes
 
 
@@ -149,13 +151,22 @@ def seed_keys(root_seed: int, seeds: np.ndarray) -> jax.Array:
 
 
 def initial_points(experiment: Experiment, seeds: np.ndarray) -> jax.Array:
-    """θ₀ for each seed, ``theta0_SxP``, in the config's dtype.
+    """θ₀ for each seed, ``theta0_SxP``, in the config's dtype; with ``rounding_draw`` r ≥ 1 each entry times 1 ± 2⁻⁵²
+    (signs from the seed's key and r: the same seed and r give the same θ₀ in any sweep).
 
     Eager on purpose: under ``jit`` the threefry draws cost 3.4–4.1 s of compilation for every sweep (each builds a
     fresh ``init``), while eager op-by-op dispatch costs one compilation per process and ~8 ms a call after it
     (docs/performance.md).
     """
-    return jax.vmap(experiment.problem.init)(seed_keys(experiment.config.seed, seeds))
+    config = experiment.config
+    keys = seed_keys(config.seed, seeds)
+    theta0 = jax.vmap(experiment.problem.init)(keys)
+    if not config.rounding_draw:
+        return theta0
+    signs = jax.vmap(lambda k: jax.random.rademacher(
+        jax.random.fold_in(jax.random.fold_in(k, ROUNDING_STREAM), config.rounding_draw), theta0.shape[1:],
+        theta0.dtype))(keys)
+    return theta0 * (1.0 + ULP * signs)
 
 
 class BatchResult(NamedTuple):

@@ -154,6 +154,9 @@ class Config(ConfigBase):
       max_steps: iteration cap; a run that reaches it has status ``max_steps``.
       n_seeds: number of seeds; seed s uses ``fold_in(key(seed), s)``.
       seed: root seed.
+      rounding_draw: 0, or a rounding draw r ≥ 1: every θ₀ is multiplied entry by entry by 1 ± 2⁻⁵² (a one-ulp
+        relative change, signs drawn from the seed's key and r: ``engine.build.initial_points``), so the run differs
+        from the plain one by rounding alone (``studies.rounding``).
       seed_batch: seeds run together in one vmapped batch (and saved as one checkpoint).
       history_stride: loss and ||∇L|| are recorded every this many steps.
       segment_steps: steps per compiled segment at most; progress is printed and a checkpoint written between
@@ -213,6 +216,7 @@ class Config(ConfigBase):
     max_steps: int = 5000
     n_seeds: int = 10
     seed: int = 0
+    rounding_draw: int = 0
     seed_batch: int = 100
     history_stride: int = 10
     segment_steps: int = 250
@@ -300,6 +304,8 @@ class Config(ConfigBase):
         require(1 <= self.n_seeds <= MAX_SEEDS, "n_seeds", self.n_seeds,
                 f"1 … {MAX_SEEDS} seeds (seed s's key is fold_in(key(seed), s) with s a uint32)")
         require(self.seed >= 0, "seed", self.seed, "an integer ≥ 0")
+        require(0 <= self.rounding_draw <= 2 ** 16, "rounding_draw", self.rounding_draw,
+                "0 (no perturbation) or a draw 1 … 65536")
         require(1 <= self.seed_batch <= MAX_SEED_BATCH, "seed_batch", self.seed_batch,
                 f"an integer in [1, {MAX_SEED_BATCH}] (a batch is held in memory)")
         require(self.history_stride >= 1, "history_stride", self.history_stride, "an integer ≥ 1")

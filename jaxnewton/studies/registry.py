@@ -17,7 +17,7 @@ from jaxnewton.engine.folders import Policy, run_in_folder
 from jaxnewton.engine.io import Log, Progress
 from jaxnewton.report.table import Row
 from jaxnewton.studies import (basins, compare, digits, index_loss, landscape, mechanism, paths_toy, phase_map,
-                               random_hessians, real_data, saddles, seeds, settings, widths)
+                               random_hessians, real_data, rounding, saddles, seeds, settings, widths)
 
 
 class Study(NamedTuple):
@@ -38,7 +38,7 @@ class Study(NamedTuple):
 
 
 # index_loss reads the runs before it, and landscape reads compare's: order matters.
-MODULES = (basins, seeds, settings, widths, real_data, compare, mechanism, phase_map, paths_toy, digits, landscape, saddles,
+MODULES = (basins, seeds, settings, widths, real_data, rounding, compare, mechanism, phase_map, paths_toy, digits, landscape, saddles,
            random_hessians, index_loss)
 STUDIES = tuple(Study.of(module) for module in MODULES)
 ROWS = tuple(row for study in STUDIES for row in study.rows)
