@@ -181,7 +181,8 @@ def make_mlp_least_squares_hessian(
     a_l = σ(a_{l−1} W_l + b_l) with a_0 = x, and a bias-free read-out N = a_L · θᴼ. With m outputs (targets
     ``v_QxM``, read-out ``θᴼ_KxM``) L = Σ_j L_j, L_j the one-output loss of column j: its Hessian is the sum of the m
     one-output Hessians on the hidden parameters, each one's own (hidden, θᴼ_j) and (θᴼ_j, θᴼ_j) blocks, and zero
-    between two outputs' read-outs (``_outputs_hessian``): m times the one-output work.
+    between two outputs' read-outs (``_outputs_hessian``). The diagonal blocks' Kronecker sums are taken once (of V_q
+    summed over the outputs); the blocks between layers still cost m times one output's (``docs/performance.md``).
 
     Args:
       activation: σ, elementwise.
