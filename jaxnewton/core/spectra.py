@@ -25,6 +25,8 @@ from typing import Callable, NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxnewton.core.linalg import symmetric_eigh
+
 MatVec = Callable[[jax.Array], jax.Array]
 
 
@@ -83,8 +85,10 @@ def ritz(t: Lanczos) -> tuple[jax.Array, jax.Array, jax.Array]:
 
 
 def _tridiagonal_eigh(t: Lanczos) -> tuple[jax.Array, jax.Array]:
+    # core.linalg's eigh: one matrix at a time on CPU. A batched call here (probes × seeds) deadlocked a two-device
+    # CPU run in its end points' Lanczos spectra (the real-data study, P = 1 440, 2026-12-05; core.linalg's docstring).
     matrix = jnp.diag(t.alpha) + jnp.diag(t.beta, 1) + jnp.diag(t.beta, -1)
-    return jnp.linalg.eigh(matrix)
+    return symmetric_eigh(matrix)
 
 
 def lanczos_matrix_function(t: Lanczos, f: Callable[[jax.Array], jax.Array], norm_v0: jax.Array) -> jax.Array:
