@@ -38,15 +38,10 @@ from typing import Callable, Protocol
 
 from jaxnewton.engine import preempt
 from jaxnewton.engine.config import ConfigBase, Run
-from jaxnewton.engine.folders import load_summary
+from jaxnewton.engine.folders import load_summary, made_by
 from jaxnewton.engine.io import Log, git_commit, write_json
 from jaxnewton.report.document import write_report
 from jaxnewton.studies.registry import ROWS, RUNS, run_config
-
-
-def made_by_commit(out: Path) -> str:
-    """The commit that made the complete run in ``out`` (its summary's ``provenance``; "unknown" for older code)."""
-    return ((load_summary(out) or {}).get("provenance") or {}).get("git_commit", "unknown")
 
 
 def is_complete(out: Path, config: ConfigBase) -> bool:
@@ -247,16 +242,16 @@ def run_paper(results: Path, runs: tuple[Run, ...] = RUNS, quick: bool = False, 
     if stale not in STALE:
         raise ValueError(f"stale={stale!r}: use one of {list(STALE)}")
     commit = commit or git_commit()
-    made_by = {f: made_by_commit(results / f) for f in actions}
-    stale_folders = {f for f, c in made_by.items() if c != commit}
+    commits = {f: made_by(load_summary(results / f)) for f in actions}
+    stale_folders = {f for f, c in commits.items() if c != commit}
     for folder in actions:
         if folder not in stale_folders:
             log(f"[paper] {folder}: complete for this config, skipped (make paper FORCE=1 reruns it)")
         elif stale == "reuse":
-            log(f"[paper] {folder}: complete, made by commit {made_by[folder][:12]}, not this checkout's "
+            log(f"[paper] {folder}: complete, made by commit {commits[folder][:12]}, not this checkout's "
                 f"{commit[:12]}: reused and marked stale in the report (make paper STALE=rerun reruns it)")
         else:
-            log(f"[paper] {folder}: made by commit {made_by[folder][:12]}, not {commit[:12]}: rerun (STALE=rerun)")
+            log(f"[paper] {folder}: made by commit {commits[folder][:12]}, not {commit[:12]}: rerun (STALE=rerun)")
     if stale == "rerun":
         actions = {f: a for f, a in actions.items() if f not in stale_folders}
     forced = frozenset(run.folder for run in runs) if force else frozenset(stale_folders)

@@ -147,6 +147,11 @@ def write_manifest(out: Path, config_hash: str) -> None:
     write_json(Path(out) / MANIFEST, {"config_hash": config_hash, "files": files})
 
 
+def made_by(summary: dict | None) -> str:
+    """The commit that made a run, from its ``summary.json``'s ``provenance`` ("unknown": none, or code too old)."""
+    return ((summary or {}).get("provenance") or {}).get("git_commit", "unknown")
+
+
 def load_summary(out: Path, config_hash: str | None = None) -> dict | None:
     """The summary of the complete run in ``out``, or None.
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, NamedTuple
 
-from jaxnewton.engine.folders import load_summary
+from jaxnewton.engine.folders import load_summary, made_by
 from jaxnewton.engine.io import atomic_write_bytes, read_summary
 
 Summary = dict | None  # a run's summary.json, None when the run is missing or incomplete
@@ -144,12 +144,11 @@ def update_readme(readme: Path, results: Path, record: Path, rows: tuple[Row, ..
     if missing:
         raise ValueError(f"no complete run in {', '.join(str(Path(results) / f) for f in missing)}: "
                          "run `make paper` before `make publish`")
-    commits = {f: (load_summary(Path(results) / f).get("provenance") or {}).get("git_commit", "unknown")
-               for f in folders}
-    made_by = {c: sum(1 for v in commits.values() if v == c) for c in dict.fromkeys(commits.values())}
-    if len(made_by) > 1 or any(c == "unknown" or c.endswith("+dirty") for c in made_by):
+    commits = {f: made_by(load_summary(Path(results) / f)) for f in folders}
+    runs_of = {c: sum(1 for v in commits.values() if v == c) for c in dict.fromkeys(commits.values())}
+    if len(runs_of) > 1 or any(c == "unknown" or c.endswith("+dirty") for c in runs_of):
         raise ValueError("the runs in " + str(results) + " come from " + ", ".join(
-            f"{c[:12] + ('+dirty' if c.endswith('+dirty') else '')} ({n} runs)" for c, n in made_by.items())
+            f"{c[:12] + ('+dirty' if c.endswith('+dirty') else '')} ({n} runs)" for c, n in runs_of.items())
             + ": commit your changes and rerun `make paper FORCE=1` on that one clean commit before `make publish`")
     for folder in folders:
         atomic_write_bytes(Path(record) / folder / "summary.json",

@@ -32,6 +32,7 @@ from jaxnewton.core import datasets
 from jaxnewton.core.problems import make_regression, quadrature_weights
 from jaxnewton.engine.build import load_data, make_model
 from jaxnewton.engine.config import MAX_SEEDS, BasedConfig, Config, Run, base_config, override, require
+from jaxnewton.engine.folders import made_by
 from jaxnewton.engine.io import Log, Progress, load_npz, write_summary
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim import registry
@@ -163,7 +164,7 @@ def cell_record(config: RealDataConfig, i: int, method: str, cell: Config, summa
     test = test_loss_ratios(cell, load_npz(folder / "arrays.npz")["theta"])
     return {
         "data": config.data[i], "width": config.widths[i], "method": method,
-        "folder": f"{folder.parent.name}/{folder.name}", "config_hash": cell.hash(),
+        "folder": f"{folder.parent.name}/{folder.name}", "config_hash": cell.hash(), "commit": made_by(summary),
         "n_params": summary["n_params"], "n_train": cell.n_nodes if cell.n_train else len(load_data(cell).x_train),
         "n_seeds": n, "max_steps": cell.max_steps, "linear_solver": cell.linear_solver, "spectrum": cell.spectrum,
         "p_trivial": proportion(outcomes.count(TRIVIAL), n),
@@ -201,6 +202,7 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
     summary = {
         "experiment": config.name, "config_hash": config.hash(), "version": __version__, "base": config.base,
         "fit_ratio": config.fit_ratio, "splits": splits, "cells": records, "not_run": not_run,
+        "commits": sorted({r["commit"] for r in records}),
         "wall_seconds": sum(r["wall_seconds"] for r in records),
         "definitions": {
             "p_trivial": "seeds that met the tolerance at a point meeting the trivial rule (L / L(0) ≥ 0.99 and "
@@ -211,6 +213,8 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
                                       "(_fit: over the seeds that fit)",
             "labels": "Morse labels of the converged end points (dense spectrum, or Lanczos above lanczos_above)",
             "capped": "runs that reached their cap: at the trivial point, fit (not trivial), other",
+            "commits": "the commits that made the cells (each cell's summary provenance): one, unless the study was "
+                       "resumed across code changes",
         },
     }
     save(real_data_figure(summary, out), out / "real_data.png")

@@ -24,6 +24,7 @@ import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.engine.config import MAX_SEEDS, Config, ConfigBase, Run, load_config, override, require
+from jaxnewton.engine.folders import made_by
 from jaxnewton.engine.io import Log, Progress, write_summary
 from jaxnewton.engine.outcomes import TRIVIAL
 from jaxnewton.report.figures import save
@@ -126,18 +127,21 @@ def run(config: RoundingConfig, out_dir: Path | str, log: Log = print, progress:
     outcomes: dict[int, list] = {}
     folders: dict[int, list] = {}
     seconds: dict[int, float] = {}
+    commits: set[str] = set()
     for k, (i, draw) in enumerate(todo):
         cell = draw_config(config, i, draw)
         folder = cell_folder(out, f"{config.bases[i]}-draw{draw}", cell)
         summary = run_cell(cell, folder, f"{config.bases[i]} draw {draw} ({k + 1}/{len(todo)}): {cell.n_seeds} seeds",
                            k / len(todo), 1 / len(todo), log, progress)
         outcomes.setdefault(i, []).append(summary["outcomes"])
+        commits.add(made_by(summary))
         folders.setdefault(i, []).append(folder)
         seconds[i] = seconds.get(i, 0.0) + summary["wall_seconds"]
     records = [base_record(config.bases[i], np.array(outcomes[i], dtype=object).T, folders[i], seconds[i])
                for i in range(len(config.bases))]
     summary = {
         "experiment": config.name, "config_hash": config.hash(), "version": __version__, "bases": records,
+        "commits": sorted(commits),
         "wall_seconds": sum(seconds.values()),
         "definitions": {
             "same_as_plain": "seeds by how many of the R + 1 draws (the plain run included) end with the plain run's "

@@ -34,6 +34,7 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
 from jaxnewton.core.models import PARAMETRISATIONS
+from jaxnewton.engine.folders import made_by
 from jaxnewton.engine.io import Log, Progress, load_npz, write_summary
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim.newton import LINEAR_SOLVERS
@@ -180,6 +181,7 @@ def width_record(width: int, cell: Config, summary: dict, folder: Path, method: 
         "method": method,
         "parametrisation": cell.parametrisation,
         "folder": f"{folder.parent.name}/{folder.name}",
+        "commit": made_by(summary),
         "config_hash": cell.hash(),
         "n_params": summary["n_params"],
         "n_seeds": n,

@@ -46,5 +46,6 @@ def test_smoke_study_end_to_end(tmp_path):
     # the same starts for every method of a network
     t0 = [np.load(tmp_path / "rd.cells" / c["folder"].split("/")[1] / "arrays.npz")["theta0"] for c in cells[:2]]
     np.testing.assert_array_equal(*t0)
+    assert summary["commits"] == sorted({c["commit"] for c in cells}) and len(summary["commits"]) == 1
     assert (tmp_path / "rd" / "real_data.png").exists()
     json.dumps(summary)

@@ -47,6 +47,7 @@ def test_smoke_draws_change_theta0_by_one_ulp_and_resume(tmp_path):
     assert np.all(theta[1] != theta[0]) and np.all(theta[2] != theta[0]) and not np.array_equal(theta[1], theta[2])
     assert np.max(np.abs(theta[1] / theta[0] - 1.0)) <= 2.0 ** -51  # at most one ulp either way
     assert plain["theta0"].shape == (3, theta[0].shape[1])
+    assert len(summary["commits"]) == 1 and summary["commits"][0] != "unknown"  # which code made the draws
     json.dumps(summary)
     lines = []  # one more draw: only it runs
     run_config(rounding.RoundingConfig(**{**config.to_dict(), "draws": 3}), tmp_path / "rr", log=lines.append,
