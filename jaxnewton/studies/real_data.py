@@ -29,7 +29,7 @@ import numpy as np
 
 from jaxnewton.version import __version__
 from jaxnewton.core import datasets
-from jaxnewton.core.problems import make_regression, quadrature_weights
+from jaxnewton.core.problems import loss_factor, make_regression, quadrature_weights
 from jaxnewton.engine.build import load_data, make_model
 from jaxnewton.engine.config import MAX_SEEDS, BasedConfig, Config, Run, base_config, override, require
 from jaxnewton.engine.folders import made_by
@@ -141,8 +141,8 @@ def test_loss_ratios(cell: Config, theta_SxP: np.ndarray) -> np.ndarray:
     data = load_data(cell)
     weights = quadrature_weights(len(data.x_test), cell.loss_reduction)
     problem = make_regression(make_model(cell, cell.dim, "float64"), jnp.asarray(data.x_test),
-                              jnp.asarray(data.y_test), weights, "autodiff")
-    zero = float(problem.norm2(problem.target))  # s = 1 for the mean reduction the base uses
+                              jnp.asarray(data.y_test), weights, "autodiff", loss_factor(cell.loss_reduction))
+    zero = problem.scale * float(problem.norm2(problem.target))  # L(0) = s ||Y||² on the test split
     return np.asarray(jax.jit(jax.vmap(problem.loss))(jnp.asarray(theta_SxP))) / zero
 
 
@@ -165,7 +165,7 @@ def cell_record(config: RealDataConfig, i: int, method: str, cell: Config, summa
     return {
         "data": config.data[i], "width": config.widths[i], "method": method,
         "folder": f"{folder.parent.name}/{folder.name}", "config_hash": cell.hash(), "commit": made_by(summary),
-        "n_params": summary["n_params"], "n_train": cell.n_nodes if cell.n_train else len(load_data(cell).x_train),
+        "n_params": summary["n_params"], "n_train": len(load_data(cell).x_train),
         "n_seeds": n, "max_steps": cell.max_steps, "linear_solver": cell.linear_solver, "spectrum": cell.spectrum,
         "p_trivial": proportion(outcomes.count(TRIVIAL), n),
         "p_trivial_end": proportion(int(at_trivial.sum()), n),
