@@ -35,6 +35,9 @@ def main() -> int:
         except preempt.Stopped as stopped:
             print(str(stopped), file=sys.stderr)
             return stopped.status
+        except ValueError as error:  # what to change, in one line (make publish's refusals, a bad config)
+            print(f"error: {error}", file=sys.stderr)
+            return 2
     return 0
 
 

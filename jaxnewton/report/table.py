@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from jaxnewton.engine.folders import load_summary, made_by
-from jaxnewton.engine.io import atomic_write_bytes, read_summary
+from jaxnewton.engine.io import atomic_write_bytes, read_json, read_summary
 
 Summary = dict | None  # a run's summary.json, None when the run is missing or incomplete
 NOT_RUN = "not run"
@@ -136,9 +136,11 @@ def update_readme(readme: Path, results: Path, record: Path, rows: tuple[Row, ..
     the README's table from it (the large studies' rows keep their committed summaries: their own targets publish).
 
     ``record`` (``docs/results``) is committed, so ``make test`` can regenerate the table and compare. Refused in one
-    line (ValueError, nothing written) unless every run is complete and all were made by one commit from a clean
-    tree (``summary.json``'s ``provenance``): a published table is one code's results.
+    line (ValueError, nothing written) unless every run is complete, none is a quick run, and all were made by one
+    commit from a clean tree (``summary.json``'s ``provenance``): a published table is one code's full results.
     """
+    if (read_json(Path(results) / "paper_run.json") or {}).get("quick"):
+        raise ValueError(f"{results} holds a make paper-quick run (shrunk settings): publish a full make paper run")
     folders = [f for row in rows if not row.own_target for f in row.folders]
     missing = [f for f in folders if load_summary(Path(results) / f) is None]
     if missing:

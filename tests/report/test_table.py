@@ -73,6 +73,11 @@ def test_publish_refuses_runs_of_two_commits_or_a_dirty_tree_and_writes_nothing(
             update_readme(readme, results, record, ROWS)
         assert shown in str(refused.value) and "\n" not in str(refused.value)
         assert not record.exists() and readme.read_text() == (ROOT / "README.md").read_text()
+    paper_run(results)  # one clean commit again, but a make paper-quick run: refused too
+    (results / "paper_run.json").write_text(json.dumps({"quick": True}))
+    with pytest.raises(ValueError, match="make paper-quick run"):
+        update_readme(readme, results, record, ROWS)
+    assert not record.exists()
 
 
 def test_readme_results_table_is_the_generated_one():
