@@ -16,8 +16,9 @@ Costs:    one seed-step measured on the 2-core Intel VM (2026-12-05, 8 seeds vma
           (digits w=32), before the multi-output Hessian summed V_q over the outputs (digits' Hessian then 36 and
           160 ms at w = 8 and 16, docs/bench_multi_output.json); a gradient 0.06–0.5 ms; trust-region Newton's eigendecomposition 18 ms (P = 464), 41 ms
           (P = 672), 425 ms (P = 1 440). LM's step (Gauss–Newton matrix + solve) costs about Newton's. So the curvature
-          methods' caps fall with P (CURVATURE_CAPS) and trust-region Newton runs at the two smallest networks
-          only. Estimated from those: diabetes w=16 1 400 s, digits w=8 2 600 s, diabetes w=32 900 s, digits
+          methods' caps fall with P (CURVATURE_CAPS), trust-region Newton runs at the two smallest networks
+          only and LM up to P = 2 000 (max_params). Estimated from those: diabetes w=16 1 400 s, digits w=8
+          2 600 s, diabetes w=32 900 s, digits
           w=16 1 400 s, diabetes w=64 1 500 s, digits w=32 2 700 s: about 3 h in all (capped runs at the cap; the
           summary's wall_seconds are the measured ones). At η = 5e-2 a Newton run needs hundreds of steps to go
           anywhere, so at the two largest networks (cap 30) the curvature methods' runs are reported where they
@@ -39,7 +40,7 @@ def get_config(smoke: bool = False) -> RealDataConfig:
     if smoke:
         return RealDataConfig(name="real_data", data=("diabetes", "digits"), widths=(3, 2), n_seeds=(2, 2),
                               n_train=(40, 40), curvature_caps=(6, 4), methods=("newton", "adam"), max_steps=(6, 6),
-                              costly=("adam",), costly_below=100, fixed=("segment_steps=3", "history_stride=2"))
+                              max_params=(0, 100), fixed=("segment_steps=3", "history_stride=2"))
     return RealDataConfig(
         name="real_data",
         data=("diabetes", "diabetes", "diabetes", "digits", "digits", "digits"),
@@ -49,8 +50,10 @@ def get_config(smoke: bool = False) -> RealDataConfig:
         curvature_caps=CURVATURE_CAPS,
         methods=METHODS,
         max_steps=CAPS,
-        costly=("trust_region",),
-        costly_below=1_000,
+        # Trust-region Newton's step is an eigendecomposition (425 ms a seed-step at P = 1 440): up to P = 1 000. LM's
+        # Gauss–Newton matrix is jacfwd of the outputs, P tangents through every sample: 41 GB at P = 4 928 (it ran
+        # out of memory there), so up to P = 2 000.
+        max_params=(0, 1_000, 2_000, 0, 0),
         krylov_above=5_000,  # dense everywhere: its cost is the measured one (MINRES near the saddle is not)
         # The end points' dense spectrum (jax.hessian, an independent check of the structured H) would hold 10 GB at
         # P = 1 440 and 47 GB at digits' 1 472 (engine.memory): Lanczos from w = 32 (diabetes) and 16 (digits).

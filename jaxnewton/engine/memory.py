@@ -113,7 +113,9 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     if optimizer.dense_state:
         parts["quasi-Newton P×P state"] = (config.batch_size + 2 * step_rows) * size * p * p
     if optimizer.forms_hessian and not uneven:
-        if config.hessian != "structured":
+        # jax.hessian's tangents; a Gauss–Newton method's jacfwd of the output pushes P tangents through every node too
+        # (LM at P = 4 928 on 331 samples asked XLA for 41 GB, 2026-12-05).
+        if config.hessian != "structured" or optimizer.gauss_newton:
             step = STEP_PXP * p * p + SPECTRUM_TANGENTS * p * nodes * units
         elif not pinn or network is not None:
             step = STEP_PXP * p * p + STEP_NODES * nodes * squares

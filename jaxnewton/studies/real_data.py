@@ -32,7 +32,8 @@ from jaxnewton.core import datasets
 from jaxnewton.core.problems import loss_factor, make_regression, quadrature_weights
 from jaxnewton.engine.build import load_data, make_model
 from jaxnewton.engine.config import MAX_SEEDS, BasedConfig, Config, Run, base_config, override, require
-from jaxnewton.engine.folders import made_by
+from jaxnewton.engine import memory
+from jaxnewton.engine.folders import load_summary, made_by
 from jaxnewton.engine.io import Log, Progress, load_npz, write_summary
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim import registry
@@ -57,8 +58,8 @@ class RealDataConfig(BasedConfig):
         ``optim.registry``: Newton, trust region, LM), whose step cost grows as Q·m·P² to P³.
       methods: registered optimisers run on every network.
       max_steps: each method's cap (for the curvature methods, at most the network's ``curvature_caps``).
-      costly: methods run only on networks of at most ``costly_below`` parameters (trust-region Newton's step is an
-        eigendecomposition, 9P³ flops); their other cells are listed in ``not_run`` with that reason.
+      max_params: per method, the largest P it runs at (0: any), e.g. for trust-region Newton, whose step is an
+        eigendecomposition (9P³ flops); the skipped cells are listed in ``not_run`` with that reason.
       krylov_above: damped Newton (and saddle-free Newton) solve by MINRES above this many parameters.
       lanczos_above: end points with more parameters than this are diagnosed with ``spectrum = "lanczos"``.
       fit_ratio: a run fits when its training loss is at most this fraction of the trivial point's.
@@ -74,8 +75,7 @@ class RealDataConfig(BasedConfig):
     curvature_caps: tuple[int, ...] = (1_000,)
     methods: tuple[str, ...] = ("newton", "bfgs")
     max_steps: tuple[int, ...] = (3_000, 3_000)
-    costly: tuple[str, ...] = ()
-    costly_below: int = 1_000
+    max_params: tuple[int, ...] = ()
     krylov_above: int = 2_000
     lanczos_above: int = 2_000
     fit_ratio: float = 0.5
@@ -99,7 +99,8 @@ class RealDataConfig(BasedConfig):
                 "parameter counts ≥ 1 (krylov_above and lanczos_above)")
         require(0.0 < self.fit_ratio < 1.0, "fit_ratio", self.fit_ratio, "a fraction of L(0) in (0, 1)")
         require(all(c >= 1 for c in self.curvature_caps), "curvature_caps", self.curvature_caps, "caps ≥ 1")
-        require(set(self.costly) <= set(self.methods), "costly", self.costly, "methods named in methods")
+        require(len(self.max_params) in (0, len(self.methods)) and all(p >= 0 for p in self.max_params), "max_params",
+                self.max_params, f"empty or one bound ≥ 0 per method ({len(self.methods)}; 0: any P)")
         for i in range(n):
             for method in runs_on(self, i):
                 self.require_builds("data", f"{self.data[i]} w={self.widths[i]} {method}",
@@ -116,10 +117,14 @@ def n_params(config: RealDataConfig, i: int) -> int:
     return (dim + 1) * w + (w + 1) * w + w * m
 
 
+def max_params(config: RealDataConfig, method: str) -> int:
+    """The largest P ``method`` runs at (0: any)."""
+    return config.max_params[config.methods.index(method)] if config.max_params else 0
+
+
 def runs_on(config: RealDataConfig, i: int) -> list[str]:
-    """The methods run on network i (``costly`` ones only up to ``costly_below`` parameters)."""
-    small = n_params(config, i) <= config.costly_below
-    return [method for method in config.methods if small or method not in config.costly]
+    """The methods run on network i (each up to its ``max_params``)."""
+    return [m for m in config.methods if not max_params(config, m) or n_params(config, i) <= max_params(config, m)]
 
 
 def cell_config(config: RealDataConfig, i: int, method: str) -> Config:
@@ -186,7 +191,7 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
     out = Path(out_dir)
     todo = [(i, method) for i in range(len(config.data)) for method in runs_on(config, i)]
     not_run = [{"data": config.data[i], "width": config.widths[i], "method": method,
-                "reason": f"P = {n_params(config, i)} > costly_below = {config.costly_below}"}
+                "reason": f"P = {n_params(config, i)} > its max_params {max_params(config, method)}"}
                for i in range(len(config.data)) for method in config.methods if method not in runs_on(config, i)]
     log(f"[{config.name}] {len(todo)} cells: " + ", ".join(f"{d} w={w}" for d, w in zip(config.data, config.widths))
         + f" × {', '.join(config.methods)}")
@@ -195,6 +200,14 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
         cell = cell_config(config, i, method)
         label = f"{config.data[i]}-w{config.widths[i]}-{method}"
         folder = cell_folder(out, label, cell)
+        if load_summary(folder, cell.hash()) is None:
+            try:  # a cell this machine cannot hold is reported as not run, with the memory check's line
+                memory.check(cell, n_params(config, i))
+            except ValueError as error:
+                log(f"{label}: not run: {error}")
+                not_run.append({"data": config.data[i], "width": config.widths[i], "method": method,
+                                "reason": str(error)})
+                continue
         summary = run_cell(cell, folder, f"{label} ({k + 1}/{len(todo)}): P={n_params(config, i)}, "
                            f"{cell.n_seeds} seeds, cap {cell.max_steps}", k / len(todo), 1 / len(todo), log, progress)
         records.append(cell_record(config, i, method, cell, summary, folder))
@@ -213,6 +226,7 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
                                       "(_fit: over the seeds that fit)",
             "labels": "Morse labels of the converged end points (dense spectrum, or Lanczos above lanczos_above)",
             "capped": "runs that reached their cap: at the trivial point, fit (not trivial), other",
+            "not_run": "cells above their method's max_params, or refused by the memory check on this machine",
             "commits": "the commits that made the cells (each cell's summary provenance): one, unless the study was "
                        "resumed across code changes",
         },

@@ -36,8 +36,8 @@ def test_smoke_study_end_to_end(tmp_path):
     cells = summary["cells"]
     assert [(c["data"], c["method"]) for c in cells] == [("diabetes", "newton"), ("diabetes", "adam"),
                                                          ("digits", "newton")]
-    assert summary["not_run"] == [{"data": "digits", "width": 2, "method": "adam", "reason": "P = 156 > costly_below "
-                                   "= 100"}]
+    assert summary["not_run"] == [{"data": "digits", "width": 2, "method": "adam",
+                                   "reason": "P = 156 > its max_params 100"}]
     for cell in cells:
         assert cell["n_seeds"] == 2 and cell["capped"]["n"] + cell["counts"]["converged"] == 2
         assert cell["median_test_loss_ratio"] > 0 and np.isfinite(cell["median_train_loss_ratio"])
@@ -49,3 +49,16 @@ def test_smoke_study_end_to_end(tmp_path):
     assert summary["commits"] == sorted({c["commit"] for c in cells}) and len(summary["commits"]) == 1
     assert (tmp_path / "rd" / "real_data.png").exists()
     json.dumps(summary)
+
+
+@pytest.mark.slow
+def test_a_cell_this_machine_cannot_hold_is_listed_not_run_and_the_rest_run(tmp_path, monkeypatch):
+    def check(cell, n_params, *_):
+        if cell.problem == "digits":
+            raise ValueError(f"mlp_tanh (P = {n_params}) needs about 99 GiB: use spectrum=lanczos")
+
+    monkeypatch.setattr(real_data.memory, "check", check)
+    summary = real_data.run(load_config("real_data", smoke=True), tmp_path / "rd", log=lambda _: None)
+    assert [(c["data"], c["method"]) for c in summary["cells"]] == [("diabetes", "newton"), ("diabetes", "adam")]
+    assert summary["not_run"][-1] == {"data": "digits", "width": 2, "method": "newton",
+                                      "reason": "mlp_tanh (P = 156) needs about 99 GiB: use spectrum=lanczos"}
