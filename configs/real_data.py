@@ -52,8 +52,9 @@ def get_config(smoke: bool = False) -> RealDataConfig:
         max_steps=CAPS,
         # Trust-region Newton's step is an eigendecomposition (425 ms a seed-step at P = 1 440): up to P = 1 000. LM's
         # Gauss–Newton matrix is jacfwd of the outputs, P tangents through every sample: 41 GB at P = 4 928 (it ran
-        # out of memory there), so up to P = 2 000.
-        max_params=(0, 1_000, 2_000, 0, 0),
+        # out of memory there), so up to P = 2 000. BFGS: 16 seeds' P × P matrices and their update's outer products
+        # held 17.7 GB at P = 4 928 and were killed (the memory estimate counts 9.3 GB), so up to P = 4 000.
+        max_params=(0, 1_000, 2_000, 4_000, 0),
         krylov_above=5_000,  # dense everywhere: its cost is the measured one (MINRES near the saddle is not)
         # The end points' dense spectrum (jax.hessian, an independent check of the structured H) would hold 10 GB at
         # P = 1 440 and 47 GB at digits' 1 472 (engine.memory): Lanczos from w = 32 (diabetes) and 16 (digits).
