@@ -141,9 +141,8 @@ def cell_config(config: RealDataConfig, i: int, method: str) -> Config:
         f"spectrum={'lanczos' if p > config.lanczos_above else 'dense'}"])
 
 
-def test_loss_ratios(cell: Config, theta_SxP: np.ndarray) -> np.ndarray:
-    """L_test / L_test(0) of each end point: the cell's network on the held-out split."""
-    data = load_data(cell)
+def test_loss_ratios(cell: Config, data: datasets.RealData, theta_SxP: np.ndarray) -> np.ndarray:
+    """L_test / L_test(0) of each end point: the cell's network on the held-out split of ``data`` (its split)."""
     weights = quadrature_weights(len(data.x_test), cell.loss_reduction)
     problem = make_regression(make_model(cell, cell.dim, "float64"), jnp.asarray(data.x_test),
                               jnp.asarray(data.y_test), weights, "autodiff", loss_factor(cell.loss_reduction))
@@ -156,8 +155,9 @@ def _median(values) -> float | None:
     return float(np.median(values)) if values else None
 
 
-def cell_record(config: RealDataConfig, i: int, method: str, cell: Config, summary: dict, folder: Path) -> dict:
-    """A cell's line of ``summary.json`` from its seed sweep's summary, runs.csv and arrays.npz."""
+def cell_record(config: RealDataConfig, i: int, method: str, cell: Config, summary: dict, folder: Path,
+                data: datasets.RealData) -> dict:
+    """A cell's line of ``summary.json`` from its seed sweep's summary, runs.csv and arrays.npz (``data``: its split)."""
     n = summary["n_seeds"]
     outcomes = summary["outcomes"]
     with open(folder / "runs.csv", newline="") as f:
@@ -166,11 +166,11 @@ def cell_record(config: RealDataConfig, i: int, method: str, cell: Config, summa
     fit = ratio <= config.fit_ratio
     at_trivial = np.array([o in AT_TRIVIAL for o in outcomes])
     capped = np.array([r["status"] == "max_steps" for r in runs])
-    test = test_loss_ratios(cell, load_npz(folder / "arrays.npz")["theta"])
+    test = test_loss_ratios(cell, data, load_npz(folder / "arrays.npz")["theta"])
     return {
         "data": config.data[i], "width": config.widths[i], "method": method,
         "folder": f"{folder.parent.name}/{folder.name}", "config_hash": cell.hash(), "commit": made_by(summary),
-        "n_params": summary["n_params"], "n_train": len(load_data(cell).x_train),
+        "n_params": summary["n_params"], "n_train": len(data.x_train),
         "n_seeds": n, "max_steps": cell.max_steps, "linear_solver": cell.linear_solver, "spectrum": cell.spectrum,
         "p_trivial": proportion(outcomes.count(TRIVIAL), n),
         "p_trivial_end": proportion(int(at_trivial.sum()), n),
@@ -210,8 +210,9 @@ def run(config: RealDataConfig, out_dir: Path | str, log: Log = print, progress:
                 continue
         summary = run_cell(cell, folder, f"{label} ({k + 1}/{len(todo)}): P={n_params(config, i)}, "
                            f"{cell.n_seeds} seeds, cap {cell.max_steps}", k / len(todo), 1 / len(todo), log, progress)
-        records.append(cell_record(config, i, method, cell, summary, folder))
-        splits.setdefault(f"{config.data[i]} n_train={config.n_train[i]}", load_data(cell).description)
+        data = load_data(cell)  # the split, loaded once a cell
+        records.append(cell_record(config, i, method, cell, summary, folder, data))
+        splits.setdefault(f"{config.data[i]} n_train={config.n_train[i]}", data.description)
     summary = {
         "experiment": config.name, "config_hash": config.hash(), "version": __version__, "base": config.base,
         "fit_ratio": config.fit_ratio, "splits": splits, "cells": records, "not_run": not_run,
