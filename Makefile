@@ -111,6 +111,7 @@ settings settings-siren settings-fourier settings-pinn1d: $(STAMP)
 widths: $(STAMP)
 	$(PY) -m jaxnewton run widths --out results/widths $(ARGS)
 	mkdir -p docs/results/widths && cp results/widths/summary.json results/widths/widths.png docs/results/widths/
+	test ! -f results/widths/paths.png || cp results/widths/paths.png docs/results/widths/
 
 # The rounding ensemble (issue 44, row RR; not part of make paper: about two hours of CPU, configs/rounding.py).
 rounding: $(STAMP)

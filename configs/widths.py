@@ -13,12 +13,15 @@ Design:   issue 43: E3's problem, η = ε = 5e-2, tol 1e-5, at hidden widths 10,
           Newton (MINRES ≤ 50 and ≤ 500 products), saddle-free Newton on 50 Lanczos steps, Newton-MR (≤ 500
           products) and BFGS (up to P = 6 720: its P × P matrix). Seeds 32, 32, 16, 8, 8, 8 and caps 3 000, 3 000,
           1 000, 300, 300, 300 (the Krylov methods, one seed at a time: 1 000, 1 000, 1 000, 300, 300, 300).
-          Lanczos spectra above P = 2 000.
+          Lanczos spectra above P = 2 000. For the wide-limit question, λ_min(H + εI) at 10 points along the paths
+          of the first 2 seeds of truncated damped Newton (k = 500) at every width and parametrisation (their runs
+          repeated, traced).
 Cost:     estimated from docs/bench_matrix_free.json (2.5 ms a Hessian-vector product at P = 103 680, 0.23 ms at
           6 720, 2-core Intel VM) with every run at its cap: width 320 about 4 000 s a parametrisation (truncated
           Newton k = 500 2 250 s, Lanczos saddle-free Newton 1 360 s, k = 50 230 s, Newton-MR 20–3 000 s by how
           many steps are curvature steps), width 160 about 1 250 s, 80 about 700 s, 40 about 500 s, 10 and 20 about
-          600 s each: about 4.2 h in all for the two parametrisations. Not run yet: the summary's wall_seconds will
+          600 s each: about 4.2 h in all for the two parametrisations, and about 0.5 h more for the traced paths
+          (4 runs of truncated Newton at each width, at most 1 600 s at width 320). Not run yet: the summary's wall_seconds will
           be the measured ones, and the committed docs/results/widths is the earlier study's (damped Newton alone,
           widths 10–160, CHANGELOG.md) until it is.
 """
@@ -42,4 +45,7 @@ def get_config(smoke: bool = False) -> WidthsConfig:
         methods=("newton", "truncated50", "truncated500", "sfn_lanczos50", "newton_mr", "bfgs"),
         parametrisations=("standard", "ntk"),
         krylov_max_steps=(1_000, 1_000, 1_000, 300, 300, 300),
+        path_seeds=2,
+        path_method="truncated500",
+        path_points=10,
     )

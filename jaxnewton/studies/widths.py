@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import jax
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -35,7 +36,12 @@ from jaxnewton.version import __version__
 from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
 from jaxnewton.core.models import PARAMETRISATIONS
 from jaxnewton.engine.folders import made_by
-from jaxnewton.engine.io import Log, Progress, load_npz, write_summary
+from jaxnewton.core.curvature import hessian_vector_product
+from jaxnewton.core.spectra import lanczos, ritz
+from jaxnewton.engine import preempt
+from jaxnewton.engine.build import build, initial_points
+from jaxnewton.engine.io import Log, Progress, git_commit, load_npz, read_json, write_json, write_summary
+from jaxnewton.engine.loop import STATUS
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim.newton import LINEAR_SOLVERS
 from jaxnewton.report.figures import save
@@ -63,6 +69,10 @@ class WidthsConfig(BasedConfig):
       krylov_max_steps: per width, the cap of the methods whose every step is a capped Krylov solve (truncated
         Newton, Lanczos saddle-free Newton, Newton-MR: a step costs up to their cap of products, one seed at a
         time); empty: ``max_steps``.
+      path_seeds: the first this many seeds of ``path_method`` are rerun at every width and parametrisation with
+        λ_min(H + εI) taken at ``path_points`` steps along each path (``lambda_min_path``); 0: none.
+      path_method: a ``METHODS`` entry whose paths are traced.
+      path_points: points along a path, evenly spaced in steps up to the cell's cap (and the start).
     """
 
     name: str
@@ -76,6 +86,9 @@ class WidthsConfig(BasedConfig):
     methods: tuple[str, ...] = ("newton",)
     parametrisations: tuple[str, ...] = ("standard",)
     krylov_max_steps: tuple[int, ...] = ()
+    path_seeds: int = 0
+    path_method: str = "truncated500"
+    path_points: int = 10
 
     def validate(self) -> None:
         base = base_config(self)
@@ -98,6 +111,10 @@ class WidthsConfig(BasedConfig):
         require(len(self.parametrisations) >= 1 and set(self.parametrisations) <= set(PARAMETRISATIONS) and
                 len(set(self.parametrisations)) == len(self.parametrisations), "parametrisations",
                 self.parametrisations, f"distinct names from {list(PARAMETRISATIONS)}")
+        require(0 <= self.path_seeds <= min(self.n_seeds), "path_seeds", self.path_seeds,
+                f"0 … {min(self.n_seeds)} (the fewest seeds of a width)")
+        require(self.path_method in METHODS, "path_method", self.path_method, f"a name from {list(METHODS)}")
+        require(self.path_points >= 1, "path_points", self.path_points, "≥ 1")
         for i, method, parametrisation in cells(self):
             self.require_builds("widths", f"width {self.widths[i]} {method} {parametrisation}",
                                 lambda: width_config(self, i, method, parametrisation))
@@ -210,6 +227,71 @@ def width_record(width: int, cell: Config, summary: dict, folder: Path, method: 
     }
 
 
+# Lanczos steps for λ_min along a path: the smallest Ritz value is an upper bound on λ_min (interlacing), its residual
+# bound says how far an eigenvalue lies from it.
+PATH_LANCZOS_STEPS = 80
+
+
+def lambda_min_path(cell: Config, seed: int, points: int) -> dict:
+    """One seed's run of ``cell`` traced: at ``points`` evenly spaced steps (and step 0) the smallest Ritz value of
+    ``PATH_LANCZOS_STEPS`` Lanczos steps on H (plus ε: λ_min(H + εI) is at most this), its residual bound, and
+    L / L(0) (L(0): the zero function's loss, 1 at the trivial point). The run is the cell's own (same θ₀, step and cap); it stops being traced once the seed stops."""
+    experiment = build(cell)
+    problem = experiment.problem
+    loss, zero_loss = problem.loss, float(problem.scale * problem.norm2(problem.target))
+    theta0 = jax.numpy.asarray(initial_points(experiment, np.array([seed]))[0])
+    p = theta0.size
+    k = min(PATH_LANCZOS_STEPS, p)
+    hvp = hessian_vector_product(loss)
+
+    @jax.jit
+    def smallest(theta):
+        v0 = jax.random.normal(jax.random.key(seed), (p,), theta.dtype)
+        values, _, bounds = ritz(lanczos(lambda v: hvp(theta, v), v0, k, jax.random.key(seed + 1)))
+        return values[0], bounds[0]
+
+    advance = jax.jit(experiment.loop.advance)
+    state = jax.jit(experiment.loop.init)(theta0)
+    bounds = np.unique(np.linspace(0, cell.max_steps, points + 1).round().astype(int))
+    eps = cell.eps if cell.solver in ("newton", "sfn") else 0.0
+    trace = {"seed": seed, "steps": [], "lambda_min_shifted": [], "residual_bound": [], "loss_ratio": []}
+    for bound in bounds:
+        state = advance(state, np.asarray(bound, np.int32)) if bound else state
+        value, residual = smallest(state.theta)
+        trace["steps"].append(int(state.steps))
+        trace["lambda_min_shifted"].append(float(value) + eps)
+        trace["residual_bound"].append(float(residual))
+        trace["loss_ratio"].append(float(state.loss) / zero_loss)
+        if STATUS[int(state.status)] != "running":
+            break
+    trace["status"] = STATUS[int(state.status)]
+    return trace
+
+
+def path_record(config: WidthsConfig, out: Path, i: int, parametrisation: str, log: Log) -> dict:
+    """The traced paths of the first ``path_seeds`` seeds at width i (resumable seed by seed, in a file of its own)."""
+    cell = width_config(config, i, config.path_method, parametrisation)
+    w = config.widths[i]
+    path = cell_folder(out, f"path-w{w}-{config.path_method}-{parametrisation}", cell).with_suffix(".json")
+    done = read_json(path)
+    if not done or done.get("config_hash") != cell.hash() or done.get("points") != config.path_points:
+        done = {"config_hash": cell.hash(), "width": w, "parametrisation": parametrisation,
+                "method": config.path_method, "n_params": n_params(base_config(config), w), "max_steps": cell.max_steps,
+                "eps": cell.eps, "points": config.path_points, "commit": git_commit(), "seeds": []}
+    for seed in range(len(done["seeds"]), config.path_seeds):
+        log(f"  path: width {w}, {config.path_method}, {parametrisation}, seed {seed}: λ_min(H + εI) at "
+            f"{config.path_points} points to step {cell.max_steps}")
+        done["seeds"].append(lambda_min_path(cell, seed, config.path_points))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_json(path, done)
+        preempt.checkpoint_reached(f"path of seed {seed} at width {w}")
+    values = [v for t in done["seeds"] for v in t["lambda_min_shifted"]]
+    return {**{k: v for k, v in done.items() if k != "config_hash"},
+            "min_lambda_min_shifted": min(values),
+            # certain: the smallest Ritz value is an upper bound on λ_min, so a negative one proves H + εI indefinite
+            "points_indefinite": sum(v < 0 for v in values), "n_points": len(values)}
+
+
 def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: Progress | None = None) -> dict:
     """Run every width (skipping finished ones) and write ``summary.json`` and ``widths.png``."""
     out = Path(out_dir)
@@ -230,12 +312,15 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
         first = next(r for r in records if (r["method"], r["parametrisation"]) ==
                      (record["method"], record["parametrisation"]))
         record["vs_first"] = {k: difference(record[k], first[k]) for k in ("p_trivial", "p_trivial_end", "p_fit")}
+    paths = [path_record(config, out, i, parametrisation, log) for i in range(len(config.widths))
+             for parametrisation in config.parametrisations if config.path_seeds]
     summary = {
         "experiment": config.name,
         "config_hash": config.hash(),
         "version": __version__,
         "base": config.base,
         "widths": records,
+        "paths": paths,
         "wall_seconds": sum(r["wall_seconds"] for r in records),
         "definitions": {
             "p_trivial": "seeds that met the tolerance at a point meeting the trivial rule, with a 95% Wilson interval",
@@ -257,9 +342,17 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
             "median_lambda_min": "median over seeds of the smallest eigenvalue of H at the end point (the dense "
                                  "spectrum's, or Lanczos's smallest Ritz value: an upper bound on it); "
                                  "λ_min(H + εI) adds ε",
+            "paths": f"λ_min(H + εI) along the runs of the first {config.path_seeds} seeds of {config.path_method} at "
+                     f"every width and parametrisation, at {config.path_points} evenly spaced steps: the smallest "
+                     f"Ritz value of {PATH_LANCZOS_STEPS} Lanczos steps plus ε (an upper bound: a negative value "
+                     "proves H + εI indefinite there), its residual bound, L / L(0); points_indefinite counts the "
+                     "negative ones. The wide-limit prediction (regularised Hessian positive definite as width "
+                     "grows) reads: fewer indefinite points as P grows",
             "methods": {m: METHODS[m].title for m in config.methods},
         },
     }
+    if paths:
+        save(paths_figure(summary), out / "paths.png")
     save(widths_figure(summary), out / "widths.png")
     write_summary(out, summary)
     log(f"[{config.name}] " + "; ".join(f"w={r['width']} {r['method']} {r['parametrisation']}: {r['p_trivial']['k']}/"
@@ -331,6 +424,31 @@ def methods_figure(summary: dict) -> plt.Figure:
     return fig
 
 
+def paths_figure(summary: dict) -> plt.Figure:
+    """λ_min(H + εI) (symlog) against the step along each traced path, one panel per parametrisation, a colour per
+    width."""
+    parametrisations = sorted({r["parametrisation"] for r in summary["paths"]}, key=PARAMETRISATIONS.index)
+    widths = sorted({r["width"] for r in summary["paths"]})
+    colours = plt.cm.viridis(np.linspace(0, 0.9, len(widths)))
+    fig, axes = plt.subplots(1, len(parametrisations), figsize=(5.5 * len(parametrisations), 4), squeeze=False)
+    for ax, parametrisation in zip(axes[0], parametrisations):
+        for r in summary["paths"]:
+            if r["parametrisation"] != parametrisation:
+                continue
+            colour = colours[widths.index(r["width"])]
+            for j, t in enumerate(r["seeds"]):
+                ax.plot(t["steps"], t["lambda_min_shifted"], "o-", ms=3, lw=1, color=colour,
+                        label=f"w={r['width']} (P={r['n_params']})" if j == 0 else None)
+        ax.axhline(0.0, color="k", lw=0.6)
+        ax.set(yscale="symlog", xlabel="step", ylabel="λ_min(H + εI) (upper bound: smallest Ritz value + ε)",
+               title=f"{parametrisation} parametrisation")
+        ax.legend(fontsize=6)
+    fig.suptitle(f"{summary['base']}: the regularised Hessian along {summary['paths'][0]['method']} paths; below 0 "
+                 "it is indefinite", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def widths_cells(summaries: list[Summary]) -> Cells:
     (summary,) = summaries
     if summary is None:
@@ -362,7 +480,11 @@ ROWS = (
                 ("p(converged at the trivial point), p(at the trivial point at the end) and p(fit v) against P, "
                  "with 95% intervals, and the end points' index fraction.",
                  "Does the trivial proportion fall as P grows? Caps are lowered at large P: read p(at the end) "
-                 "there.")),),
+                 "there.")),
+         Figure("widths", "paths.png",
+                ("λ_min(H + εI) along the traced paths (an upper bound from Lanczos), per width and parametrisation.",
+                 "The wide-limit prediction: the regularised Hessian stays positive definite as width grows "
+                 "(the lines stay above 0 at large P in its parametrisation).")),),
         own_target="make widths"),
 )
 RUNS: tuple[Run, ...] = ()  # its own target (make widths): hours of CPU, read from docs/results by the report

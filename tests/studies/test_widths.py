@@ -1,5 +1,6 @@
 """The width study: its configs per width, its summary from real (smoke) sweeps, resumption, and bad input."""
 
+import csv
 import dataclasses
 import json
 
@@ -38,6 +39,8 @@ def test_width_configs_carry_the_width_solver_cap_and_spectrum():
     ({"linear_solvers": ("dense", "cg")}, "config field linear_solvers="),
     ({"max_steps": (10, 0)}, "config field max_steps="),
     ({"base": "circle"}, "config field base="),
+    ({"path_seeds": 5}, "config field path_seeds="),
+    ({"path_method": "sgd"}, "config field path_method="),
 ])
 def test_bad_width_studies_fail_before_anything_runs(changes, message):
     fields = {"name": "w", "widths": (10, 20), "n_seeds": (4, 4), "max_steps": (10, 10),
@@ -83,9 +86,23 @@ def test_smoke_study_summarises_each_width_and_reruns_only_new_ones(tmp_path):
 def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
     base = load_config("widths", smoke=True)
     config = dataclasses.replace(base, widths=(3,), n_seeds=(2,), max_steps=(6,), linear_solvers=("dense",),
-                                 methods=("newton", "newton_mr"), parametrisations=("standard", "ntk"))
+                                 methods=("newton", "newton_mr"), parametrisations=("standard", "ntk"),
+                                 path_seeds=1, path_method="newton", path_points=3)
     summary = run_config(config, tmp_path / "widths", log=quiet)
     records = summary["widths"]
+    # The traced path is the cell's own run of seed 0: its end (step 6) has the cell's loss ratio and, at P = 21 (21
+    # Lanczos steps: exact), the smallest eigenvalue of the cell's dense end-point spectrum, plus ε
+    for path, cell in zip(summary["paths"], records[:2]):
+        assert (path["width"], path["parametrisation"], path["n_params"]) == (3, cell["parametrisation"], 21)
+        (trace,) = path["seeds"]
+        assert trace["steps"] == [0, 2, 4, 6] and path["n_points"] == 4
+        with open(tmp_path / "widths.cells" / cell["folder"].split("/")[1] / "runs.csv") as f:
+            seed0 = next(csv.DictReader(f))
+        assert trace["loss_ratio"][-1] == pytest.approx(float(seed0["loss_ratio"]), rel=1e-9)
+        with np.load(tmp_path / "widths.cells" / cell["folder"].split("/")[1] / "arrays.npz") as a:
+            assert trace["lambda_min_shifted"][-1] == pytest.approx(np.nanmin(a["eigvals"][0]) + 0.05, rel=1e-6)
+        assert path["points_indefinite"] == sum(v < 0 for v in trace["lambda_min_shifted"])
+    assert (tmp_path / "widths" / "paths.png").stat().st_size > 0
     assert [(r["method"], r["parametrisation"]) for r in records] == [
         ("newton", "standard"), ("newton", "ntk"), ("newton_mr", "standard"), ("newton_mr", "ntk")]
     assert all(np.isfinite(r["median_lambda_min"]) and r["n_params"] == 21 for r in records)
