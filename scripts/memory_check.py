@@ -1,7 +1,8 @@
 """The memory check's estimate (``engine.memory``) against the measured peak of real runs, one process a run.
 
 Run:      python scripts/memory_check.py [--out docs/memory_check.json]
-Runtime:  about 4 minutes on a 2-core CPU VM (E3-shaped networks of width 30, 45 and 60, one seed, 3 steps each).
+Runtime:  about 4 minutes on a 2-core CPU VM (E3-shaped networks of width 30, 45 and 60, one seed, 3 steps each; BFGS
+          at width 45 with 32 seeds).
 Each run goes in a fresh process on one CPU device; the estimate is taken just before the run starts (so it
 counts what the process already holds), the peak is the process's maximum resident set (``ru_maxrss``) at the end.
 """
@@ -18,11 +19,13 @@ from pathlib import Path
 
 from jaxnewton.engine.io import machine_info
 
-RUNS = (  # (label, --set overrides): the dense spectrum dominates the first three, the dense step the last
+RUNS = (  # (label, --set overrides): the dense spectrum dominates the first three, the dense step the fourth, BFGS's
+    # P × P state the last
     ("width 30 (P = 1 080)", ["widths=30,30"]),
     ("width 45 (P = 2 205)", ["widths=45,45"]),
     ("width 60 (P = 3 840)", ["widths=60,60"]),
     ("width 60, spectrum=lanczos", ["widths=60,60", "spectrum=lanczos"]),
+    ("width 45, BFGS, 32 seeds", ["widths=45,45", "spectrum=lanczos", "solver=bfgs", "n_seeds=32"]),
 )
 
 ONE = """

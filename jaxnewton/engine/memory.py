@@ -42,6 +42,12 @@ PINN_STREAMS = 0.82
 PINN_STEP_TANGENTS = 8.0
 KRYLOV_VECTORS = 10  # MINRES (or the SFN Lanczos step beyond its basis) keeps about this many P-vectors
 HOST_VECTORS = 6  # θ₀, θ, ∇L and the solver's vectors per seed in the batch held on the host
+# A dense quasi-Newton state (BFGS's inverse Hessian): P × P matrices per seed of the batch (its copies on the host, on
+# the device and in the checkpoint) and per row in flight (the chunk's state in and out, the update's outer
+# products). Fitted to the peak resident memory of BFGS runs (P = 1 020 at 16, 64 and 128 seeds, P = 2 205 at 16
+# and 32, P = 4 928 at 16: within 15% of each, 2026-12-05); it was 1 and 2, and counted 9.3 GB for a run that held 17.7.
+QN_BATCH = 3.0
+QN_ROWS = 3.0
 
 
 class Estimate(NamedTuple):
@@ -111,7 +117,7 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     parts = {"batch on the host": config.batch_size * size * (HOST_VECTORS * p + 2 * (
         max(config.max_steps, config.first_order_max_steps) // config.history_stride + 1))}
     if optimizer.dense_state:
-        parts["quasi-Newton P×P state"] = (config.batch_size + 2 * step_rows) * size * p * p
+        parts["quasi-Newton P×P state"] = (QN_BATCH * config.batch_size + QN_ROWS * step_rows) * size * p * p
     if optimizer.forms_hessian and not uneven:
         # jax.hessian's tangents; a Gauss–Newton method's jacfwd of the output pushes P tangents through every node too
         # (LM at P = 4 928 on 331 samples asked XLA for 41 GB, 2026-12-05).
