@@ -107,22 +107,26 @@ settings settings-siren settings-fourier settings-pinn1d: $(STAMP)
 	$(PY) -m jaxnewton run $(subst -,_,$@) --out results/$(subst -,_,$@) $(ARGS)
 	mkdir -p docs/results/$(subst -,_,$@) && cp results/$(subst -,_,$@)/summary.json \
 		results/$(subst -,_,$@)/settings.png docs/results/$(subst -,_,$@)/
+	$(PY) scripts/paper.py --readme-only
 
 widths: $(STAMP)
 	$(PY) -m jaxnewton run widths --out results/widths $(ARGS)
 	mkdir -p docs/results/widths && cp results/widths/summary.json results/widths/widths.png docs/results/widths/
 	test ! -f results/widths/paths.png || cp results/widths/paths.png docs/results/widths/
+	$(PY) scripts/paper.py --readme-only
 
 # The rounding ensemble (issue 44, row RR; not part of make paper: about two hours of CPU, configs/rounding.py).
 rounding: $(STAMP)
 	$(PY) -m jaxnewton run rounding --out results/rounding $(ARGS)
 	mkdir -p docs/results/rounding && cp results/rounding/summary.json results/rounding/rounding.png docs/results/rounding/
+	$(PY) scripts/paper.py --readme-only
 
 # Real data with several outputs (issue 42; not part of make paper: hours of CPU, the cost per cell in its config).
 real-data: $(STAMP)
 	$(PY) -m jaxnewton run real_data --out results/real_data $(ARGS)
 	mkdir -p docs/results/real_data && cp results/real_data/summary.json results/real_data/real_data.png \
 		docs/results/real_data/
+	$(PY) scripts/paper.py --readme-only
 
 # E3 at 10⁵ seeds × 1 000 Newton steps, two batches of 50 000 (for a GPU: 282 s on an H200; scripts/gpu.sh runs it
 # with the other GPU checks). Ends by copying its summary into docs/results/mlp_tanh_gpu, less the per-seed outcomes
@@ -133,6 +137,7 @@ gpu-sweep: $(STAMP)
 	mkdir -p docs/results/mlp_tanh_gpu && $(PY) -c "import json, sys; s = json.load(open(sys.argv[1])); \
 		s.pop('outcomes', None); json.dump(s, open(sys.argv[2], 'w'), indent=1)" \
 		results/mlp_tanh_gpu/summary.json docs/results/mlp_tanh_gpu/summary.json
+	$(PY) scripts/paper.py --readme-only
 
 random-hessians: $(STAMP)
 	$(PY) -m jaxnewton run random_hessians --out results/random_hessians
@@ -141,7 +146,8 @@ random-hessians: $(STAMP)
 index-loss: $(STAMP)
 	$(PY) -m jaxnewton run index_loss --out results/index_loss
 
-# Skips runs already complete for the same config; FORCE=1 reruns them. Ends by rewriting the README's table.
+# Skips runs already complete for the same config; FORCE=1 reruns them. Writes under results/ only (the report is
+# results/REPORT.md); make publish copies a run into docs/results and the README's table.
 paper: $(STAMP)
 	$(PY) scripts/paper.py $(if $(FORCE),--force) $(if $(STALE),--stale $(STALE))
 

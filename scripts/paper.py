@@ -5,6 +5,7 @@ Run:      make paper                (python scripts/paper.py)
           make paper STALE=rerun    (rerun the complete runs made by another commit; by default reused and marked)
           make paper-quick          (python scripts/paper.py --quick: shrunk, into results/quick)
           make publish              (python scripts/paper.py --publish)
+          python scripts/paper.py --readme-only   (the README's table from docs/results; the large studies' targets)
 A run writes only under results/ (the report is results/REPORT.md). `make publish` copies a complete run's
 summaries into docs/results and rewrites the README's results table from them (make test checks that the two
 agree); it refuses runs made by more than one commit or from a dirty tree.
@@ -23,7 +24,7 @@ from pathlib import Path
 from jaxnewton.engine import preempt
 from jaxnewton.engine.sweep import use_compilation_cache, use_every_core
 from jaxnewton.paper import run_one, run_paper
-from jaxnewton.report.table import update_readme
+from jaxnewton.report.table import update_readme, write_readme_table
 from jaxnewton.studies.registry import ROWS
 
 
@@ -51,6 +52,9 @@ def paper() -> None:
     parser.add_argument("--publish", action="store_true",
                         help="run nothing: copy the summaries of a complete run of one clean commit into docs/results "
                              "and rewrite the README's table")
+    parser.add_argument("--readme-only", action="store_true",
+                        help="run nothing: rewrite the README's table from docs/results as committed (what a large "
+                             "study's own target ends with)")
     parser.add_argument("--one-at-a-time", action="store_true",
                         help="no runs side by side (by default every run that reads no other runs in a "
                              "process pinned to a core, one a core at a time)")
@@ -61,6 +65,10 @@ def paper() -> None:
         use_every_core()
         use_compilation_cache()
         run_one(args.only, results, args.quick, args.force)
+        return
+    if args.readme_only:
+        write_readme_table(Path("README.md"), Path("docs/results"), ROWS)
+        print("README.md's results table rewritten from docs/results")
         return
     if args.publish:
         update_readme(Path("README.md"), args.results, Path("docs/results"), ROWS)

@@ -155,6 +155,12 @@ def update_readme(readme: Path, results: Path, record: Path, rows: tuple[Row, ..
     for folder in folders:
         atomic_write_bytes(Path(record) / folder / "summary.json",
                            (Path(results) / folder / "summary.json").read_bytes())
+    write_readme_table(readme, record, rows)
+
+
+def write_readme_table(readme: Path, record: Path, rows: tuple[Row, ...]) -> None:
+    """Rewrite the README's table from ``record`` (``docs/results``) alone: what a large study's own target does
+    after copying its summary there."""
     text = Path(readme).read_text()
     readme_table(text)  # checks the markers
     before, rest = text.split(README_START, 1)
