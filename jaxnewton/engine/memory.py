@@ -43,11 +43,12 @@ PINN_STEP_TANGENTS = 8.0
 KRYLOV_VECTORS = 10  # MINRES (or the SFN Lanczos step beyond its basis) keeps about this many P-vectors
 HOST_VECTORS = 6  # θ₀, θ, ∇L and the solver's vectors per seed in the batch held on the host
 # A dense quasi-Newton state (BFGS's inverse Hessian): P × P matrices per seed of the batch (its copies on the host, on
-# the device and in the checkpoint) and per row in flight (the chunk's state in and out, the update's outer
-# products). Fitted to the peak resident memory of BFGS runs (P = 1 020 at 16, 64 and 128 seeds, P = 2 205 at 16
-# and 32, P = 4 928 at 16: within 15% of each, 2026-12-05); it was 1 and 2, and counted 9.3 GB for a run that held 17.7.
-QN_BATCH = 3.0
-QN_ROWS = 3.0
+# the device, in the segment's output and the checkpoint) and per row in flight (the update's outer products). Fitted
+# to the peak resident memory of BFGS runs, 2026-12-05: P = 2 205 at 16 and 32 seeds on 1 and 2 devices, P = 4 928 at
+# 16 (within 5%), P = 1 020 at 64 (within 5%) and 128 seeds (24% above: on the safe side). It was 1 and 2, and
+# counted 9.3 GB for a run that held 17.7 and was killed.
+QN_BATCH = 4.5
+QN_ROWS = 1.0
 
 
 class Estimate(NamedTuple):
