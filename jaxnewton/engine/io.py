@@ -266,8 +266,14 @@ def checkpoint_dir(out: Path, config_hash: str) -> Path:
 
 
 def git_state() -> tuple[str, str]:
-    """(HEAD commit, ``"clean"`` or ``"dirty"``) of the checkout this package runs from; ``("unknown", "not a git
-    checkout")`` for an installed copy or a machine without git. Dirty: tracked files differ from HEAD."""
+    """(HEAD commit, ``"clean"`` or ``"dirty"``) of the checkout this package runs from, as it was when this process
+    imported it (the code that runs: a commit made during a long run does not change it; it once stamped a study's
+    later cells with commits made while they ran); ``("unknown", "not a git checkout")`` for an installed copy or a
+    machine without git. Dirty: tracked files differed from HEAD."""
+    return _STATE_AT_IMPORT
+
+
+def _read_git_state() -> tuple[str, str]:
     def git(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parent)
 
@@ -278,6 +284,9 @@ def git_state() -> tuple[str, str]:
         return head.stdout.strip(), "dirty" if git("diff", "--quiet", "HEAD").returncode else "clean"
     except OSError:
         return "unknown", "not a git checkout"
+
+
+_STATE_AT_IMPORT = _read_git_state()
 
 
 def git_commit(state: tuple[str, str] | None = None) -> str:
