@@ -1,7 +1,7 @@
 """Every count the docs quote with a tag matches the committed summary it comes from (issue 44).
 
 A quoted count carries a tag right after it, ``<!-- count FOLDER: key.path=value ... -->``: each value must equal
-``docs/results/FOLDER/summary.json``'s entry at that dotted path, and must also be written in the prose just before the
+``docs/results/FOLDER/summary.json``'s entry at that dotted path (a list's entries by index), and must also be written in the prose just before the
 tag (digits grouped by spaces count as one number). So rerunning a study and publishing its summary fails this test
 until the page's numbers are rewritten from it.
 """
@@ -25,8 +25,8 @@ def tags():
 
 
 def entry(summary: dict, path: str):
-    for key in path.split("."):
-        summary = summary[key]
+    for key in path.split("."):  # a list's entries by their index ("cells.0.n_seeds")
+        summary = summary[int(key)] if isinstance(summary, list) else summary[key]
     return summary
 
 
