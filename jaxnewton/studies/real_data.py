@@ -283,6 +283,7 @@ def real_data_figure(summary: dict, out: Path | None = None) -> plt.Figure:
         ax_h.axhline(1.0, color="k", lw=0.6, ls=":")
         ax_h.set(xlabel="step", ylabel="median training loss over seeds (N ≡ 0: 1)", xscale="symlog",
                  title=f"{name}, w={smallest}: loss histories")
+        ax_h.set_xlim(left=0)
         ax_h.legend(fontsize=7)
     fig.suptitle("Real data (scikit-learn's bundled sets): where each method ends, from the same starts", fontsize=10)
     fig.tight_layout()
