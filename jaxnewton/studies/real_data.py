@@ -304,7 +304,7 @@ def real_data_cells(summaries: list[Summary]) -> Cells:
     newton = [r for r in records if r["method"] == "newton"]
     others = [r for r in records if r["method"] != "newton"]
     by_data = {d: [r for r in newton if r["data"] == d] for d in dict.fromkeys(r["data"] for r in newton)}
-    headline = ("Newton at the trivial point at the end, P rising: " + "; ".join(
+    headline = ("Newton at the trivial point, P rising: " + "; ".join(
         f"{d} " + ", ".join(f"{r['p_trivial_end']['k']}/{r['n_seeds']}" for r in rs) for d, rs in by_data.items())
         + f"; other methods fit {sum(r['p_fit']['k'] for r in others)}/{sum(r['n_seeds'] for r in others)}")
     return Cells(text(newton[0] if newton else records[0]), "; ".join(text(r) for r in records),
