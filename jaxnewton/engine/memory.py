@@ -45,8 +45,8 @@ HOST_VECTORS = 6  # θ₀, θ, ∇L and the solver's vectors per seed in the bat
 # A dense quasi-Newton state (BFGS's inverse Hessian): P × P matrices per seed of the batch (its copies on the host, on
 # the device, in the segment's output and the checkpoint) and per row in flight (the update's outer products). Fitted
 # to the peak resident memory of BFGS runs, 2026-12-05: P = 2 205 at 16 and 32 seeds on 1 and 2 devices, P = 4 928 at
-# 16 (within 5%), P = 1 020 at 64 (within 5%) and 128 seeds (24% above: on the safe side). It was 1 and 2, and
-# counted 9.3 GB for a run that held 17.7 and was killed.
+# 16 and P = 1 020 at 64 within 5%; P = 1 020 at 128 seeds 24% above (the safe side) and at 16 seeds 18% below (0.15
+# GiB there). It was 1 and 2, and counted 9.3 GB for a run that held 17.7 and was killed.
 QN_BATCH = 4.5
 QN_ROWS = 1.0
 
