@@ -16,6 +16,12 @@ Design:   issue 43: E3's problem, η = ε = 5e-2, tol 1e-5, at hidden widths 10,
           Lanczos spectra above P = 2 000. For the wide-limit question, λ_min(H + εI) at 10 points along the paths
           of the first 2 seeds of truncated damped Newton (k = 500) at every width and parametrisation (their runs
           repeated, traced).
+Wide limit: Riedl, Spiliopoulos & Sirignano (arXiv 2605.08352) analyse regularised Newton as the hidden units grow and
+          find the network "behaves as a linearization around" its start, with the regularised Hessian positive
+          definite during training and a regularisation parameter that "can vanish at a suitable rate" with width
+          (their abstract: the only text of theirs available offline, so their exact scaling is not checked here).
+          That is the kernel (NTK) regime: "ntk" here is Jacot et al.'s NTK parametrisation (core.models.ntk_scales),
+          and ε stays the paper's 5e-2 at every width rather than their width-dependent one.
 Cost:     estimated from docs/bench_matrix_free.json (2.5 ms a Hessian-vector product at P = 103 680, 0.23 ms at
           6 720, 2-core Intel VM) with every run at its cap: width 320 about 4 000 s a parametrisation (truncated
           Newton k = 500 2 250 s, Lanczos saddle-free Newton 1 360 s, k = 50 230 s, Newton-MR 20–3 000 s by how
