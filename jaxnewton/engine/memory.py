@@ -35,6 +35,9 @@ STEP_PXP = 2.1  # a dense second-order step: H, its shifted copy and the factori
 STEP_NODES = 0.4  # … plus the structured Hessian's per-node pair products, per node and hidden width squared
 SPECTRUM_TANGENTS = 2.6  # jax.hessian's forward-over-reverse intermediates, per parameter, node and hidden unit
 SPECTRUM_PXP = 1.0  # … plus the formed Hessian for eigvalsh
+# The structured Hessian of m > 1 outputs (each output's blocks under vmap, core.curvature) holds about this many
+# P-vectors per node and output: fitted to XLA's buffers of digits' step (m = 10), 2026-12-05.
+STEP_OUTPUT_TANGENTS = 2.7
 # A PINN's tangents also carry the x-derivative streams: its nodes count this times D(1 + 2D) each; its structured
 # step pushes tangents through the streams (``core.curvature.make_pinn_hessian``): this many per parameter and node.
 # Fitted to XLA's buffers of E6's and E7's networks at width 20 and 40: spectra within 3%, steps within 17%.
@@ -104,13 +107,17 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     """
     p = float(n_params)
     pinn = config.problem in ("poisson_1d", "diffusion_reaction_2d")
+    outputs = 1
     if network is None:
-        nodes = float(config.n_nodes * config.n_outputs) * (PINN_STREAMS * config.dim * (1 + 2 * config.dim)
-                                                             if pinn else 1.0)
+        nodes = float(config.n_nodes) * (PINN_STREAMS * config.dim * (1 + 2 * config.dim) if pinn else 1.0)
         units = float(sum(config.widths))  # hidden units: the forward-over-reverse tangents are per unit
         squares = float(sum(w * w for w in config.widths))
+        outputs = config.n_outputs
     else:
         nodes, units, squares = network
+    # P tangents per node through every hidden unit, and through the read-out's outputs beyond the first (m = 10:
+    # digits' one-hot; counting the m outputs as m times the nodes overcounted XLA's buffers 6-10x, 2026-12-05)
+    tangents = SPECTRUM_TANGENTS * p * nodes * (units + outputs - 1)
     size = ITEMSIZE[config.dtype]
     optimizer = registry.get(config.solver)
     uneven = registry.counts_krylov(config)
@@ -122,10 +129,13 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     if optimizer.forms_hessian and not uneven:
         # jax.hessian's tangents; a Gauss–Newton method's jacfwd of the output pushes P tangents through every node too
         # (LM at P = 4 928 on 331 samples asked XLA for 41 GB, 2026-12-05).
-        if config.hessian != "structured" or optimizer.gauss_newton:
+        if optimizer.gauss_newton:  # jacfwd of the outputs: the hidden units' tangents (digits' LM within 13%)
             step = STEP_PXP * p * p + SPECTRUM_TANGENTS * p * nodes * units
+        elif config.hessian != "structured":
+            step = STEP_PXP * p * p + tangents
         elif not pinn or network is not None:
-            step = STEP_PXP * p * p + STEP_NODES * nodes * squares
+            step = STEP_PXP * p * p + STEP_NODES * nodes * squares + (
+                STEP_OUTPUT_TANGENTS * p * nodes * outputs if outputs > 1 else 0.0)
         else:
             step = STEP_PXP * p * p + PINN_STEP_TANGENTS * p * nodes
         parts["dense Hessian a step"] = step_rows * size * step
@@ -134,7 +144,7 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     else:  # Hessian-vector products (MINRES) or gradients only: a few P-vectors
         parts["vectors a step"] = step_rows * size * KRYLOV_VECTORS * p
     if config.spectrum == "dense":
-        parts["dense spectrum at the end"] = diag_rows * 8 * (SPECTRUM_TANGENTS * p * nodes * units + SPECTRUM_PXP * p * p)
+        parts["dense spectrum at the end"] = diag_rows * 8 * (tangents + SPECTRUM_PXP * p * p)
     else:
         parts["Lanczos spectrum at the end"] = diag_rows * 8 * 2 * LANCZOS_STEPS * p
     if cpu_devices:  # on CPU the runtime shares the host's memory with the run; an accelerator's is the run's own
