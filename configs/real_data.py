@@ -20,8 +20,8 @@ Costs:    one seed-step measured on the 2-core Intel VM (2026-12-05, 8 seeds vma
           only and LM up to P = 2 000 (max_params). Estimated from those: diabetes w=16 1 400 s, digits w=8
           2 600 s, diabetes w=32 900 s, digits
           w=16 1 400 s, diabetes w=64 1 500 s, digits w=32 2 700 s: about 3 h in all (capped runs at the cap; the
-          summary's wall_seconds are the measured ones: 8 369 s in all on the 2-core Intel Xeon VM, 2026-12-05; 22
-          cells run, 8 not run, the summary's not_run says why). At η = 5e-2 a Newton run needs hundreds of steps to go
+          summary's wall_seconds are the measured ones: 9 353 s in all on the 2-core Intel Xeon VM, 2026-12-05; 23
+          cells run, 7 not run, the summary's not_run says why). At η = 5e-2 a Newton run needs hundreds of steps to go
           anywhere, so at the two largest networks (cap 30) the curvature methods' runs are reported where they
           stand after 30 steps: the larger grid is a GPU run.
 """
