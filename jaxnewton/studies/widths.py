@@ -42,6 +42,8 @@ from jaxnewton.engine import preempt
 from jaxnewton.engine.build import build, initial_points
 from jaxnewton.engine.io import Log, Progress, git_commit, load_npz, read_json, write_json, write_summary
 from jaxnewton.engine.loop import STATUS
+from jaxnewton.engine.sweep import advance_running, init_batch, make_batch_fns, map_rows, seed_mesh_for
+from jaxnewton.optim import registry
 from jaxnewton.engine.outcomes import AT_TRIVIAL, TRIVIAL
 from jaxnewton.optim.newton import LINEAR_SOLVERS
 from jaxnewton.report.figures import save
@@ -235,36 +237,36 @@ PATH_LANCZOS_STEPS = 80
 def lambda_min_path(cell: Config, seed: int, points: int) -> dict:
     """One seed's run of ``cell`` traced: at ``points`` evenly spaced steps (and step 0) the smallest Ritz value of
     ``PATH_LANCZOS_STEPS`` Lanczos steps on H (plus ε: λ_min(H + εI) is at most this), its residual bound, and
-    L / L(0) (L(0): the zero function's loss, 1 at the trivial point). The run is the cell's own (same θ₀, step and cap); it stops being traced once the seed stops."""
+    L / L(0) (L(0): the zero function's loss, 1 at the trivial point). The run is the cell's own: the engine's batch
+    functions for the cell, from the same θ₀ (a chunk of the same shape); it stops being traced once the seed stops."""
     experiment = build(cell)
     problem = experiment.problem
     loss, zero_loss = problem.loss, float(problem.scale * problem.norm2(problem.target))
-    theta0 = jax.numpy.asarray(initial_points(experiment, np.array([seed]))[0])
-    p = theta0.size
-    k = min(PATH_LANCZOS_STEPS, p)
+    uneven = registry.counts_krylov(cell)
+    fns = make_batch_fns(experiment.loop, None, seed_mesh_for(1, uneven), uneven=uneven)
+    state = init_batch(fns, initial_points(experiment, np.array([seed])))
+    p = problem.n_params
     hvp = hessian_vector_product(loss)
 
-    @jax.jit
     def smallest(theta):
         v0 = jax.random.normal(jax.random.key(seed), (p,), theta.dtype)
-        values, _, bounds = ritz(lanczos(lambda v: hvp(theta, v), v0, k, jax.random.key(seed + 1)))
+        values, _, bounds = ritz(lanczos(lambda v: hvp(theta, v), v0, min(PATH_LANCZOS_STEPS, p),
+                                         jax.random.key(seed + 1)))
         return values[0], bounds[0]
 
-    advance = jax.jit(experiment.loop.advance)
-    state = jax.jit(experiment.loop.init)(theta0)
-    bounds = np.unique(np.linspace(0, cell.max_steps, points + 1).round().astype(int))
+    smallest_rows = map_rows(smallest)
     eps = cell.eps  # the paper's shift, whichever method made the path: the wide limit's regularised Hessian
     trace = {"seed": seed, "steps": [], "lambda_min_shifted": [], "residual_bound": [], "loss_ratio": []}
-    for bound in bounds:
-        state = advance(state, np.asarray(bound, np.int32)) if bound else state
-        value, residual = smallest(state.theta)
-        trace["steps"].append(int(state.steps))
+    for bound in np.unique(np.linspace(0, cell.max_steps, points + 1).round().astype(int)):
+        state = advance_running(fns, state, int(bound)) if bound else state
+        (value,), (residual,) = smallest_rows(state.theta)
+        trace["steps"].append(int(state.steps[0]))
         trace["lambda_min_shifted"].append(float(value) + eps)
         trace["residual_bound"].append(float(residual))
-        trace["loss_ratio"].append(float(state.loss) / zero_loss)
-        if STATUS[int(state.status)] != "running":
+        trace["loss_ratio"].append(float(state.loss[0]) / zero_loss)
+        if STATUS[int(state.status[0])] != "running":
             break
-    trace["status"] = STATUS[int(state.status)]
+    trace["status"] = STATUS[int(state.status[0])]
     return trace
 
 
