@@ -162,6 +162,7 @@ publish: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e ".[dev,bench]"
 	$(PY) scripts/bench.py --out results/bench.json
+	$(PY) scripts/bench.py --only user-model --out results/bench_user_model.json
 
 clean:
 	rm -rf $(VENV) results

@@ -220,15 +220,16 @@ def sweep(problem: Problem | Callable[[jax.Array], jax.Array], theta0=None, *, n
         raise ValueError(f"sweep: {error}") from None
     # What cannot fit is refused before anything compiles: from the P × P parts alone (the model's hidden units, on
     # which the spectrum's tangents also grow, are unknown here), so the estimate is a lower bound.
+    # The Hessian is priced as autodiff's (a model of your own): the memory, and the layout (one seed at a time on CPU).
     n_seeds = len(theta0)
-    memory.check(dataclasses.replace(hyper, n_seeds=n_seeds, seed_batch=min(n_seeds, MAX_SEED_BATCH),
-                                     max_steps=int(max_steps), history_stride=max(1, int(max_steps) // 100),
-                                     spectrum=spectrum, hessian="autodiff"),
-                 theta0.shape[1], network=(float(problem.x.shape[0]) if is_problem else 1.0, 0.0, 0.0))
+    sized = dataclasses.replace(hyper, n_seeds=n_seeds, seed_batch=min(n_seeds, MAX_SEED_BATCH),
+                                max_steps=int(max_steps), history_stride=max(1, int(max_steps) // 100),
+                                spectrum=spectrum, hessian="autodiff")
+    memory.check(sized, theta0.shape[1], network=(float(problem.x.shape[0]) if is_problem else 1.0, 0.0, 0.0))
     solver = registry.build_solver(optimizer, loss, problem.hessian if is_problem else None, hyper,
                                    problem.gauss_newton if is_problem else None)
     loop = make_loop(loss, solver, tol, max_steps, max(1, max_steps // 100), divergence_factor, tol_on)
-    uneven = registry.counts_krylov(hyper)  # a Krylov solve a step: each seed runs its own loop (engine.sweep)
+    uneven = registry.seed_by_seed(sized)  # each seed runs its own loop on CPU (engine.sweep)
     if is_problem:
         diagnose_one = make_diagnose(problem, eig_rtol, trivial_loss_ratio, trivial_output_ratio, spectrum)
     else:

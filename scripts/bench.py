@@ -60,6 +60,10 @@ Not in the full run, each alone with ``--only``:
   MINRES products, Krylov saddle-free Newton on 50 Lanczos steps, Newton-MR capped at 500) from E3's θ₀ at widths
   80 and 320 (P = 6 720 and 103 680): products a step, ms a product, ms a step (``docs/bench_matrix_free.json``).
 
+- ``user-model`` (also run by ``make bench``): damped Newton through ``jn.regression`` + ``jn.sweep`` on a plain
+  JAX apply function (diabetes, tanh 10-16-16-1) at 4 and 32 seeds, one seed at a time as now against vmapped
+  chunks as before, and the same model's step in PyTorch (``docs/bench_user_model.json``).
+
 The PyTorch step is checked against the JAX step on the same θ before anything is timed.
 Writes JSON and a PNG (time per iteration against seeds and against parameter count).
 """
@@ -71,6 +75,7 @@ import dataclasses
 import json
 import time
 from pathlib import Path
+from unittest import mock
 from typing import Any, NamedTuple
 
 import jax
@@ -345,6 +350,119 @@ def multi_output_section(repeats: int, n_seeds: int = 16) -> list:
               f"{row['structured_ms_per_seed']:.2f} ms, jax.hessian {row['autodiff_ms_per_seed']:.2f} ms "
               f"({row['speedup']:.1f}×), LU {row['lu_ms_per_seed']:.2f} ms a seed; agree to {rel:.1e}")
     return rows
+
+
+USER_MODEL = (10, 16, 16, 1)  # issue 41's model of your own: a tanh apply function on diabetes (P = 464)
+
+
+def user_model(sizes=USER_MODEL):
+    """(apply, init, x, y) of a plain JAX MLP as a user writes one: params a list of (W, b), tanh, linear read-out."""
+    from jaxnewton.core import datasets
+
+    data = datasets.load("diabetes", test_fraction=0.2)  # 353 × 10, standardised
+
+    def init(key):
+        params = []
+        for fan_in, fan_out in zip(sizes[:-1], sizes[1:]):
+            key, sub = jax.random.split(key)
+            params.append((jax.random.normal(sub, (fan_in, fan_out), jnp.float64) / np.sqrt(fan_in),
+                           jnp.zeros(fan_out, jnp.float64)))
+        return params
+
+    def apply(params, x):
+        h = x
+        for w, b in params[:-1]:
+            h = jnp.tanh(h @ w + b)
+        w, b = params[-1]
+        return (h @ w + b)[:, 0]
+
+    return apply, init, data.x_train, data.y_train
+
+
+def torch_user_model(x, y, sizes=USER_MODEL):
+    """The same model's mean-squared loss in PyTorch on ``ravel_pytree``'s layout of its params (W₁, b₁, W₂, b₂, …)."""
+    import torch
+
+    x, y = torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(y))
+
+    def loss(theta):
+        h, i = x, 0
+        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+            w = theta[..., i:i + fan_in * fan_out].reshape(*theta.shape[:-1], fan_in, fan_out)
+            i += fan_in * fan_out
+            b = theta[..., i:i + fan_out]
+            i += fan_out
+            h = h @ w + b.unsqueeze(-2)
+            h = torch.tanh(h) if layer < len(sizes) - 2 else h
+        return torch.mean((h.squeeze(-1) - y) ** 2, dim=-1)
+
+    return loss
+
+
+def user_model_section(repeats: int, seed_counts=(4, 32), seed_steps: int = 320, torch_seeds: int = 4) -> dict:
+    """Issue 41, item 4: damped Newton on a model of your own (``jn.regression`` of ``user_model``) through
+    ``jn.sweep``, ms a seed-step at each seed count (the difference of caps of 2 and 2 + ``seed_steps`` / seeds steps,
+    so compilation and the end points' spectra cancel), against the same model's step in PyTorch (``torch.autograd.functional.hessian(...,
+    vectorize=True)`` seed by seed, and ``torch.func.vmap(torch.func.hessian)``), checked equal first; and its
+    Hessian alone in the two CPU layouts (chunks of ``CHUNK`` vmapped, as before; one seed at a time, as now:
+    ``registry.seed_by_seed``), with XLA's FLOP count and the floor that count sets at the matmul rate."""
+    import jaxnewton as jn
+
+    apply, init, x, y = user_model()
+    problem = jn.regression(apply, x, y, init=init, readout=(f"{len(USER_MODEL) - 2}/0", f"{len(USER_MODEL) - 2}/1"))
+    theta = jnp.asarray(jax.vmap(problem.init)(jax.random.split(jax.random.key(0), CHUNK)))
+    hessian = jax.hessian(problem.loss)
+    layouts = {"chunks_of_16_vmapped": jax.jit(lambda t: jax.lax.map(hessian, t, batch_size=CHUNK)),
+               "one_seed_at_a_time": jax.jit(lambda t: jax.lax.map(hessian, t))}
+    rate = matmul_gflops(repeats)
+    mflop = cost(jax.jit(hessian), theta[0])["flops"] / 1e6
+    row = {"model": "tanh " + "-".join(map(str, USER_MODEL)), "data": "diabetes 353 × 10", "n_params":
+           problem.n_params, "matmul_gflops": rate, "hessian_mflop_per_seed": mflop,
+           "hessian_floor_ms": mflop / rate, "hessian_ms_per_seed": {}}
+    for name, fn in layouts.items():
+        row["hessian_ms_per_seed"][name] = 1e3 * best_time(lambda: jax.block_until_ready(fn(theta)), repeats) / CHUNK
+
+    def sweep_seconds(n_seeds: int, n_steps: int) -> float:
+        return best_time(lambda: jn.sweep(problem, n_seeds=n_seeds, max_steps=n_steps, tol=1e-300, progress=False),
+                         repeats)
+
+    def ms_per_seed_step() -> dict[str, float]:
+        return {str(n): 1e3 * (sweep_seconds(n, 2 + seed_steps // n) - sweep_seconds(n, 2)) / (seed_steps // n * n)
+                for n in seed_counts}
+
+    row["jaxnewton_ms_per_seed_step"] = ms_per_seed_step()
+    # the layout before 2026-12-06, side by side: the seeds in vmapped chunks of CHUNK (seed_by_seed: Krylov only)
+    with mock.patch.object(registry, "seed_by_seed", registry.counts_krylov):
+        row["jaxnewton_chunked_ms_per_seed_step"] = ms_per_seed_step()
+    config = load_config("mlp_tanh")
+    try:
+        import torch
+    except ImportError:
+        row["torch"] = "not installed (pip install -e .[bench])"
+    else:
+        loss = torch_user_model(x, y)
+        theta0 = np.asarray(theta[:torch_seeds])
+        ours = jn.sweep(problem, theta0=theta0, max_steps=1, tol=1e-300, progress=False).theta
+        theirs = make_torch_vmap_run(loss, config.eta, config.eps)(theta0, 1)
+        # relative to the step: (H + εI)⁻¹ amplifies the Hessians' rounding differences (1.6e-10 absolute, 2026-12-06)
+        row["torch_step_rel_diff"] = float(np.max(np.abs(ours - theirs)) / np.max(np.abs(ours - theta0)))
+        if not row["torch_step_rel_diff"] < 1e-8:
+            raise RuntimeError(f"the PyTorch step differs from jaxnewton's by {row['torch_step_rel_diff']:.1e} "
+                               "relative")
+        torch_steps = 3
+        row["torch_ms_per_seed_step"] = {
+            "torch_vectorize": 1e3 * best_time(lambda: torch_loop_run(loss, theta0, torch_steps, config.eta, config.eps,
+                                                                      vectorize=True), 1) / (torch_seeds * torch_steps),
+            "torch_func_vmap": 1e3 * best_time(lambda: make_torch_vmap_run(loss, config.eta, config.eps)(
+                theta0, torch_steps), 1) / (torch_seeds * torch_steps)}
+        fastest = min(row["torch_ms_per_seed_step"].values())
+        row["ratio_to_fastest_torch"] = {n: fastest / ms for n, ms in row["jaxnewton_ms_per_seed_step"].items()}
+    small, large = (row["jaxnewton_ms_per_seed_step"][str(n)] for n in (seed_counts[0], seed_counts[-1]))
+    row["small_over_large_per_seed"] = small / large
+    print(f"user model P = {problem.n_params}: Hessian {row['hessian_ms_per_seed']} ms a seed "
+          f"({mflop:.0f} MFLOP, floor {row['hessian_floor_ms']:.1f} ms at {rate:.0f} GFLOP/s); jn.sweep "
+          f"{row['jaxnewton_ms_per_seed_step']} ms a seed-step (in chunks {row['jaxnewton_chunked_ms_per_seed_step']}); PyTorch {row.get('torch_ms_per_seed_step')}")
+    return row
 
 
 def optimizer_section(repeats: int, n_seeds: int = 32, steps: int = 100) -> list:
@@ -828,6 +946,8 @@ ONLY = {
              lambda args: {"matmul_gflops": matmul_gflops(args.repeats), "step": step_section(
                  [int(s) for s in args.step_seeds.split(",")], args.repeats)}),
     "seeds": ("the seed rows against the PyTorch options, and the ratios", _seed_report),
+    "user-model": ("damped Newton on a model of your own (diabetes, tanh apply function) against PyTorch",
+                   lambda args: {"user_model": user_model_section(args.repeats)}),
 }
 
 

@@ -74,6 +74,17 @@ def test_flax_e3_network_takes_the_builtin_mlps_newton_steps_and_diagnostics(mod
         np.testing.assert_allclose(getattr(d_theirs, field), getattr(d_ours, field), rtol=1e-10)
 
 
+def test_a_model_of_your_own_gives_a_seed_the_same_bits_in_any_sweep():
+    """A model of your own runs one seed at a time on CPU (``registry.seed_by_seed``), padded by single finished seeds:
+    its first two seeds end bitwise alike in sweeps of 2 and 5 seeds, and a sweep moves them (10 Newton steps)."""
+    e3 = build(load_config("mlp_tanh"))
+    problem = jn.regression(NnxNet, np.asarray(e3.problem.x), np.asarray(e3.problem.target))
+    two, five = (jn.sweep(problem, n_seeds=n, max_steps=10, progress=False) for n in (2, 5))
+    np.testing.assert_array_equal(two.theta, five.theta[:2])
+    np.testing.assert_array_equal(two.eigvals, five.eigvals[:2])
+    assert np.max(np.abs(two.theta - two.theta0)) > 1e-3
+
+
 def test_sweep_of_a_bare_loss_finds_the_known_stationary_points():
     """x² + 2y² from anywhere: a minimum in one Newton step at η = 1, ε = 0; x² − y²: Newton goes to the saddle."""
     bowl = lambda t: t[0] ** 2 + 2.0 * t[1] ** 2  # noqa: E731

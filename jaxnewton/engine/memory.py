@@ -120,13 +120,13 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     tangents = SPECTRUM_TANGENTS * p * nodes * (units + outputs - 1)
     size = ITEMSIZE[config.dtype]
     optimizer = registry.get(config.solver)
-    uneven = registry.counts_krylov(config)
-    step_rows, diag_rows, cpu_devices = _rows_in_flight(config, uneven)
+    krylov = registry.counts_krylov(config)
+    step_rows, diag_rows, cpu_devices = _rows_in_flight(config, registry.seed_by_seed(config))
     parts = {"batch on the host": config.batch_size * size * (HOST_VECTORS * p + 2 * (
         max(config.max_steps, config.first_order_max_steps) // config.history_stride + 1))}
     if optimizer.dense_state:
         parts["quasi-Newton P×P state"] = (QN_BATCH * config.batch_size + QN_ROWS * step_rows) * size * p * p
-    if optimizer.forms_hessian and not uneven:
+    if optimizer.forms_hessian and not krylov:
         # jax.hessian's tangents; a Gauss–Newton method's jacfwd of the output pushes P tangents through every node too
         # (LM at P = 4 928 on 331 samples asked XLA for 41 GB, 2026-12-05).
         if optimizer.gauss_newton:  # jacfwd of the outputs: the hidden units' tangents (digits' LM within 13%)
@@ -139,7 +139,7 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
         else:
             step = STEP_PXP * p * p + PINN_STEP_TANGENTS * p * nodes
         parts["dense Hessian a step"] = step_rows * size * step
-    elif uneven and config.solver == "sfn":  # the Lanczos basis of its Krylov step
+    elif krylov and config.solver == "sfn":  # the Lanczos basis of its Krylov step
         parts["Lanczos basis a step"] = step_rows * size * (config.krylov_max_iter or p) * p
     else:  # Hessian-vector products (MINRES) or gradients only: a few P-vectors
         parts["vectors a step"] = step_rows * size * KRYLOV_VECTORS * p

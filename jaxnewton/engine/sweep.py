@@ -26,7 +26,8 @@ Three facts about XLA on CPU shape it:
   length (MINRES on a Krylov Newton step: 369–2 728 products a step by seed at width 40). Such a
   loop is ``uneven``: on CPU its seeds run one at a time, each in its own ``while_loop``, padded
   by single seeds whose padding rows arrive finished (E3 at width 40, 4 seeds, 200 steps: 21.6 s
-  against 386 s in vmapped chunks).
+  against 386 s in vmapped chunks). A dense Hessian by ``jax.hessian`` (a model of your own) runs
+  that way too: one seed's P tangents already fill the cache (``optim.registry.seed_by_seed``).
 
 Seeds are split across every device of the process (a one-axis ``Mesh``; ``shard_map`` runs
 each device's share with its own loops and no collective), so the same code uses
@@ -266,6 +267,7 @@ def make_batch_fns(
         369–2 728 mean MINRES iterations a step by seed), so on CPU ("auto") the seeds run one at a time, each
         with its own loop, the rows are padded by single seeds rather than chunks (``bucket_size``), and
         ``seed_mesh_for(n, uneven=True)`` uses every device from two seeds up. On GPU one vmap stays the default.
+        ``optim.registry.seed_by_seed`` says when (a ``jax.hessian`` step too).
     """
     mesh = mesh if mesh is not None else seed_mesh()
     chunk = default_chunk(mesh, uneven) if chunk == "auto" else chunk

@@ -120,6 +120,15 @@ def counts_krylov(config: Any) -> bool:
     return optimizer.matrix_free or config.linear_solver == "krylov" and "linear_solver" in optimizer.hyperparameters
 
 
+def seed_by_seed(config: Any) -> bool:
+    """Whether on CPU the seeds run one at a time, each in its own loop (``engine.sweep.make_batch_fns(uneven=True)``):
+    when a step is a Krylov solve (each seed's own length, ``counts_krylov``), or a dense Hessian by autodiff
+    (``hessian = "autodiff"``, a model of your own): ``jax.hessian`` pushes P tangents through every node of one seed,
+    which already fills the cache, and vmapped over a chunk of 16 it cost twice as much a seed
+    (``docs/performance.md``). Then a sweep of 4 seeds computes 4, not a padded chunk of 16."""
+    return counts_krylov(config) or get(config.solver).forms_hessian and config.hessian == "autodiff"
+
+
 def build_solver(name: str, loss: LossFn, hessian: HessianFn | None, settings: Any,
                  gauss_newton_matrix: HessianFn | None = None) -> Solver:
     """The optimiser ``name`` on ``loss`` with the config ``settings``; quasi-Newton ones are ``track_curvature``d.

@@ -73,7 +73,7 @@ def run(config: Config, out_dir: Path | str, log: Log = print, progress: Progres
     out = Path(out_dir)
     experiment = build(config)
     size, n_batches = config.batch_size, -(-config.n_seeds // config.batch_size)
-    uneven = registry.counts_krylov(config)  # a Krylov solve a step: each seed runs its own loop (engine.sweep)
+    uneven = registry.seed_by_seed(config)  # each seed runs its own loop (engine.sweep)
     memory.check(config, experiment.problem.n_params, log)  # before anything compiles: refuse what cannot fit
     fns = make_batch_fns(experiment.loop, experiment.diagnose, seed_mesh_for(size, uneven), uneven=uneven)
     settings = registry.get(config.solver).settings(config)

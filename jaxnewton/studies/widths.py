@@ -242,7 +242,7 @@ def lambda_min_path(cell: Config, seed: int, points: int) -> dict:
     experiment = build(cell)
     problem = experiment.problem
     loss, zero_loss = problem.loss, float(problem.scale * problem.norm2(problem.target))
-    uneven = registry.counts_krylov(cell)
+    uneven = registry.seed_by_seed(cell)
     fns = make_batch_fns(experiment.loop, None, seed_mesh_for(1, uneven), uneven=uneven)
     state = init_batch(fns, initial_points(experiment, np.array([seed])))
     p = problem.n_params

@@ -62,3 +62,14 @@ def test_vmap_over_seeds_equals_a_per_seed_loop(name):
         np.testing.assert_allclose(batched.theta[s], one.theta, rtol=LOOSER.get(name, 1e-9), atol=LOOSER.get(name, 1e-9))
         np.testing.assert_allclose(batched.loss[s], one.loss, rtol=LOOSER.get(name, 1e-9))
     assert not np.allclose(batched.theta, theta0)  # every optimiser moved
+
+
+def test_seeds_run_one_at_a_time_where_a_step_is_a_krylov_solve_or_an_autodiff_hessian():
+    """``seed_by_seed``: a Krylov solve (each seed's own length) or ``jax.hessian`` (a model of your own: P tangents a
+    seed fill the cache) run seed by seed on CPU; the structured Hessian and gradient-only methods in chunks."""
+    def config(solver, hessian="structured", linear_solver="dense"):
+        return SimpleNamespace(solver=solver, hessian=hessian, linear_solver=linear_solver)
+
+    assert registry.seed_by_seed(config("newton", linear_solver="krylov"))
+    assert registry.seed_by_seed(config("newton", "autodiff")) and registry.seed_by_seed(config("lm", "autodiff"))
+    assert not registry.seed_by_seed(config("newton")) and not registry.seed_by_seed(config("adam", "autodiff"))
