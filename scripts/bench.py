@@ -124,31 +124,44 @@ def matmul_gflops(repeats: int, n: int = 2048) -> float:
 
 # ---------------------------------------------------------------- PyTorch ------------
 
-def torch_problem(experiment, device: str = "cpu"):
-    """The E3 loss in PyTorch on the same flat θ layout as ``ravel_pytree`` (b₁, W₁, b₂, W₂, …, θᴼ)."""
+def torch_mlp_loss(x_QxD, target_Q, weights_Q, sizes, weights_first: bool = False, readout_bias: bool = False,
+                   device: str = "cpu"):
+    """L(θ) = Σ_q w_q (N(x_q) − v_q)² of a tanh MLP with layer sizes ``sizes`` in PyTorch, on a flat θ laid out as
+    ``ravel_pytree`` lays out the JAX model's parameters: per layer its bias then its weights (the built-in MLP's
+    dicts), or its weights then its bias (``weights_first``: a list of (W, b)); the read-out has a bias only with
+    ``readout_bias``. Leading axes of θ batch."""
     import torch
 
-    problem, config = experiment.problem, experiment.config
-    x = torch.from_numpy(np.array(problem.x)).to(device)
-    target = torch.from_numpy(np.array(problem.target)).to(device)
-    weights = torch.from_numpy(np.array(problem.weights)).to(device)
-    fans = list(zip((1, *config.widths[:-1]), config.widths))
-    if config.activation != "tanh":
-        raise ValueError("the PyTorch reference implements tanh networks only")
+    x, target, weights = (torch.from_numpy(np.array(a)).to(device) for a in (x_QxD, target_Q, weights_Q))
+    layers = list(zip(sizes[:-1], sizes[1:]))
 
     def loss(theta):
         h, i = x, 0
-        for fan_in, fan_out in fans:
-            b = theta[..., i:i + fan_out]
-            i += fan_out
-            w = theta[..., i:i + fan_in * fan_out].reshape(*theta.shape[:-1], fan_in, fan_out)
-            i += fan_in * fan_out
-            h = torch.tanh(h @ w + b.unsqueeze(-2))
-        out = (h @ theta[..., i:].unsqueeze(-1)).squeeze(-1)
-        r = out - target
+        for layer, (fan_in, fan_out) in enumerate(layers):
+            readout = layer == len(layers) - 1
+            has_bias = readout_bias or not readout
+            for part in (("w", "b") if weights_first else ("b", "w")):
+                if part == "w":
+                    w = theta[..., i:i + fan_in * fan_out].reshape(*theta.shape[:-1], fan_in, fan_out)
+                    i += fan_in * fan_out
+                elif has_bias:
+                    b = theta[..., i:i + fan_out]
+                    i += fan_out
+            h = h @ w + (b.unsqueeze(-2) if has_bias else 0.0)
+            h = h.squeeze(-1) if readout else torch.tanh(h)
+        r = h - target
         return torch.sum(weights * r * r, dim=-1)
 
     return loss
+
+
+def torch_problem(experiment, device: str = "cpu"):
+    """The E3 loss in PyTorch on the same flat θ layout as ``ravel_pytree`` (b₁, W₁, b₂, W₂, …, θᴼ)."""
+    problem, config = experiment.problem, experiment.config
+    if config.activation != "tanh":
+        raise ValueError("the PyTorch reference implements tanh networks only")
+    return torch_mlp_loss(problem.x, problem.target, problem.weights, (problem.x.shape[1], *config.widths, 1),
+                          device=device)
 
 
 def torch_loop_run(loss, theta0_SxP, steps: int, eta: float, eps: float, device: str = "cpu",
@@ -379,26 +392,6 @@ def user_model(sizes=USER_MODEL):
     return apply, init, data.x_train, data.y_train
 
 
-def torch_user_model(x, y, sizes=USER_MODEL):
-    """The same model's mean-squared loss in PyTorch on ``ravel_pytree``'s layout of its params (W₁, b₁, W₂, b₂, …)."""
-    import torch
-
-    x, y = torch.from_numpy(np.asarray(x)), torch.from_numpy(np.asarray(y))
-
-    def loss(theta):
-        h, i = x, 0
-        for layer, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
-            w = theta[..., i:i + fan_in * fan_out].reshape(*theta.shape[:-1], fan_in, fan_out)
-            i += fan_in * fan_out
-            b = theta[..., i:i + fan_out]
-            i += fan_out
-            h = h @ w + b.unsqueeze(-2)
-            h = torch.tanh(h) if layer < len(sizes) - 2 else h
-        return torch.mean((h.squeeze(-1) - y) ** 2, dim=-1)
-
-    return loss
-
-
 def user_model_section(repeats: int, seed_counts=(4, 32), seed_steps: int = 320, torch_seeds: int = 4) -> dict:
     """Issue 41, item 4: damped Newton on a model of your own (``jn.regression`` of ``user_model``) through
     ``jn.sweep``, ms a seed-step at each seed count (the difference of caps of 2 and 2 + ``seed_steps`` / seeds steps,
@@ -440,7 +433,8 @@ def user_model_section(repeats: int, seed_counts=(4, 32), seed_steps: int = 320,
     except ImportError:
         row["torch"] = "not installed (pip install -e .[bench])"
     else:
-        loss = torch_user_model(x, y)
+        loss = torch_mlp_loss(x, y, np.full(len(y), 1.0 / len(y)), USER_MODEL, weights_first=True,
+                              readout_bias=True)
         theta0 = np.asarray(theta[:torch_seeds])
         ours = jn.sweep(problem, theta0=theta0, max_steps=1, tol=1e-300, progress=False).theta
         theirs = make_torch_vmap_run(loss, config.eta, config.eps)(theta0, 1)
