@@ -466,10 +466,32 @@ def widths_cells(summaries: list[Summary]) -> Cells:
                 f"{p['ci_high']:.2f}], {end['k']} at trivial at the end{capped}")
 
     larger = "; ".join(text(r) for r in summary["widths"])
-    headline = ("trivial (end), P: " + ", ".join(
-        f"{r['n_params']}: {r['p_trivial']['k']}/{r['n_seeds']} ({r['p_trivial_end']['k']})" for r in records)
-        + "; caps " + "/".join(str(r["max_steps"]) for r in records))
+    if len(groups) == 1:  # the earlier study's summary: damped Newton alone
+        headline = ("trivial (end), P: " + ", ".join(
+            f"{r['n_params']}: {r['p_trivial']['k']}/{r['n_seeds']} ({r['p_trivial_end']['k']})" for r in records)
+            + "; caps " + "/".join(str(r["max_steps"]) for r in records))
+    else:
+        headline = _series_headline(groups)
     return Cells(text(records[0]), larger, "extension: the paper does not vary the width", headline)
+
+
+def _series_headline(groups: dict[tuple[str, str], list[dict]]) -> str:
+    """One line: per method, at the trivial point at the end at its smallest and largest P, standard / NTK."""
+    largest = max(r["n_params"] for rs in groups.values() for r in rs)
+    parametrisations = sorted({p for _, p in groups}, key=PARAMETRISATIONS.index)
+
+    def span(records: list[dict]) -> str:
+        first, last = records[0]["p_trivial_end"], records[-1]["p_trivial_end"]
+        stop = "" if records[-1]["n_params"] == largest else f" (P ≤ {records[-1]['n_params']})"
+        return f"{first['k']}/{first['n']} → {last['k']}/{last['n']}{stop}"
+
+    smallest = min(r["n_params"] for rs in groups.values() for r in rs)
+    parts = []
+    for method in dict.fromkeys(m for m, _ in groups):
+        parts.append(f"{method} " + " | ".join(span(groups[(method, p)]) for p in parametrisations
+                                                 if (method, p) in groups))
+    return (f"at the trivial point at the end, P {smallest} → {largest}, " + " | ".join(parametrisations) + ": "
+            + "; ".join(parts))
 
 
 ROWS = (

@@ -11,7 +11,7 @@ from jaxnewton.engine.config import load_config
 from jaxnewton.engine.build import build
 from jaxnewton.studies.registry import run_config
 from jaxnewton.studies.settings import cell_folder
-from jaxnewton.studies.widths import WidthsConfig, cell_label, n_params, width_config
+from jaxnewton.studies.widths import WidthsConfig, cell_label, n_params, width_config, widths_cells
 
 
 def quiet(_):
@@ -118,3 +118,20 @@ def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
     assert (tmp_path / "widths" / "widths.png").stat().st_size > 0
     with pytest.raises(ValueError, match="methods"):
         dataclasses.replace(config, methods=("newton", "lbfgs"))
+
+
+def test_the_readme_line_spans_each_method_from_its_smallest_to_its_largest_width():
+    """With several methods and parametrisations the headline gives, per method, at the trivial point at the end at its
+    first and last width, standard | NTK, and where a method stopped below the largest P."""
+    def record(method, parametrisation, p, k, n):
+        end = {"k": k, "n": n, "ci_low": 0.0, "ci_high": 1.0}
+        return {"method": method, "parametrisation": parametrisation, "width": p, "n_params": p, "n_seeds": n,
+                "max_steps": 10, "p_trivial": end, "p_trivial_end": end, "capped": {"n": 0}}
+
+    summary = {"widths": [record("newton", "standard", 140, 19, 32), record("newton", "ntk", 140, 3, 32),
+                          record("newton_mr", "standard", 140, 0, 32), record("newton_mr", "ntk", 140, 0, 32),
+                          record("newton", "standard", 6720, 4, 8), record("newton", "ntk", 6720, 0, 8),
+                          record("newton_mr", "standard", 103680, 1, 8), record("newton_mr", "ntk", 103680, 0, 8)]}
+    assert widths_cells([summary]).headline == (
+        "at the trivial point at the end, P 140 → 103680, standard | ntk: newton 19/32 → 4/8 (P ≤ 6720) | "
+        "3/32 → 0/8 (P ≤ 6720); newton_mr 0/32 → 1/8 | 0/32 → 0/8")
