@@ -161,7 +161,8 @@ register(Optimizer("newton", "damped Newton",
                    lambda loss, h, c: damped_newton(loss, c.eta, c.eps, h, c.linear_solver, c.krylov_rtol,
                                                     c.krylov_max_iter),
                    ("eta", "eps", "linear_solver", "krylov_rtol", "krylov_max_iter"),
-                   lambda c: _shift(c) + (f" MINRES to {c.krylov_rtol:g}" if c.linear_solver == "krylov" else ""), forms_hessian=True))
+                   lambda c: _shift(c) + (f" MINRES to {c.krylov_rtol:g}, cap {c.krylov_max_iter or '2P'}"
+                                          if c.linear_solver == "krylov" else ""), forms_hessian=True))
 register(Optimizer("sfn", "saddle-free Newton",
                    lambda loss, h, c: saddle_free_newton(loss, c.eta, c.eps, h, c.linear_solver, c.krylov_max_iter),
                    ("eta", "eps", "linear_solver", "krylov_max_iter"),
