@@ -35,6 +35,7 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
 from jaxnewton.core.models import PARAMETRISATIONS
+from jaxnewton.core.stats import fisher_exact
 from jaxnewton.engine.folders import made_by
 from jaxnewton.core.curvature import hessian_vector_product
 from jaxnewton.core.spectra import lanczos, ritz
@@ -314,6 +315,13 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
         first = next(r for r in records if (r["method"], r["parametrisation"]) ==
                      (record["method"], record["parametrisation"]))
         record["vs_first"] = {k: difference(record[k], first[k]) for k in ("p_trivial", "p_trivial_end", "p_fit")}
+    for record in records:  # the wide-limit question: another parametrisation against the standard one's same cell
+        standard = next((r for r in records if (r["width"], r["method"], r["parametrisation"]) ==
+                         (record["width"], record["method"], "standard")), record)
+        if standard is not record:
+            record["vs_standard"] = {k: {**difference(record[k], standard[k]), "fisher_p": fisher_exact(
+                record[k]["k"], record[k]["n"], standard[k]["k"], standard[k]["n"])}
+                for k in ("p_trivial", "p_trivial_end", "p_fit")}
     paths = [path_record(config, out, i, parametrisation, log) for i in range(len(config.widths))
              for parametrisation in config.parametrisations if config.path_seeds]
     summary = {
@@ -341,6 +349,8 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
             "non_trivial_rel_l2_error": "median ||N − v|| / ||v|| over the seeds whose end point is not trivial",
             "vs_first": "the cell's p minus the first width's of the same method and parametrisation, with a 95% "
                         "Newcombe interval; moves: it excludes 0",
+            "vs_standard": "a non-standard parametrisation's cell: its p minus the standard parametrisation's at the "
+                           "same width and method, with a 95% Newcombe interval and Fisher's exact two-sided p",
             "median_lambda_min": "median over seeds of the smallest eigenvalue of H at the end point (the dense "
                                  "spectrum's, or Lanczos's smallest Ritz value: an upper bound on it); "
                                  "λ_min(H + εI) adds ε",

@@ -107,6 +107,12 @@ def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
         ("newton", "standard"), ("newton", "ntk"), ("newton_mr", "standard"), ("newton_mr", "ntk")]
     assert all(np.isfinite(r["median_lambda_min"]) and r["n_params"] == 21 for r in records)
     assert records[2]["curvature_steps"] is not None  # Newton-MR records its step types
+    # the NTK cells against the standard ones of the same width and method (the wide-limit question)
+    for ntk, standard in ((records[1], records[0]), (records[3], records[2])):
+        assert "vs_standard" not in standard
+        for k in ("p_trivial", "p_trivial_end", "p_fit"):
+            versus = ntk["vs_standard"][k]
+            assert versus["d"] == pytest.approx(ntk[k]["p"] - standard[k]["p"]) and 0.0 < versus["fisher_p"] <= 1.0
     folders = [cell_folder(tmp_path / "widths", cell_label(3, m, p), width_config(config, 0, m, p))
                for m, p in (("newton", "standard"), ("newton_mr", "standard"), ("newton", "ntk"))]
     assert folders[0].name.startswith("width-3-")  # damped Newton, standard: the earlier study's label
