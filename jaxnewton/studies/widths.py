@@ -486,8 +486,9 @@ def widths_cells(summaries: list[Summary]) -> Cells:
 
 
 def _series_headline(groups: dict[tuple[str, str], list[dict]]) -> str:
-    """One line: per method, at the trivial point at the end at its smallest and largest P, standard / NTK."""
-    largest = max(r["n_params"] for rs in groups.values() for r in rs)
+    """One line: per method, at the trivial point at the end at its smallest and largest P, standard | NTK."""
+    sizes = [r["n_params"] for rs in groups.values() for r in rs]
+    smallest, largest = min(sizes), max(sizes)
     parametrisations = sorted({p for _, p in groups}, key=PARAMETRISATIONS.index)
 
     def span(records: list[dict]) -> str:
@@ -495,7 +496,6 @@ def _series_headline(groups: dict[tuple[str, str], list[dict]]) -> str:
         stop = "" if records[-1]["n_params"] == largest else f" (P ≤ {records[-1]['n_params']})"
         return f"{first['k']}/{first['n']} → {last['k']}/{last['n']}{stop}"
 
-    smallest = min(r["n_params"] for rs in groups.values() for r in rs)
     parts = []
     for method in dict.fromkeys(m for m, _ in groups):
         parts.append(f"{method} " + " | ".join(span(groups[(method, p)]) for p in parametrisations
