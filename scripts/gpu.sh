@@ -5,12 +5,14 @@
 #   sweep   make gpu-sweep: E3, 10⁵ seeds × 1 000 Newton steps, one command, timed end to end
 #   seeds   the seed rows against every PyTorch option on the same GPU (--only seeds --torch-device cuda)
 #   widths  the width scan, dense against Krylov (--only widths)
+#   peers   E3's 64 starts by jaxnewton's second-order family and the peers that are installed there (--only peers;
+#           a peer that cannot run gets its row with the reason)
 #   wide    issue 43's widths beyond the CPU's: 640 and 1 280 (P = 412 800 and 1 643 520), truncated damped Newton
 #           (k = 50) and Newton-MR, both parametrisations, 8 seeds × 300 steps; resumable, stopped by its limit at
 #           its next checkpoint; the finished cells' summaries go to $OUT/wide/ (not run yet: no GPU so far)
-# Usage: OUT=folder scripts/gpu.sh [STAGE...]   (default: every stage; PY=interpreter with jax[cuda], and torch for
-# `seeds`, default python3). Writes step.json, sweep_summary.json, seeds.json, widths.json, wide/ and gpu.log into
-# $OUT. Every stage together is past one device call's 600 s: name the stages a call runs.
+# Usage: OUT=folder scripts/gpu.sh [STAGE...]   (default: step sweep seeds widths; PY=interpreter with jax[cuda],
+# and torch for `seeds`, default python3). Writes step.json, sweep_summary.json, seeds.json, widths.json, peers.json,
+# wide/ and gpu.log into $OUT. Every stage together is past one device call's 600 s: name the stages a call runs.
 set -u
 PY=${PY:-python3}
 OUT=${OUT:-results/gpu}
@@ -38,6 +40,7 @@ XLA_PYTHON_CLIENT_PREALLOCATE=false stage seeds 100 $PY scripts/bench.py --only 
     --seeds 1024,4096,16384,65536 --loop-seeds 16 --torch-seeds 1 --torch-vmap-seeds 256,1024,4096,16384 \
     --out "$OUT/seeds.json"
 stage widths 60 $PY scripts/bench.py --only widths --widths 10,20,40,80,160 --out "$OUT/widths.json"
+stage peers 200 $PY scripts/bench.py --only peers --out "$OUT/peers.json"
 stage wide 300 $PY -m jaxnewton run widths --out results/widths_gpu --set widths=640,1280 --set n_seeds=8,8 \
     --set max_steps=300,300 --set linear_solvers=krylov,krylov --set krylov_max_steps=300,300 \
     --set methods=truncated50,newton_mr --set path_seeds=0
