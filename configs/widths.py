@@ -11,8 +11,9 @@ Design:   issue 43: E3's problem, η = ε = 5e-2, tol 1e-5, at hidden widths 10,
           103 680), in the standard and the NTK parametrisation, with damped Newton solved exactly (dense at widths
           10 and 20, MINRES to 1e-10 at 40 and 80: from P = 26 240 one seed-step costs seconds), truncated damped
           Newton (MINRES ≤ 50 and ≤ 500 products), saddle-free Newton on 50 Lanczos steps, Newton-MR (≤ 500
-          products) and BFGS (up to P = 6 720: its P × P matrix). Seeds 32, 32, 16, 8, 8, 8 and caps 3 000, 3 000,
-          1 000, 300, 300, 300 (the Krylov methods, one seed at a time: 1 000, 1 000, 1 000, 300, 300, 300).
+          products) and BFGS (up to P = 1 760: its P × P inverse Hessian per row did not fit at 6 720). Seeds 32,
+          32, 16, 8, 8, 8 and caps 3 000, 3 000, 1 000, 300, 300, 300 (the Krylov methods, one seed at a time: 1 000,
+          1 000, 1 000, 300, 300, 300).
           Lanczos spectra above P = 2 000. For the wide-limit question, λ_min(H + εI) at 10 points along the paths
           of the first 2 seeds of truncated damped Newton (k = 500) at every width and parametrisation (their runs
           repeated, traced).

@@ -25,7 +25,7 @@ import jax
 
 from jaxnewton.core.diagnostics import LANCZOS_STEPS
 from jaxnewton.engine.config import Config
-from jaxnewton.engine.sweep import CHUNK, DIAGNOSE_CHUNK, default_chunk, seed_mesh_for
+from jaxnewton.engine.sweep import CHUNK, DIAGNOSE_CHUNK, batch_rows, default_chunk, seed_mesh_for
 from jaxnewton.optim import registry
 
 GiB = 2 ** 30
@@ -50,6 +50,8 @@ HOST_VECTORS = 6  # θ₀, θ, ∇L and the solver's vectors per seed in the bat
 # to the peak resident memory of BFGS runs, 2026-12-05: P = 2 205 at 16 and 32 seeds on 1 and 2 devices, P = 4 928 at
 # 16 and P = 1 020 at 64 within 5%; P = 1 020 at 128 seeds 24% above (the safe side) and at 16 seeds 18% below (0.15
 # GiB there). It was 1 and 2, and counted 9.3 GB for a run that held 17.7 and was killed.
+# Per row of the batch as placed on the devices, padding rows included: 8 seeds at P = 6 720 (a chunk of 16 rows) held
+# over 21.6 GB and were killed (2026-12-06), where counting 8 rows said 18.8 GB; every fitted run filled whole chunks.
 QN_BATCH = 4.5
 QN_ROWS = 1.0
 
@@ -120,12 +122,13 @@ def estimate(config: Config, n_params: int, limit: float | None = None,
     tangents = SPECTRUM_TANGENTS * p * nodes * (units + outputs - 1)
     size = ITEMSIZE[config.dtype]
     optimizer = registry.get(config.solver)
-    krylov = registry.counts_krylov(config)
-    step_rows, diag_rows, cpu_devices = _rows_in_flight(config, registry.seed_by_seed(config))
+    krylov, uneven = registry.counts_krylov(config), registry.seed_by_seed(config)
+    step_rows, diag_rows, cpu_devices = _rows_in_flight(config, uneven)
     parts = {"batch on the host": config.batch_size * size * (HOST_VECTORS * p + 2 * (
         max(config.max_steps, config.first_order_max_steps) // config.history_stride + 1))}
     if optimizer.dense_state:
-        parts["quasi-Newton P×P state"] = (QN_BATCH * config.batch_size + QN_ROWS * step_rows) * size * p * p
+        parts["quasi-Newton P×P state"] = (QN_BATCH * batch_rows(config.batch_size, uneven) + QN_ROWS * step_rows) * (
+            size * p * p)
     if optimizer.forms_hessian and not krylov:
         # jax.hessian's tangents; a Gauss–Newton method's jacfwd of the output pushes P tangents through every node too
         # (LM at P = 4 928 on 331 samples asked XLA for 41 GB, 2026-12-05).

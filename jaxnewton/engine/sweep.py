@@ -156,6 +156,14 @@ def bucket_size(n: int, cap: int, n_devices: int = 1, granule: int = MIN_BATCH) 
     return max(granules, 1) * granule * n_devices
 
 
+def batch_rows(n_seeds: int, uneven: bool = False) -> int:
+    """The rows a batch of ``n_seeds`` occupies on ``seed_mesh_for(n_seeds, uneven)``, padding included
+    (``bucket_size``): a padding row holds a state like a seed's."""
+    mesh = seed_mesh_for(n_seeds, uneven)
+    granule = 1 if default_chunk(mesh, uneven) == 1 else MIN_BATCH
+    return bucket_size(n_seeds, n_seeds, mesh.size, granule)
+
+
 def pad_rows(tree, size: int):
     """Pad every leaf's leading axis to ``size`` by repeating row 0 (padding rows are discarded)."""
     def pad(a):

@@ -154,8 +154,9 @@ METHODS = {
                             "saddle-free Newton on 50 Lanczos steps", True),
     "newton_mr": Method(("solver=newton_mr", "krylov_max_iter=500"), 10 ** 9,
                         "Newton-MR, MINRES ≤ 500 products", True),
-    # A P × P inverse-Hessian per seed: 0.36 GB at P = 6 720, 5.5 GB at 26 240.
-    "bfgs": Method(("solver=bfgs",), 7_000, "BFGS"),
+    # A P × P inverse Hessian per row of the batch, padding included: 0.36 GB each at P = 6 720, where 8 seeds (a CPU
+    # chunk of 16 rows) held over 21.6 GB and were killed on the 24 GiB VM (2026-12-06): up to P = 1 760 here.
+    "bfgs": Method(("solver=bfgs",), 2_000, "BFGS"),
 }
 
 

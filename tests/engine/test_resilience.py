@@ -167,6 +167,16 @@ def test_a_run_too_large_to_form_is_refused_in_one_line_naming_the_way_out():
     assert found.total - found.parts["this process now"] < 0.1 * memory.GiB  # E3 needs little beside the runtime
 
 
+def test_padding_rows_count_like_seeds_in_a_dense_quasi_newton_state():
+    """BFGS's P × P state is held by every row of the batch as placed, padding included: 8 seeds on CPU fill a chunk of
+    16 and need what 16 need (8 seeds at P = 6 720 held over 21.6 GB and were killed where 8 rows said 18.8 GB)."""
+    def state(n_seeds):
+        config = override(load_config("mlp_tanh"), ["solver=bfgs", "widths=80,80", f"n_seeds={n_seeds}"])
+        return memory.estimate(config, 6720, limit=1e15).parts["quasi-Newton P×P state"]
+
+    assert state(8) == state(16) > 21.6e9 and state(17) > state(16)
+
+
 def test_the_api_refuses_a_sweep_too_large_to_form_before_compiling():
     with pytest.raises(ValueError, match="P = 200000.*dense Hessian a step.*linear_solver=krylov"):
         jn.sweep(lambda t: jnp.sum(t ** 2), np.zeros((2, 200_000)))
