@@ -140,14 +140,11 @@ def torch_mlp_loss(x_QxD, target_Q, weights_Q, sizes, weights_first: bool = Fals
         for layer, (fan_in, fan_out) in enumerate(layers):
             readout = layer == len(layers) - 1
             has_bias = readout_bias or not readout
-            for part in (("w", "b") if weights_first else ("b", "w")):
-                if part == "w":
-                    w = theta[..., i:i + fan_in * fan_out].reshape(*theta.shape[:-1], fan_in, fan_out)
-                    i += fan_in * fan_out
-                elif has_bias:
-                    b = theta[..., i:i + fan_out]
-                    i += fan_out
-            h = h @ w + (b.unsqueeze(-2) if has_bias else 0.0)
+            n_w, n_b = fan_in * fan_out, fan_out if has_bias else 0
+            at_w, at_b = (i, i + n_w) if weights_first else (i + n_b, i)
+            w = theta[..., at_w:at_w + n_w].reshape(*theta.shape[:-1], fan_in, fan_out)
+            i += n_w + n_b
+            h = h @ w + (theta[..., at_b:at_b + n_b].unsqueeze(-2) if has_bias else 0.0)
             h = h.squeeze(-1) if readout else torch.tanh(h)
         r = h - target
         return torch.sum(weights * r * r, dim=-1)
@@ -365,7 +362,7 @@ def multi_output_section(repeats: int, n_seeds: int = 16) -> list:
     return rows
 
 
-USER_MODEL = (10, 16, 16, 1)  # issue 41's model of your own: a tanh apply function on diabetes (P = 464)
+USER_MODEL = (10, 16, 16, 1)  # issue 41's model of your own: a tanh apply function on diabetes (P = 465)
 
 
 def user_model(sizes=USER_MODEL):

@@ -133,8 +133,13 @@ def seed_mesh_for(n_seeds: int, uneven: bool = False) -> Mesh:
     padding copies beside the first: on one device the same seeds cost the same wall time and free the other core.
     """
     devices = jax.local_devices()
-    granule = 1 if default_chunk(seed_mesh(devices), uneven) == 1 else MIN_BATCH
+    granule = _granule(seed_mesh(devices), uneven)
     return seed_mesh(devices[:max(1, min(len(devices), -(-n_seeds // granule)))])
+
+
+def _granule(mesh: Mesh, uneven: bool) -> int:
+    """Seeds a device's rows come in: single seeds for a loop run seed by seed on CPU, else ``MIN_BATCH``."""
+    return 1 if default_chunk(mesh, uneven) == 1 else MIN_BATCH
 
 
 def _ladder(c: int) -> int:
@@ -160,8 +165,7 @@ def batch_rows(n_seeds: int, uneven: bool = False) -> int:
     """The rows a batch of ``n_seeds`` occupies on ``seed_mesh_for(n_seeds, uneven)``, padding included
     (``bucket_size``): a padding row holds a state like a seed's."""
     mesh = seed_mesh_for(n_seeds, uneven)
-    granule = 1 if default_chunk(mesh, uneven) == 1 else MIN_BATCH
-    return bucket_size(n_seeds, n_seeds, mesh.size, granule)
+    return bucket_size(n_seeds, n_seeds, mesh.size, _granule(mesh, uneven))
 
 
 def pad_rows(tree, size: int):
