@@ -52,3 +52,51 @@ def two_sample_verdict(k_paper: int, n_paper: int, k: int, n: int, level: float 
     p = fisher_exact(k_paper, n_paper, k, n)
     numbers = f"paper {k_paper}/{n_paper}, here {k}/{n}, Fisher's exact p = {p:.2g}"
     return f"reproduced ({numbers})" if p >= level else f"differs: {numbers}"
+
+
+def mantel_haenszel(tables: list[tuple[int, int, int, int]], correction: bool = True) -> dict:
+    """Cochran–Mantel–Haenszel test that two samples share one proportion in every stratum.
+
+    Args:
+      tables: one ``(k1, n1, k2, n2)`` per stratum (k1 of n1 against k2 of n2).
+      correction: subtract ½ from |Σ (k1 − E k1)| (Mantel and Haenszel's continuity correction).
+
+    Returns:
+      ``{"d", "chi2", "p"}``: the Mantel–Haenszel common difference of proportions Σ (k1 n2 − k2 n1) / N over
+      Σ n1 n2 / N, the statistic, and its two-sided p-value from χ² with one degree of freedom (1 where no stratum
+      varies).
+    """
+    observed = expected = variance = numerator = weight = 0.0
+    for k1, n1, k2, n2 in tables:
+        if n1 < 1 or n2 < 1 or not (0 <= k1 <= n1 and 0 <= k2 <= n2):
+            raise ValueError(f"mantel_haenszel needs 0 ≤ k ≤ n and n ≥ 1 in every stratum, got {k1}/{n1} and {k2}/{n2}")
+        n, m = n1 + n2, k1 + k2
+        observed += k1
+        expected += n1 * m / n
+        variance += n1 * n2 * m * (n - m) / (n * n * (n - 1)) if n > 1 else 0.0
+        numerator += (k1 * n2 - k2 * n1) / n
+        weight += n1 * n2 / n
+    if variance == 0.0:
+        return {"d": numerator / weight, "chi2": 0.0, "p": 1.0}
+    chi2 = max(0.0, abs(observed - expected) - (0.5 if correction else 0.0)) ** 2 / variance
+    return {"d": numerator / weight, "chi2": chi2, "p": math.erfc(math.sqrt(chi2 / 2))}
+
+
+def trend_test(ks: list[int], ns: list[int], scores: list[float]) -> dict:
+    """Cochran–Armitage test for a linear trend of k_i of n_i in ``scores`` (e.g. log₂ of the width).
+
+    Returns:
+      ``{"z", "p"}``: z > 0 when the proportion grows with the score; the two-sided p-value from the normal
+      distribution (1 where every sample is all successes or all failures).
+    """
+    if not len(ks) == len(ns) == len(scores) or any(n < 1 or not 0 <= k <= n for k, n in zip(ks, ns)):
+        raise ValueError(f"trend_test needs one score per k of n with 0 ≤ k ≤ n and n ≥ 1, got {ks}, {ns}, {scores}")
+    total, successes = sum(ns), sum(ks)
+    rate = successes / total
+    statistic = sum(t * (k - n * rate) for k, n, t in zip(ks, ns, scores))
+    spread = sum(n * t * t for n, t in zip(ns, scores)) - sum(n * t for n, t in zip(ns, scores)) ** 2 / total
+    variance = rate * (1 - rate) * spread
+    if variance <= 0.0:
+        return {"z": 0.0, "p": 1.0}
+    z = statistic / math.sqrt(variance)
+    return {"z": z, "p": math.erfc(abs(z) / math.sqrt(2))}

@@ -24,6 +24,7 @@ did not end trivial, and the capped runs with where they stand (their loss ratio
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -35,7 +36,7 @@ import numpy as np
 from jaxnewton.version import __version__
 from jaxnewton.engine.config import MAX_SEEDS, Config, BasedConfig, Run, base_config, override, require
 from jaxnewton.core.models import PARAMETRISATIONS
-from jaxnewton.core.stats import fisher_exact
+from jaxnewton.core.stats import fisher_exact, mantel_haenszel, trend_test
 from jaxnewton.engine.folders import made_by
 from jaxnewton.core.curvature import hessian_vector_product
 from jaxnewton.core.spectra import lanczos, ritz
@@ -325,6 +326,7 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
                 for k in ("p_trivial", "p_trivial_end", "p_fit")}
     paths = [path_record(config, out, i, parametrisation, log) for i in range(len(config.widths))
              for parametrisation in config.parametrisations if config.path_seeds]
+    groups = series(records)
     summary = {
         "experiment": config.name,
         "config_hash": config.hash(),
@@ -333,6 +335,10 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
         "widths": records,
         "paths": paths,
         "wall_seconds": sum(r["wall_seconds"] for r in records),
+        "vs_standard_pooled": pooled_vs_standard(groups),
+        "width_trend": {f"{method} {parametrisation}": trend_test(
+            [r["p_trivial_end"]["k"] for r in rows], [r["n_seeds"] for r in rows], [math.log2(r["width"]) for r in rows])
+            for (method, parametrisation), rows in groups.items() if len(rows) > 1},
         "definitions": {
             "p_trivial": "seeds that met the tolerance at a point meeting the trivial rule, with a 95% Wilson interval",
             "p_trivial_end": "seeds whose end point meets the trivial rule, converged or capped",
@@ -352,6 +358,12 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
                         "Newcombe interval; moves: it excludes 0",
             "vs_standard": "a non-standard parametrisation's cell: its p minus the standard parametrisation's at the "
                            "same width and method, with a 95% Newcombe interval and Fisher's exact two-sided p",
+            "vs_standard_pooled": "per method and non-standard parametrisation, the seeds at the trivial point at the "
+                                  "end summed over the widths where both parametrisations ran, against the standard "
+                                  "one's: the Mantel–Haenszel common difference (strata: the widths) and the "
+                                  "Cochran–Mantel–Haenszel test's p (continuity-corrected)",
+            "width_trend": "per method and parametrisation, the Cochran–Armitage test for a trend of p_trivial_end in "
+                           "log₂ width: z < 0 when the trivial point grows rarer with width, and its two-sided p",
             "median_lambda_min": "median over seeds of the smallest eigenvalue of H at the end point (the dense "
                                  "spectrum's, or Lanczos's smallest Ritz value: an upper bound on it); "
                                  "λ_min(H + εI) adds ε",
@@ -371,6 +383,23 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
     log(f"[{config.name}] " + "; ".join(f"w={r['width']} {r['method']} {r['parametrisation']}: {r['p_trivial']['k']}/"
                                         f"{r['n_seeds']} trivial" for r in records) + f" → {out}")
     return summary
+
+
+def pooled_vs_standard(groups: dict[tuple[str, str], list[dict]]) -> dict[str, dict]:
+    """Each method's other parametrisations against its standard one over their shared widths (``summary.json``'s
+    ``vs_standard_pooled``)."""
+    pooled = {}
+    for (method, parametrisation), rows in groups.items():
+        standard = {r["width"]: r for r in groups.get((method, "standard"), [])}
+        pairs = [(r["p_trivial_end"], standard[r["width"]]["p_trivial_end"]) for r in rows if r["width"] in standard]
+        if parametrisation == "standard" or not pairs:
+            continue
+        pooled[f"{method} {parametrisation}"] = {
+            "widths": [r["width"] for r in rows if r["width"] in standard],
+            "k": sum(a["k"] for a, _ in pairs), "n": sum(a["n"] for a, _ in pairs),
+            "k_standard": sum(b["k"] for _, b in pairs), "n_standard": sum(b["n"] for _, b in pairs),
+            **mantel_haenszel([(a["k"], a["n"], b["k"], b["n"]) for a, b in pairs])}
+    return pooled
 
 
 def series(records: list[dict]) -> dict[tuple[str, str], list[dict]]:

@@ -113,6 +113,7 @@ def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
         for k in ("p_trivial", "p_trivial_end", "p_fit"):
             versus = ntk["vs_standard"][k]
             assert versus["d"] == pytest.approx(ntk[k]["p"] - standard[k]["p"]) and 0.0 < versus["fisher_p"] <= 1.0
+    assert sorted(summary["vs_standard_pooled"]) == ["newton ntk", "newton_mr ntk"] and summary["width_trend"] == {}
     folders = [cell_folder(tmp_path / "widths", cell_label(3, m, p), width_config(config, 0, m, p))
                for m, p in (("newton", "standard"), ("newton_mr", "standard"), ("newton", "ntk"))]
     assert folders[0].name.startswith("width-3-")  # damped Newton, standard: the earlier study's label
@@ -141,3 +142,20 @@ def test_the_readme_line_spans_each_method_from_its_smallest_to_its_largest_widt
     assert widths_cells([summary]).headline == (
         "at the trivial point at the end, P 140 → 103680, standard | ntk: newton 19/32 → 4/8 (P ≤ 6720) | "
         "3/32 → 0/8 (P ≤ 6720); newton_mr 0/32 → 1/8 | 0/32 → 0/8")
+
+
+def test_the_pooled_parametrisation_comparison_takes_only_the_widths_both_ran():
+    from jaxnewton.core.stats import mantel_haenszel
+    from jaxnewton.studies.widths import pooled_vs_standard, series
+
+    def record(method, parametrisation, width, k, n):
+        return {"method": method, "parametrisation": parametrisation, "width": width, "p_trivial_end": {"k": k, "n": n}}
+    records = [record("truncated50", "standard", 10, 21, 32), record("truncated50", "standard", 20, 15, 32),
+               record("truncated50", "standard", 40, 11, 16), record("truncated50", "ntk", 10, 2, 32),
+               record("truncated50", "ntk", 40, 0, 16), record("bfgs", "ntk", 10, 0, 32)]
+    pooled = pooled_vs_standard(series(records))
+    assert list(pooled) == ["truncated50 ntk"]  # BFGS has no standard cell to compare with
+    got = pooled["truncated50 ntk"]
+    assert (got["widths"], got["k"], got["n"], got["k_standard"], got["n_standard"]) == ([10, 40], 2, 48, 32, 48)
+    assert got["p"] == mantel_haenszel([(2, 32, 21, 32), (0, 16, 11, 16)])["p"] < 1e-6
+    assert got["d"] == pytest.approx((2 - 21 + 0 - 11) / 48)
