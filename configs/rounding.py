@@ -5,7 +5,8 @@ Run:      make rounding   (python -m jaxnewton run rounding --out results/roundi
           finished draw is never rerun. Its summary is committed under docs/results/rounding.
 Paper:    9/10 (E3) and 4/5 (E4) trivial, one draw each.
 Design:   R = 8 draws besides the plain run, as issue 44 asks. E9's Newton (16 seeds of E3's problem at E3's settings)
-          is E3's first 16 seeds here: a seed's run does not depend on the sweep it is in (bitwise, engine.sweep).
+          is E3's first 16 seeds here, reported on their own too (first_seeds): a seed's run does not depend on the
+          sweep it is in (bitwise, engine.sweep).
 Cost:     nine E3 sweeps of 100 seeds (154–502 s each on 2 cores, docs/experiments.md) and nine E4 sweeps of 64
           seeds (356–371 s): about 1.5–2 h. Not run yet.
 """
@@ -17,5 +18,5 @@ def get_config(smoke: bool = False) -> RoundingConfig:
     if smoke:
         return RoundingConfig(name="rounding", bases=("mlp_tanh",), n_seeds=(3,), draws=2,
                               fixed=("max_steps=30", "segment_steps=10", "history_stride=5", "n_points=20",
-                                     "widths=4,4"))
-    return RoundingConfig(name="rounding", bases=("mlp_tanh", "siren"), n_seeds=(100, 64), draws=8)
+                                     "widths=4,4"), first_seeds=(2,))
+    return RoundingConfig(name="rounding", bases=("mlp_tanh", "siren"), n_seeds=(100, 64), draws=8, first_seeds=(16, 0))

@@ -45,6 +45,8 @@ class RoundingConfig(ConfigBase):
       n_seeds: seeds per base.
       draws: R, the perturbed reruns of every seed.
       fixed: ``field=value`` changes made to every base.
+      first_seeds: per base, a count n > 0 reports the first n seeds again on their own (E9's Newton is E3's first
+        16 seeds at E3's settings); 0 for none.
     """
 
     name: str
@@ -52,6 +54,7 @@ class RoundingConfig(ConfigBase):
     n_seeds: tuple[int, ...] = (100,)
     draws: int = 8
     fixed: tuple[str, ...] = ()
+    first_seeds: tuple[int, ...] = ()
 
     def validate(self) -> None:
         require(len(self.bases) >= 1 and len(set(self.bases)) == len(self.bases), "bases", self.bases,
@@ -59,6 +62,9 @@ class RoundingConfig(ConfigBase):
         require(len(self.n_seeds) == len(self.bases) and all(1 <= n <= MAX_SEEDS for n in self.n_seeds), "n_seeds",
                 self.n_seeds, f"one seed count 1 … {MAX_SEEDS} per base")
         require(1 <= self.draws <= 64, "draws", self.draws, "1 … 64 perturbed draws")
+        require(not self.first_seeds or (len(self.first_seeds) == len(self.bases) and all(
+            0 <= k <= n for k, n in zip(self.first_seeds, self.n_seeds))), "first_seeds", self.first_seeds,
+            "one count per base, each 0 (none) … that base's n_seeds")
         for i, base in enumerate(self.bases):
             try:
                 cell = draw_config(self, i, 1)
@@ -137,8 +143,14 @@ def run(config: RoundingConfig, out_dir: Path | str, log: Log = print, progress:
         commits.add(made_by(summary))
         folders.setdefault(i, []).append(folder)
         seconds[i] = seconds.get(i, 0.0) + summary["wall_seconds"]
-    records = [base_record(config.bases[i], np.array(outcomes[i], dtype=object).T, folders[i], seconds[i])
-               for i in range(len(config.bases))]
+    records = []
+    for i, base in enumerate(config.bases):
+        outcomes_SxD = np.array(outcomes[i], dtype=object).T
+        records.append(base_record(base, outcomes_SxD, folders[i], seconds[i]))
+        first = config.first_seeds[i] if config.first_seeds else 0
+        if first:
+            records[-1]["first_seeds"] = {"n": first, **{k: v for k, v in base_record(
+                base, outcomes_SxD[:first], [], 0.0).items() if k not in ("base", "folders", "wall_seconds")}}
     summary = {
         "experiment": config.name, "config_hash": config.hash(), "version": __version__, "bases": records,
         "commits": sorted(commits),
@@ -151,6 +163,7 @@ def run(config: RoundingConfig, out_dir: Path | str, log: Log = print, progress:
                                    "95% two-stage bootstrap interval (seeds, then draws within a seed)",
             "paper": "the paper's k of n; the chance of k or more of n at the pooled rate; the trivial count of the "
                      "first n seeds in each draw",
+            "first_seeds": "the same record for the base's first n seeds alone (mlp_tanh's first 16: E9's Newton)",
         },
     }
     save(rounding_figure(summary), out / "rounding.png")
@@ -202,7 +215,11 @@ def rounding_cells(summaries: list[Summary]) -> Cells:
     if paper:
         verdict += (f"; the paper's {paper['k']}/{paper['n']} or more has chance "
                     f"{paper['p_at_least_at_pooled_rate']:.2g} at the pooled rate")
-    return Cells(setting, "; ".join(text(r) for r in summary["bases"]), verdict, text(first))
+    larger = "; ".join(text(r) + (f" (its first {r['first_seeds']['n']} seeds: "
+                                  f"{r['first_seeds']['decided_by_rounding']['k']} decided by rounding, pooled p = "
+                                  f"{r['first_seeds']['pooled_trivial_rate']['p']:.2f})" if "first_seeds" in r else "")
+                       for r in summary["bases"])
+    return Cells(setting, larger, verdict, text(first))
 
 
 ROWS = (

@@ -48,8 +48,19 @@ def test_smoke_draws_change_theta0_by_one_ulp_and_resume(tmp_path):
     assert np.max(np.abs(theta[1] / theta[0] - 1.0)) <= 2.0 ** -51  # at most one ulp either way
     assert plain["theta0"].shape == (3, theta[0].shape[1])
     assert len(summary["commits"]) == 1 and summary["commits"][0] != "unknown"  # which code made the draws
+    first = record["first_seeds"]  # the first 2 of the 3 seeds on their own (as E9's Newton is E3's first 16)
+    assert first["n"] == 2 and sum(first["same_as_plain"].values()) == 2 and first["decided_by_rounding"]["n"] == 2
+    assert all(a <= b for a, b in zip(first["trivial_per_draw"], record["trivial_per_draw"]))
     json.dumps(summary)
     lines = []  # one more draw: only it runs
     run_config(rounding.RoundingConfig(**{**config.to_dict(), "draws": 3}), tmp_path / "rr", log=lines.append,
                policy="replace")
     assert [line.split(" (")[0] for line in lines if line.startswith("mlp_tanh draw")] == ["mlp_tanh draw 3"]
+
+
+def test_first_seeds_must_fit_each_base():
+    config = load_config("rounding", smoke=True)
+    with pytest.raises(ValueError, match="first_seeds"):
+        rounding.RoundingConfig(**{**config.to_dict(), "first_seeds": (4,)})
+    with pytest.raises(ValueError, match="first_seeds"):
+        rounding.RoundingConfig(**{**config.to_dict(), "first_seeds": (1, 1)})
