@@ -516,22 +516,25 @@ def widths_cells(summaries: list[Summary]) -> Cells:
 
 
 def _series_headline(groups: dict[tuple[str, str], list[dict]]) -> str:
-    """One line: per method, at the trivial point at the end at its smallest and largest P, standard | NTK."""
+    """One line (no "|": it is a table cell): per method, at the trivial point at the end at its smallest and largest
+    P, the standard parametrisation's and then the others', named."""
     sizes = [r["n_params"] for rs in groups.values() for r in rs]
     smallest, largest = min(sizes), max(sizes)
     parametrisations = sorted({p for _, p in groups}, key=PARAMETRISATIONS.index)
 
     def span(records: list[dict]) -> str:
         first, last = records[0]["p_trivial_end"], records[-1]["p_trivial_end"]
-        stop = "" if records[-1]["n_params"] == largest else f" (P ≤ {records[-1]['n_params']})"
-        return f"{first['k']}/{first['n']} → {last['k']}/{last['n']}{stop}"
+        return f"{first['k']}/{first['n']} → {last['k']}/{last['n']}"
 
     parts = []
     for method in dict.fromkeys(m for m, _ in groups):
-        parts.append(f"{method} " + " | ".join(span(groups[(method, p)]) for p in parametrisations
-                                                 if (method, p) in groups))
-    return (f"at the trivial point at the end, P {smallest} → {largest}, " + " | ".join(parametrisations) + ": "
-            + "; ".join(parts))
+        ran = [p for p in parametrisations if (method, p) in groups]
+        top = max(r["n_params"] for p in ran for r in groups[(method, p)])
+        stop = "" if top == largest else f" (P ≤ {top})"
+        parts.append(f"{method}{stop} " + ", ".join((p + " " if j else "") + span(groups[(method, p)])
+                                                    for j, p in enumerate(ran)))
+    return (f"at the trivial point at the end, P {smallest} → {largest}, {parametrisations[0]}"
+            + "".join(f", then {p}" for p in parametrisations[1:]) + ": " + "; ".join(parts))
 
 
 ROWS = (

@@ -129,7 +129,7 @@ def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
 
 def test_the_readme_line_spans_each_method_from_its_smallest_to_its_largest_width():
     """With several methods and parametrisations the headline gives, per method, at the trivial point at the end at its
-    first and last width, standard | NTK, and where a method stopped below the largest P."""
+    first and last width, standard then NTK, and where a method stopped below the largest P; no "|" (a table cell)."""
     def record(method, parametrisation, p, k, n):
         end = {"k": k, "n": n, "ci_low": 0.0, "ci_high": 1.0}
         return {"method": method, "parametrisation": parametrisation, "width": p, "n_params": p, "n_seeds": n,
@@ -140,8 +140,8 @@ def test_the_readme_line_spans_each_method_from_its_smallest_to_its_largest_widt
                           record("newton", "standard", 6720, 4, 8), record("newton", "ntk", 6720, 0, 8),
                           record("newton_mr", "standard", 103680, 1, 8), record("newton_mr", "ntk", 103680, 0, 8)]}
     assert widths_cells([summary]).headline == (
-        "at the trivial point at the end, P 140 → 103680, standard | ntk: newton 19/32 → 4/8 (P ≤ 6720) | "
-        "3/32 → 0/8 (P ≤ 6720); newton_mr 0/32 → 1/8 | 0/32 → 0/8")
+        "at the trivial point at the end, P 140 → 103680, standard, then ntk: newton (P ≤ 6720) 19/32 → 4/8, "
+        "ntk 3/32 → 0/8; newton_mr 0/32 → 1/8, ntk 0/32 → 0/8")
 
 
 def test_the_pooled_parametrisation_comparison_takes_only_the_widths_both_ran():
