@@ -336,9 +336,7 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
         "paths": paths,
         "wall_seconds": sum(r["wall_seconds"] for r in records),
         "vs_standard_pooled": pooled_vs_standard(groups),
-        "width_trend": {f"{method} {parametrisation}": trend_test(
-            [r["p_trivial_end"]["k"] for r in rows], [r["n_seeds"] for r in rows], [math.log2(r["width"]) for r in rows])
-            for (method, parametrisation), rows in groups.items() if len(rows) > 1},
+        "width_trend": width_trend(groups),
         "definitions": {
             "p_trivial": "seeds that met the tolerance at a point meeting the trivial rule, with a 95% Wilson interval",
             "p_trivial_end": "seeds whose end point meets the trivial rule, converged or capped",
@@ -387,19 +385,31 @@ def run(config: WidthsConfig, out_dir: Path | str, log: Log = print, progress: P
 
 def pooled_vs_standard(groups: dict[tuple[str, str], list[dict]]) -> dict[str, dict]:
     """Each method's other parametrisations against its standard one over their shared widths (``summary.json``'s
-    ``vs_standard_pooled``)."""
+    ``vs_standard_pooled``, by method, then parametrisation)."""
     pooled = {}
     for (method, parametrisation), rows in groups.items():
         standard = {r["width"]: r for r in groups.get((method, "standard"), [])}
         pairs = [(r["p_trivial_end"], standard[r["width"]]["p_trivial_end"]) for r in rows if r["width"] in standard]
         if parametrisation == "standard" or not pairs:
             continue
-        pooled[f"{method} {parametrisation}"] = {
+        pooled.setdefault(method, {})[parametrisation] = {
             "widths": [r["width"] for r in rows if r["width"] in standard],
             "k": sum(a["k"] for a, _ in pairs), "n": sum(a["n"] for a, _ in pairs),
             "k_standard": sum(b["k"] for _, b in pairs), "n_standard": sum(b["n"] for _, b in pairs),
             **mantel_haenszel([(a["k"], a["n"], b["k"], b["n"]) for a, b in pairs])}
     return pooled
+
+
+def width_trend(groups: dict[tuple[str, str], list[dict]]) -> dict[str, dict]:
+    """Per method and parametrisation with several widths, the Cochran–Armitage trend of p_trivial_end in log₂ width
+    (``summary.json``'s ``width_trend``)."""
+    trend: dict[str, dict] = {}
+    for (method, parametrisation), rows in groups.items():
+        if len(rows) > 1:
+            trend.setdefault(method, {})[parametrisation] = trend_test(
+                [r["p_trivial_end"]["k"] for r in rows], [r["n_seeds"] for r in rows],
+                [math.log2(r["width"]) for r in rows])
+    return trend
 
 
 def series(records: list[dict]) -> dict[tuple[str, str], list[dict]]:

@@ -3,6 +3,7 @@
 import csv
 import dataclasses
 import json
+import math
 
 import numpy as np
 import pytest
@@ -113,7 +114,8 @@ def test_methods_and_parametrisations_are_cells_from_the_same_network(tmp_path):
         for k in ("p_trivial", "p_trivial_end", "p_fit"):
             versus = ntk["vs_standard"][k]
             assert versus["d"] == pytest.approx(ntk[k]["p"] - standard[k]["p"]) and 0.0 < versus["fisher_p"] <= 1.0
-    assert sorted(summary["vs_standard_pooled"]) == ["newton ntk", "newton_mr ntk"] and summary["width_trend"] == {}
+    assert {m: list(v) for m, v in summary["vs_standard_pooled"].items()} == {"newton": ["ntk"], "newton_mr": ["ntk"]}
+    assert summary["width_trend"] == {}  # one width: no trend to test
     folders = [cell_folder(tmp_path / "widths", cell_label(3, m, p), width_config(config, 0, m, p))
                for m, p in (("newton", "standard"), ("newton_mr", "standard"), ("newton", "ntk"))]
     assert folders[0].name.startswith("width-3-")  # damped Newton, standard: the earlier study's label
@@ -145,17 +147,21 @@ def test_the_readme_line_spans_each_method_from_its_smallest_to_its_largest_widt
 
 
 def test_the_pooled_parametrisation_comparison_takes_only_the_widths_both_ran():
-    from jaxnewton.core.stats import mantel_haenszel
-    from jaxnewton.studies.widths import pooled_vs_standard, series
+    from jaxnewton.core.stats import mantel_haenszel, trend_test
+    from jaxnewton.studies.widths import pooled_vs_standard, series, width_trend
 
     def record(method, parametrisation, width, k, n):
-        return {"method": method, "parametrisation": parametrisation, "width": width, "p_trivial_end": {"k": k, "n": n}}
+        return {"method": method, "parametrisation": parametrisation, "width": width, "n_seeds": n,
+                "p_trivial_end": {"k": k, "n": n}}
     records = [record("truncated50", "standard", 10, 21, 32), record("truncated50", "standard", 20, 15, 32),
                record("truncated50", "standard", 40, 11, 16), record("truncated50", "ntk", 10, 2, 32),
                record("truncated50", "ntk", 40, 0, 16), record("bfgs", "ntk", 10, 0, 32)]
     pooled = pooled_vs_standard(series(records))
-    assert list(pooled) == ["truncated50 ntk"]  # BFGS has no standard cell to compare with
-    got = pooled["truncated50 ntk"]
+    assert pooled.keys() == {"truncated50"} and pooled["truncated50"].keys() == {"ntk"}  # BFGS: no standard cell
+    got = pooled["truncated50"]["ntk"]
     assert (got["widths"], got["k"], got["n"], got["k_standard"], got["n_standard"]) == ([10, 40], 2, 48, 32, 48)
     assert got["p"] == mantel_haenszel([(2, 32, 21, 32), (0, 16, 11, 16)])["p"] < 1e-6
     assert got["d"] == pytest.approx((2 - 21 + 0 - 11) / 48)
+    trend = width_trend(series(records))
+    assert trend.keys() == {"truncated50"} and trend["truncated50"].keys() == {"standard", "ntk"}  # BFGS: one width
+    assert trend["truncated50"]["standard"] == trend_test([21, 15, 11], [32, 32, 16], [math.log2(w) for w in (10, 20, 40)])
