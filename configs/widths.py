@@ -23,14 +23,9 @@ Wide limit: Riedl, Spiliopoulos & Sirignano (arXiv 2605.08352) analyse regularis
           (their abstract: the only text of theirs available offline, so their exact scaling is not checked here).
           That is the kernel (NTK) regime: "ntk" here is Jacot et al.'s NTK parametrisation (core.models.ntk_scales),
           and ε stays the paper's 5e-2 at every width rather than their width-dependent one.
-Cost:     estimated from docs/bench_matrix_free.json (2.5 ms a Hessian-vector product at P = 103 680, 0.23 ms at
-          6 720, 2-core Intel VM) with every run at its cap: width 320 about 4 000 s a parametrisation (truncated
-          Newton k = 500 2 250 s, Lanczos saddle-free Newton 1 360 s, k = 50 230 s, Newton-MR 20–3 000 s by how
-          many steps are curvature steps), width 160 about 1 250 s, 80 about 700 s, 40 about 500 s, 10 and 20 about
-          600 s each: about 4.2 h in all for the two parametrisations, and about 0.5 h more for the traced paths
-          (4 runs of truncated Newton at each width, at most 1 600 s at width 320). Not run yet: the summary's wall_seconds will
-          be the measured ones, and the committed docs/results/widths is the earlier study's (damped Newton alone,
-          widths 10–160, CHANGELOG.md) until it is.
+Cost:     measured on the 2-core Intel Xeon VM (2026-12-05/06): 14 762 s of cells (4.1 h; each cell's in the
+          summary: 8 s for BFGS at width 10 … 2 725 s for Lanczos saddle-free Newton at width 320) and 37 minutes for
+          the traced paths. Estimated beforehand from docs/bench_matrix_free.json: about 4.7 h.
 """
 
 from jaxnewton.studies.widths import WidthsConfig
