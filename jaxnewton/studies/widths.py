@@ -520,9 +520,29 @@ def widths_cells(summaries: list[Summary]) -> Cells:
         headline = ("trivial (end), P: " + ", ".join(
             f"{r['n_params']}: {r['p_trivial']['k']}/{r['n_seeds']} ({r['p_trivial_end']['k']})" for r in records)
             + "; caps " + "/".join(str(r["max_steps"]) for r in records))
+    elif summary.get("vs_standard_pooled"):
+        headline = _pooled_headline(summary)
     else:
         headline = _series_headline(groups)
     return Cells(text(records[0]), larger, "extension: the paper does not vary the width", headline)
+
+
+def _pooled_headline(summary: dict) -> str:
+    """One short line: per method, the runs at the trivial point at the end over every width, standard vs the other
+    parametrisation(s); the methods with none in either, as "others 0"."""
+    largest = max(r["n_params"] for r in summary["widths"])
+    pooled = summary["vs_standard_pooled"]
+    others = sorted({p for by in pooled.values() for p in by})
+    parts, zero = [], []
+    for method, by in pooled.items():
+        if not any(r["k"] or r["k_standard"] for r in by.values()):
+            zero.append(method)
+            continue
+        first = next(iter(by.values()))
+        parts.append(f"{method} {first['k_standard']}/{first['n_standard']} vs " + ", ".join(
+            (f"{p} " if len(others) > 1 else "") + f"{r['k']}/{r['n']}" for p, r in by.items()))
+    return (f"end at trivial, std vs {'/'.join(others)}, P ≤ {largest}: " + "; ".join(parts)
+            + ("; others 0" if zero else ""))
 
 
 def _series_headline(groups: dict[tuple[str, str], list[dict]]) -> str:

@@ -12,7 +12,8 @@ from jaxnewton.engine.config import load_config
 from jaxnewton.engine.build import build
 from jaxnewton.studies.registry import run_config
 from jaxnewton.studies.settings import cell_folder
-from jaxnewton.studies.widths import WidthsConfig, cell_label, n_params, width_config, widths_cells
+from jaxnewton.studies.widths import (WidthsConfig, cell_label, n_params, pooled_vs_standard, series, width_config,
+                                     widths_cells)
 
 
 def quiet(_):
@@ -144,11 +145,18 @@ def test_the_readme_line_spans_each_method_from_its_smallest_to_its_largest_widt
     assert widths_cells([summary]).headline == (
         "at the trivial point at the end, P 140 → 103680, standard, then ntk: newton (P ≤ 6720) 19/32 → 4/8, "
         "ntk 3/32 → 0/8; newton_mr 0/32 → 1/8, ntk 0/32 → 0/8")
+    # With the pooled comparison in the summary the line gives it instead, short enough for the README's table.
+    summary["vs_standard_pooled"] = pooled_vs_standard(series(summary["widths"]))
+    assert widths_cells([summary]).headline == (
+        "end at trivial, std vs ntk, P ≤ 103680: newton 23/40 vs 3/40; newton_mr 1/40 vs 0/40")
+    summary["vs_standard_pooled"]["newton_mr"]["ntk"].update(k=0, k_standard=0)
+    assert widths_cells([summary]).headline == (
+        "end at trivial, std vs ntk, P ≤ 103680: newton 23/40 vs 3/40; others 0")
 
 
 def test_the_pooled_parametrisation_comparison_takes_only_the_widths_both_ran():
     from jaxnewton.core.stats import mantel_haenszel, trend_test
-    from jaxnewton.studies.widths import pooled_vs_standard, series, width_trend
+    from jaxnewton.studies.widths import width_trend
 
     def record(method, parametrisation, width, k, n):
         return {"method": method, "parametrisation": parametrisation, "width": width, "n_seeds": n,
