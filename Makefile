@@ -115,7 +115,7 @@ widths: $(STAMP)
 	test ! -f results/widths/paths.png || cp results/widths/paths.png docs/results/widths/
 	$(PY) scripts/paper.py --readme-only
 
-# The rounding ensemble (issue 44, row RR; not part of make paper: about two hours of CPU, configs/rounding.py).
+# The rounding ensemble (issue 44, row RR; not part of make paper: 30 minutes on 2 cores, configs/rounding.py).
 rounding: $(STAMP)
 	$(PY) -m jaxnewton run rounding --out results/rounding $(ARGS)
 	mkdir -p docs/results/rounding && cp results/rounding/summary.json results/rounding/rounding.png docs/results/rounding/

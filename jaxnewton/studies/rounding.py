@@ -232,4 +232,4 @@ ROWS = (
                  "A seed whose outcome changes under one ulp is decided by rounding, not by the method.")),),
         own_target="make rounding"),
 )
-RUNS: tuple[Run, ...] = ()  # its own target (make rounding): about two hours of CPU
+RUNS: tuple[Run, ...] = ()  # its own target (make rounding): 30 minutes on 2 cores (configs/rounding.py)
