@@ -389,11 +389,12 @@ def pooled_vs_standard(groups: dict[tuple[str, str], list[dict]]) -> dict[str, d
     pooled = {}
     for (method, parametrisation), rows in groups.items():
         standard = {r["width"]: r for r in groups.get((method, "standard"), [])}
-        pairs = [(r["p_trivial_end"], standard[r["width"]]["p_trivial_end"]) for r in rows if r["width"] in standard]
+        shared = [r for r in rows if r["width"] in standard]
+        pairs = [(r["p_trivial_end"], standard[r["width"]]["p_trivial_end"]) for r in shared]
         if parametrisation == "standard" or not pairs:
             continue
         pooled.setdefault(method, {})[parametrisation] = {
-            "widths": [r["width"] for r in rows if r["width"] in standard],
+            "widths": [r["width"] for r in shared],
             "k": sum(a["k"] for a, _ in pairs), "n": sum(a["n"] for a, _ in pairs),
             "k_standard": sum(b["k"] for _, b in pairs), "n_standard": sum(b["n"] for _, b in pairs),
             **mantel_haenszel([(a["k"], a["n"], b["k"], b["n"]) for a, b in pairs])}
