@@ -269,19 +269,26 @@ def git_state() -> tuple[str, str]:
     """(HEAD commit, ``"clean"`` or ``"dirty"``) of the checkout this package runs from, as it was when this process
     imported it (the code that runs: a commit made during a long run does not change it; it once stamped a study's
     later cells with commits made while they ran); ``("unknown", "not a git checkout")`` for an installed copy or a
-    machine without git. Dirty: tracked files differed from HEAD."""
+    machine without git. Dirty: a tracked file that can change a result differed from HEAD; the published results
+    and prose (``docs/``, ``*.md``) do not count, since a study's own target writes them and the next one run from
+    the same checkout would otherwise be stamped dirty."""
     return _STATE_AT_IMPORT
 
 
-def _read_git_state() -> tuple[str, str]:
+NOT_CODE = (":(top,exclude)docs", ":(top,exclude)*.md")  # what git_state's dirty test leaves out
+
+
+def _read_git_state(where: Path | None = None) -> tuple[str, str]:
     def git(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=Path(__file__).resolve().parent)
+        return subprocess.run(["git", *args], capture_output=True, text=True,
+                              cwd=where or Path(__file__).resolve().parent)
 
     try:
         head = git("rev-parse", "HEAD")
         if head.returncode:
             return "unknown", "not a git checkout"
-        return head.stdout.strip(), "dirty" if git("diff", "--quiet", "HEAD").returncode else "clean"
+        changed = git("diff", "--quiet", "HEAD", "--", ":(top)", *NOT_CODE).returncode
+        return head.stdout.strip(), "dirty" if changed else "clean"
     except OSError:
         return "unknown", "not a git checkout"
 
