@@ -2,8 +2,8 @@
 
 Run:      make settings-fourier   (python -m jaxnewton run settings_fourier --out results/settings_fourier); resumable,
           a finished cell is never rerun. Its summary is committed under docs/results/settings_fourier.
-Runtime:  about 40 min on a 2-core CPU (float64): 3 cells × 64 seeds at E5's 2 000-step cap, a step ~6 ms a seed
-          (P = 330), most seeds running to the cap.
+Runtime:  271 s on the 2-core Intel Xeon VM (2026-12-06): 3 cells × 64 seeds at E5's 2 000-step cap, 89–92 s
+          each (P = 330), most seeds running to the cap.
 Paper:    "about half" the runs trivial, most others fail to converge; γ(x) = [sin 2πBx, cos 2πBx] with σ² = 1.5
           and f = 10, B's shape and distribution not stated.
 Design:   one factor at a time from E5's config (B is f × 1, f = 10 rows, entries N(0, σ²)): σ² read as the

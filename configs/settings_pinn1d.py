@@ -2,8 +2,8 @@
 
 Run:      make settings-pinn1d   (python -m jaxnewton run settings_pinn1d --out results/settings_pinn1d); resumable,
           a finished cell is never rerun. Its summary is committed under docs/results/settings_pinn1d.
-Runtime:  about 25 min on a 2-core CPU (float64): 3 cells × 64 seeds at E6's 2 000-step cap, 7–10 min each beside
-          other work (E6's structured PINN Hessian; 23–28 min each with jax.hessian; most seeds run to the cap).
+Runtime:  257 s on the 2-core Intel Xeon VM (2026-12-06): 3 cells × 64 seeds at E6's 2 000-step cap, 82–91 s each
+          (E6's structured PINN Hessian; most seeds run to the cap).
 Paper:    5 of 5 runs trivial; L = ½∫(N'' + v)² dx, the quadrature and v not stated.
 Design:   one factor at a time from E6's config. The loss's scale is what the readings change: the paper's
           written ½ and mean against a plain sum (a 200× weaker shift ε and a 200× tighter T), and v's amplitude

@@ -2,8 +2,8 @@
 
 Run:      make settings-siren   (python -m jaxnewton run settings_siren --out results/settings_siren); resumable,
           a finished cell is never rerun. Its summary is committed under docs/results/settings_siren.
-Runtime:  about 19 min on a 2-core CPU: 3 cells × 64 seeds at E4's 10 000-step cap, measured 460, 237 and 442 s
-          (most seeds converge within 600 steps).
+Runtime:  176 s on the 2-core Intel Xeon VM (2026-12-06): 3 cells × 64 seeds at E4's 10 000-step cap, 65, 31 and
+          81 s (most seeds converge within 600 steps).
 Paper:    4 of 5 runs trivial; L = ||N − v||² without ½ or weights, precision not stated.
 Design:   one factor at a time from E4's config, which already reproduces the paper (56/64): does a reading
           undo that? The loss as a plain sum (ε/Q and a Q× tighter T), and float32 (PyTorch's default). E3's
