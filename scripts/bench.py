@@ -365,6 +365,39 @@ def multi_output_section(repeats: int, n_seeds: int = 16) -> list:
 USER_MODEL = (10, 16, 16, 1)  # issue 41's model of your own: a tanh apply function on diabetes (P = 465)
 
 
+def hessian_forms(apply, init, x, y, repeats: int) -> dict:
+    """One seed's exact Hessian of L = mean((N − y)²) formed three ways, ms each (jitted, one seed): ``jax.hessian``
+    (forward-over-reverse, what ``jn.regression`` uses), the Jacobian of the Jacobian (``jacrev(jacrev)``), and the
+    least-squares split issue 41 suggests, (2/Q)(JᵀJ + ∇²(rᵀN)) with J by ``jacfwd`` and the second term's r held
+    fixed. Each is checked equal to ``jax.hessian`` to 1e-12 relative first."""
+    from jax.flatten_util import ravel_pytree
+
+    theta, unravel = ravel_pytree(init(jax.random.key(0)))
+
+    def residual(t):
+        return apply(unravel(t), x) - y
+
+    def loss(t):
+        return jnp.mean(residual(t) ** 2)
+
+    def split(t):
+        jac, r = jax.jacfwd(residual)(t), residual(t)
+        curvature = jax.hessian(lambda u: jnp.dot(jax.lax.stop_gradient(r), residual(u)))(t)
+        return (2.0 / r.size) * (jac.T @ jac + curvature)
+
+    forms = {"jax_hessian": jax.hessian(loss), "jacrev_of_jacrev": jax.jacrev(jax.jacrev(loss)),
+             "least_squares_split": split}
+    reference = jax.jit(forms["jax_hessian"])(theta)
+    row = {}
+    for name, form in forms.items():
+        fn = jax.jit(form)
+        rel = float(jnp.max(jnp.abs(fn(theta) - reference)) / jnp.max(jnp.abs(reference)))
+        if not rel < 1e-12:
+            raise RuntimeError(f"the Hessian form {name} differs from jax.hessian by {rel:.1e} relative")
+        row[name] = 1e3 * best_time(lambda: jax.block_until_ready(fn(theta)), repeats)  # noqa: B023
+    return row
+
+
 def user_model(sizes=USER_MODEL):
     """(apply, init, x, y) of a plain JAX MLP as a user writes one: params a list of (W, b), tanh, linear read-out."""
     from jaxnewton.core import datasets
@@ -395,7 +428,8 @@ def user_model_section(repeats: int, seed_counts=(4, 32), seed_steps: int = 320,
     so compilation and the end points' spectra cancel), against the same model's step in PyTorch (``torch.autograd.functional.hessian(...,
     vectorize=True)`` seed by seed, and ``torch.func.vmap(torch.func.hessian)``), checked equal first; and its
     Hessian alone in the two CPU layouts (chunks of ``CHUNK`` vmapped, as before; one seed at a time, as now:
-    ``registry.seed_by_seed``), with XLA's FLOP count and the floor that count sets at the matmul rate."""
+    ``registry.seed_by_seed``), with XLA's FLOP count and the floor that count sets at the matmul rate; and one seed's
+    Hessian formed three ways (``hessian_forms``)."""
     import jaxnewton as jn
 
     apply, init, x, y = user_model()
@@ -411,6 +445,7 @@ def user_model_section(repeats: int, seed_counts=(4, 32), seed_steps: int = 320,
            "hessian_floor_ms": mflop / rate, "hessian_ms_per_seed": {}}
     for name, fn in layouts.items():
         row["hessian_ms_per_seed"][name] = 1e3 * best_time(lambda: jax.block_until_ready(fn(theta)), repeats) / CHUNK
+    row["hessian_forms_ms_one_seed"] = hessian_forms(apply, init, x, y, repeats)
 
     def sweep_seconds(n_seeds: int, n_steps: int) -> float:
         return best_time(lambda: jn.sweep(problem, n_seeds=n_seeds, max_steps=n_steps, tol=1e-300, progress=False),
@@ -450,7 +485,8 @@ def user_model_section(repeats: int, seed_counts=(4, 32), seed_steps: int = 320,
         row["ratio_to_fastest_torch"] = {n: fastest / ms for n, ms in row["jaxnewton_ms_per_seed_step"].items()}
     small, large = (row["jaxnewton_ms_per_seed_step"][str(n)] for n in (seed_counts[0], seed_counts[-1]))
     row["small_over_large_per_seed"] = small / large
-    print(f"user model P = {problem.n_params}: Hessian {row['hessian_ms_per_seed']} ms a seed "
+    print(f"user model P = {problem.n_params}: Hessian forms {row['hessian_forms_ms_one_seed']} ms (one seed); "
+          f"Hessian {row['hessian_ms_per_seed']} ms a seed "
           f"({mflop:.0f} MFLOP, floor {row['hessian_floor_ms']:.1f} ms at {rate:.0f} GFLOP/s); jn.sweep "
           f"{row['jaxnewton_ms_per_seed_step']} ms a seed-step (in chunks {row['jaxnewton_chunked_ms_per_seed_step']}); PyTorch {row.get('torch_ms_per_seed_step')}")
     return row
