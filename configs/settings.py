@@ -2,10 +2,8 @@
 
 Run:      make settings        (python -m jaxnewton run settings --out results/settings); resumable, a finished
           cell is never rerun. Its summary is committed under docs/results/settings and feeds the report.
-Runtime:  about 135 min on a 2-core CPU (float64): 7 cells × 100 seeds at the 10 000-step cap, 13–16 min each with
-          tests sharing the cores, and the 50 000-step cell 35 min (docs/results.md has the measured times); then
-          the 5 pairs at the 50 000-step cap, 21–72 min each (measured: 3 459, 3 206, 1 280, 4 334, 2 607 s, mostly
-          shared; 22 880 s for all 13 cells).
+Runtime:  4 156 s of cells on the 2-core Intel Xeon VM (2026-12-06): 96–139 s a 10 000-step cell, 336–848 s a
+          cell at the 50 000-step cap (13 cells).
 Paper:    9 of 10 runs converge to the trivial solution; Xavier "built into PyTorch" (variant and biases not
           stated), L = ||N − v||² without ½ or weights, "T = 1e-5" without saying on what, cap and precision
           not stated.
@@ -32,7 +30,7 @@ def get_config(smoke: bool = False) -> SettingsConfig:
             # The cap is not stated: 50 000 steps, 5× E3's (the costliest cell: most seeds run to the cap).
             "max_steps=50000",
         ),
-        # Only the cap moved p(converged trivial) alone (26 → 44 of 100). Rather than the full cross (48 cells),
+        # Only the cap moved p(converged trivial) alone (27 → 49 of 100). Rather than the full cross (48 cells),
         # each other factor is paired with the 50 000-step cap, to see whether it changes the cap's effect. Not
         # paired: tol_on=step, whose 100 seeds ended with the same status and trivial verdict as the base's, seed
         # for seed. In the order they run: PyTorch's default precision, the highest p(trivial at the end)
