@@ -12,7 +12,7 @@ def load_bench():
     path = Path(__file__).resolve().parents[1] / "scripts" / "bench.py"
     spec = importlib.util.spec_from_file_location("bench_script", path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("bench_script", module)
+    sys.modules["bench_script"] = module  # dataclasses look their module up while the script runs
     spec.loader.exec_module(module)
     return module
 
